@@ -1,0 +1,89 @@
+#include "core/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "core/hash.hpp"
+
+namespace fitbridge {
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Error::permanent("io.open", fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+    std::string data;
+    in.seekg(0, std::ios::end);
+    auto size = in.tellg();
+    if (size > 0) {
+        data.resize(static_cast<size_t>(size));
+        in.seekg(0);
+        in.read(data.data(), size);
+    }
+    if (!in && !in.eof()) return Error::permanent("io.read", fmt::format("cannot read {}", path.string()));
+    return data;
+}
+
+namespace {
+Result<void> sys_error(std::string_view what, const std::filesystem::path& p) {
+    return Error::transient("io.write", fmt::format("{} {}: {}", what, p.string(), std::strerror(errno)));
+}
+}  // namespace
+
+Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view bytes, unsigned mode,
+                               bool overwrite) {
+    uint8_t rnd[6];
+    random_bytes(rnd);
+    auto tmp = path;
+    tmp += fmt::format(".tmp-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) return sys_error("cannot create", tmp);
+    size_t off = 0;
+    while (off < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            auto r = sys_error("cannot write", tmp);
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return r;
+        }
+        off += static_cast<size_t>(n);
+    }
+    if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
+        auto r = sys_error("cannot sync", tmp);
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return r;
+    }
+    ::close(fd);
+    if (!overwrite) {
+        // link() fails if the target exists, which gives no-overwrite atomically.
+        if (::link(tmp.c_str(), path.c_str()) != 0) {
+            int err = errno;
+            ::unlink(tmp.c_str());
+            if (err == EEXIST) return Error::permanent("io.exists", fmt::format("{} already exists", path.string()));
+            errno = err;
+            return sys_error("cannot link", path);
+        }
+        ::unlink(tmp.c_str());
+    } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        auto r = sys_error("cannot rename to", path);
+        ::unlink(tmp.c_str());
+        return r;
+    }
+    auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+    return {};
+}
+
+}  // namespace fitbridge

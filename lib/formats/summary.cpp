@@ -1,0 +1,14 @@
+#include "formats/summary.hpp"
+
+namespace fitbridge::formats {
+
+std::string_view format_name(Format f, bool gzipped) {
+    switch (f) {
+        case Format::fit: return gzipped ? "fit.gz" : "fit";
+        case Format::gpx: return gzipped ? "gpx.gz" : "gpx";
+        case Format::tcx: return gzipped ? "tcx.gz" : "tcx";
+    }
+    return "unknown";
+}
+
+}  // namespace fitbridge::formats
