@@ -19,6 +19,8 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 // Builds one JSON value into a string. Usage:
 //   json::Builder b; b.w.StartObject(); b.key("a"); b.w.Int(1); b.w.EndObject(); b.str();
 class Builder {
+    rapidjson::StringBuffer m_buf;  // declared first: `w` writes into it
+
 public:
     Builder() : w(m_buf) {}
     Writer w;
@@ -39,9 +41,6 @@ public:
             w.Null();
     }
     std::string str() const { return std::string(m_buf.GetString(), m_buf.GetSize()); }
-
-private:
-    rapidjson::StringBuffer m_buf;
 };
 
 // Parses text; the error names the byte offset and RapidJSON's reason.
