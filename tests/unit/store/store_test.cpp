@@ -1,0 +1,115 @@
+#include "store/store.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+
+namespace fitbridge::store {
+namespace {
+
+class StoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        m_dir = std::filesystem::temp_directory_path() /
+                ("fb-store-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(m_dir);
+    }
+    void TearDown() override { std::filesystem::remove_all(m_dir); }
+    std::filesystem::path m_dir;
+};
+
+bool has_table(SQLite::Database& db, const std::string& name) {
+    SQLite::Statement q(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?");
+    q.bind(1, name);
+    q.executeStep();
+    return q.getColumn(0).getInt() == 1;
+}
+
+TEST_F(StoreTest, FromEmptyAppliesEveryMigrationOnce) {
+    auto s = Store::open(m_dir / "state.db");
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_EQ((*s)->schema_version(), migrations().back().version);
+    for (auto t : {"accounts", "credentials", "cursors", "jobs", "activities", "links", "deliveries"})
+        EXPECT_TRUE(has_table((*s)->db(), t)) << t;
+    {
+        SQLite::Statement fk((*s)->db(), "PRAGMA foreign_keys");
+        fk.executeStep();
+        EXPECT_EQ(fk.getColumn(0).getInt(), 1);
+        SQLite::Statement jm((*s)->db(), "PRAGMA journal_mode");
+        jm.executeStep();
+        EXPECT_EQ(jm.getColumn(0).getString(), "wal");
+    }
+    s->reset();
+    // Reopening applies nothing new.
+    auto again = Store::open(m_dir / "state.db");
+    ASSERT_TRUE(again.ok());
+    SQLite::Statement n((*again)->db(), "SELECT count(*) FROM schema_migrations");
+    n.executeStep();
+    EXPECT_EQ(n.getColumn(0).getInt(), static_cast<int>(migrations().size()));
+}
+
+TEST_F(StoreTest, FileIsPrivate) {
+    ::umask(022);
+    auto s = Store::open(m_dir / "state.db");
+    ASSERT_TRUE(s.ok());
+    struct stat st{};
+    ASSERT_EQ(::stat((m_dir / "state.db").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(StoreTest, FromEachPreviousVersion) {
+    // Open with every prefix of the migration list, then with all of them.
+    auto all = migrations();
+    for (size_t upto = 1; upto <= all.size(); ++upto) {
+        std::filesystem::remove_all(m_dir);
+        {
+            auto s = Store::open(m_dir / "state.db", all.subspan(0, upto));
+            ASSERT_TRUE(s.ok());
+            EXPECT_EQ((*s)->schema_version(), all[upto - 1].version);
+        }
+        auto s = Store::open(m_dir / "state.db");
+        ASSERT_TRUE(s.ok()) << s.error().message;
+        EXPECT_EQ((*s)->schema_version(), all.back().version);
+    }
+}
+
+TEST_F(StoreTest, FailedMigrationLeavesOldSchema) {
+    static constexpr std::array<Migration, 3> k_bad{{
+        {1, "one", "CREATE TABLE a (x INTEGER);"},
+        {2, "two", "CREATE TABLE b (y INTEGER);"},
+        {3, "broken", "CREATE TABLE c (z INTEGER); INSERT INTO nowhere VALUES (1);"},
+    }};
+    auto s = Store::open(m_dir / "state.db", k_bad);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, "store.migration_failed");
+    EXPECT_EQ(s.error().message.rfind("migration 3 (broken) failed, schema left at version 2: ", 0), 0u)
+        << s.error().message;
+    auto ok = Store::open(m_dir / "state.db", std::span<const Migration>(k_bad).subspan(0, 2));
+    ASSERT_TRUE(ok.ok());
+    EXPECT_EQ((*ok)->schema_version(), 2);
+    EXPECT_TRUE(has_table((*ok)->db(), "b"));
+    EXPECT_FALSE(has_table((*ok)->db(), "c"));
+}
+
+TEST_F(StoreTest, RefusesNewerSchema) {
+    static constexpr std::array<Migration, 2> k_two{{{1, "one", "CREATE TABLE a (x);"}, {2, "two", "CREATE TABLE b (y);"}}};
+    ASSERT_TRUE(Store::open(m_dir / "state.db", k_two).ok());
+    auto s = Store::open(m_dir / "state.db", std::span<const Migration>(k_two).subspan(0, 1));
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, "store.schema_newer");
+}
+
+TEST_F(StoreTest, ForeignKeysAreEnforced) {
+    auto s = Store::open(m_dir / "state.db");
+    ASSERT_TRUE(s.ok());
+    EXPECT_THROW((*s)->db().exec("INSERT INTO cursors(account_id, name, value, updated_at) VALUES ('x','c','v',0)"),
+                 SQLite::Exception);
+}
+
+}  // namespace
+}  // namespace fitbridge::store
