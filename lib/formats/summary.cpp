@@ -7,6 +7,7 @@ std::string_view format_name(Format f, bool gzipped) {
         case Format::fit: return gzipped ? "fit.gz" : "fit";
         case Format::gpx: return gzipped ? "gpx.gz" : "gpx";
         case Format::tcx: return gzipped ? "tcx.gz" : "tcx";
+        case Format::unknown: return gzipped ? "unknown.gz" : "unknown";
     }
     return "unknown";
 }

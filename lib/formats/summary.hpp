@@ -10,7 +10,8 @@
 
 namespace fitbridge::formats {
 
-enum class Format { fit, gpx, tcx };
+// `unknown`: the bytes (or the gzip payload) are none of the formats.
+enum class Format { fit, gpx, tcx, unknown };
 
 struct Summary {
     // Identity and integrity.
