@@ -2,11 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <functional>
-#include <fmt/format.h>
 #include <variant>
 
 #include "core/files.hpp"
@@ -42,8 +42,7 @@ std::string check_listen(const ApiConfig& a) {
     auto colon = a.listen.rfind(':');
     if (colon == std::string::npos || colon == 0) return "expected host:port or unix:/path";
     auto port = a.listen.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) ||
-        std::stoi(port) > 65535)
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) || std::stoi(port) > 65535)
         return fmt::format("bad port '{}'", port);
     return "";
 }
@@ -103,8 +102,7 @@ const std::array<Field<ApiConfig>, 7> k_api_fields{{
 const std::array<Field<SyncConfig>, 4> k_sync_fields{{
     {"match_tolerance", Kind::duration, &SyncConfig::match_tolerance_s, false, check_tolerance},
     {"match_duration_ratio", Kind::number, &SyncConfig::match_duration_ratio, false, check_ratio},
-    {"max_concurrent_per_account", Kind::integer, &SyncConfig::max_concurrent_per_account, false,
-     check_concurrency},
+    {"max_concurrent_per_account", Kind::integer, &SyncConfig::max_concurrent_per_account, false, check_concurrency},
     {"settle_time", Kind::duration, &SyncConfig::settle_time_s, false, check_settle},
 }};
 
@@ -176,7 +174,8 @@ Result<void> parse_field(const Ctx& ctx, const Field<T>& f, const YAML::Node& v,
         }
         if (!v.IsSequence()) return ctx.fail(v, path, fmt::format("expected a list of strings, got {}", node_kind(v)));
         for (const auto& item : v) {
-            if (!item.IsScalar()) return ctx.fail(item, path, fmt::format("expected a string, got {}", node_kind(item)));
+            if (!item.IsScalar())
+                return ctx.fail(item, path, fmt::format("expected a string, got {}", node_kind(item)));
             out.push_back(item.Scalar());
         }
         return {};
@@ -203,14 +202,18 @@ Result<void> parse_field(const Ctx& ctx, const Field<T>& f, const YAML::Node& v,
         case Kind::number: {
             char* end = nullptr;
             double n = std::strtod(text.c_str(), &end);
-            if (text.empty() || *end != '\0') return ctx.fail(v, path, fmt::format("expected a number, got '{}'", text));
+            if (text.empty() || *end != '\0')
+                return ctx.fail(v, path, fmt::format("expected a number, got '{}'", text));
             obj.*std::get<double T::*>(f.member) = n;
             break;
         }
         case Kind::boolean: {
-            if (text == "true" || text == "yes" || text == "on") obj.*std::get<bool T::*>(f.member) = true;
-            else if (text == "false" || text == "no" || text == "off") obj.*std::get<bool T::*>(f.member) = false;
-            else return ctx.fail(v, path, fmt::format("expected true or false, got '{}'", text));
+            if (text == "true" || text == "yes" || text == "on")
+                obj.*std::get<bool T::*>(f.member) = true;
+            else if (text == "false" || text == "no" || text == "off")
+                obj.*std::get<bool T::*>(f.member) = false;
+            else
+                return ctx.fail(v, path, fmt::format("expected true or false, got '{}'", text));
             break;
         }
         case Kind::string_list: break;
@@ -225,10 +228,9 @@ Result<void> parse_field(const Ctx& ctx, const Field<T>& f, const YAML::Node& v,
 // Parses a mapping with a field table. Keys not in the table go to `extra`
 // when given (provider options), else they are errors.
 template <typename T, size_t N>
-Result<void> parse_object(const Ctx& ctx, const YAML::Node& node, const std::string& prefix,
-                          const std::array<Field<T>, N>& table, T& obj,
-                          const std::function<Result<void>(const std::string&, const YAML::Node&,
-                                                           const YAML::Node&)>& extra = nullptr) {
+Result<void> parse_object(
+    const Ctx& ctx, const YAML::Node& node, const std::string& prefix, const std::array<Field<T>, N>& table, T& obj,
+    const std::function<Result<void>(const std::string&, const YAML::Node&, const YAML::Node&)>& extra = nullptr) {
     if (!node.IsMap()) return ctx.fail(node, prefix, fmt::format("expected a mapping, got {}", node_kind(node)));
     for (const auto& kv : node) {
         const auto key = kv.first.as<std::string>();
@@ -282,7 +284,8 @@ Result<void> parse_accounts(const Ctx& ctx, const YAML::Node& node, Config& c) {
         auto r = parse_object(ctx, item, prefix, k_account_fields, a, extra);
         if (!r) return r;
         for (const auto& other : c.accounts) {
-            if (other.id == a.id) return ctx.fail(item["id"], join_path(prefix, "id"), "duplicate account id '" + a.id + "'");
+            if (other.id == a.id)
+                return ctx.fail(item["id"], join_path(prefix, "id"), "duplicate account id '" + a.id + "'");
         }
         c.accounts.push_back(std::move(a));
     }
@@ -316,8 +319,8 @@ Result<void> parse_routes(const Ctx& ctx, const YAML::Node& node, Config& c) {
             }
         }
         for (const auto& s : r.sports) {
-            static constexpr std::array<std::string_view, 10> k_families{
-                "ride", "run", "swim", "walk", "hike", "row", "ski", "strength", "yoga", "other"};
+            static constexpr std::array<std::string_view, 10> k_families{"ride", "run", "swim",     "walk", "hike",
+                                                                         "row",  "ski", "strength", "yoga", "other"};
             if (std::find(k_families.begin(), k_families.end(), s) == k_families.end())
                 return ctx.fail(item["sports"], join_path(prefix, "sports"),
                                 fmt::format("unknown sport family '{}' (ride, run, swim, walk, hike, row, ski, "
@@ -325,7 +328,8 @@ Result<void> parse_routes(const Ctx& ctx, const YAML::Node& node, Config& c) {
                                             s));
         }
         for (const auto& other : c.routes) {
-            if (other.id == r.id) return ctx.fail(item["id"], join_path(prefix, "id"), "duplicate route id '" + r.id + "'");
+            if (other.id == r.id)
+                return ctx.fail(item["id"], join_path(prefix, "id"), "duplicate route id '" + r.id + "'");
         }
         c.routes.push_back(std::move(r));
     }
@@ -448,9 +452,9 @@ void dump(Out& o, const Config& c) {
 }  // namespace
 
 bool is_secret_key(std::string_view key) {
-    static constexpr std::array<std::string_view, 9> k_secret{"api_key",      "token",    "access_token",
-                                                            "refresh_token", "password", "client_secret",
-                                                            "secret",        "cookie",   "session"};
+    static constexpr std::array<std::string_view, 9> k_secret{"api_key",       "token",    "access_token",
+                                                              "refresh_token", "password", "client_secret",
+                                                              "secret",        "cookie",   "session"};
     return std::find(k_secret.begin(), k_secret.end(), key) != k_secret.end();
 }
 
@@ -509,7 +513,8 @@ std::string to_yaml(const Config& c) {
 std::filesystem::path resolve_secret_path(const std::string& ref, const Config& c) {
     std::filesystem::path p(ref);
     if (p.is_absolute()) return p;
-    if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY"); creds && *creds) return std::filesystem::path(creds) / p;
+    if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY"); creds && *creds)
+        return std::filesystem::path(creds) / p;
     if (!c.source.empty()) return c.source.parent_path() / p;
     return p;
 }
@@ -520,7 +525,8 @@ Result<std::string> read_secret(const std::string& ref, const Config& c) {
     if (!text) return Error{"config.secret", ErrorClass::auth, text.error().message, {}};
     auto s = std::move(*text);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    if (s.empty()) return Error{"config.secret", ErrorClass::auth, fmt::format("secret file {} is empty", path.string()), {}};
+    if (s.empty())
+        return Error{"config.secret", ErrorClass::auth, fmt::format("secret file {} is empty", path.string()), {}};
     return s;
 }
 

@@ -1,0 +1,399 @@
+#include "api/server.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <deque>
+#include <set>
+
+#include "core/log.hpp"
+
+namespace fitbridge::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Socket = asio::generic::stream_protocol::socket;
+using Acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+struct Conn : std::enable_shared_from_this<Conn> {
+    explicit Conn(Socket s) : sock(std::move(s)), timer(sock.get_executor()) {}
+    Socket sock;
+    asio::steady_timer timer;
+    bool idle = true;  // waiting for the first byte of a request
+
+    // Closes the socket when the deadline passes: a pending read fails and the
+    // session ends. Re-arming replaces the previous deadline.
+    void arm(std::chrono::milliseconds d) {
+        timer.expires_after(d);
+        timer.async_wait([w = weak_from_this()](const boost::system::error_code& ec) {
+            if (ec) return;
+            if (auto c = w.lock()) {
+                boost::system::error_code ignored;
+                c->sock.close(ignored);
+            }
+        });
+    }
+    void close() {
+        boost::system::error_code ignored;
+        timer.cancel();
+        sock.shutdown(asio::socket_base::shutdown_both, ignored);
+        sock.close(ignored);
+    }
+};
+
+// A server-sent-events stream over one connection. Chunks are queued and
+// written by the connection's own coroutine.
+class SseStream final : public EventStream {
+public:
+    explicit SseStream(asio::any_io_executor ex) : m_wake(ex) {
+        m_wake.expires_at(asio::steady_timer::time_point::max());
+    }
+    void send(std::string chunk) override {
+        if (!m_open) return;
+        if (m_queue.size() > 1024) {  // a client that does not read loses its stream, not our memory
+            m_open = false;
+        } else {
+            m_queue.push_back(std::move(chunk));
+        }
+        m_wake.cancel();
+    }
+    bool open() const override { return m_open; }
+    void close() {
+        m_open = false;
+        m_wake.cancel();
+    }
+    std::deque<std::string> m_queue;
+    asio::steady_timer m_wake;
+    bool m_open = true;
+};
+
+std::string reason_text(int status) { return std::string(http::obsolete_reason(static_cast<http::status>(status))); }
+
+}  // namespace
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+    Impl(asio::io_context& io_, ServerOptions o, const Router& r)
+        : io(io_), options(std::move(o)), router(r), acceptor(io_), grace_timer(io_) {}
+
+    asio::io_context& io;
+    ServerOptions options;
+    const Router& router;
+    Acceptor acceptor;
+    std::string bound;
+    std::string unix_path;
+    std::set<std::shared_ptr<Conn>> conns;
+    std::set<std::shared_ptr<SseStream>> streams;
+    bool stopping = false;
+    asio::steady_timer grace_timer;
+    std::function<void()> on_stopped;
+
+    Result<void> start();
+    awaitable<void> accept_loop();
+    awaitable<void> serve(std::shared_ptr<Conn> c);
+    awaitable<void> serve_stream(std::shared_ptr<Conn> c, std::shared_ptr<SseStream> s);
+    Response dispatch(Request& req);
+    void finished(const std::shared_ptr<Conn>& c);
+};
+
+Result<void> Server::Impl::start() {
+    boost::system::error_code ec;
+    const auto& l = options.listen;
+    auto fail = [&](std::string_view what) {
+        return Error{
+            "api.listen", ErrorClass::fatal, fmt::format("cannot {} control API on {}: {}", what, l, ec.message()), {}};
+    };
+    if (l.rfind("unix:", 0) == 0) {
+        unix_path = l.substr(5);
+        ::unlink(unix_path.c_str());  // a stale socket from a previous run
+        asio::local::stream_protocol::endpoint ep(unix_path);
+        acceptor.open(asio::generic::stream_protocol(AF_UNIX, 0), ec);
+        if (ec) return fail("open");
+        acceptor.bind(asio::generic::stream_protocol::endpoint(ep), ec);
+        if (ec) return fail("bind");
+        ::chmod(unix_path.c_str(), 0600);
+        bound = l;
+    } else {
+        auto colon = l.rfind(':');
+        std::string host = l.substr(0, colon);
+        if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+        auto addr = asio::ip::make_address(host, ec);
+        if (ec) {
+            // A name such as "localhost": resolve to loopback only.
+            if (host != "localhost") return fail("parse address for");
+            addr = asio::ip::make_address("127.0.0.1");
+            ec.clear();
+        }
+        asio::ip::tcp::endpoint ep(addr, static_cast<unsigned short>(std::stoi(l.substr(colon + 1))));
+        acceptor.open(asio::generic::stream_protocol(ep.protocol().family(), IPPROTO_TCP), ec);
+        if (ec) return fail("open");
+        acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+        acceptor.bind(asio::generic::stream_protocol::endpoint(ep), ec);
+        if (ec) return fail("bind");
+        // Read back the port (0 means "any").
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        ::getsockname(acceptor.native_handle(), reinterpret_cast<sockaddr*>(&ss), &len);
+        unsigned port = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                                                 : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+        bound = addr.is_v6() ? fmt::format("[{}]:{}", addr.to_string(), port)
+                             : fmt::format("{}:{}", addr.to_string(), port);
+    }
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return fail("listen");
+    asio::co_spawn(
+        io, [self = shared_from_this()]() { return self->accept_loop(); }, asio::detached);
+    return {};
+}
+
+awaitable<void> Server::Impl::accept_loop() {
+    auto self = shared_from_this();
+    while (!stopping) {
+        boost::system::error_code ec;
+        Socket s = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            if (stopping || ec == asio::error::operation_aborted) break;
+            log::warn("api: accept failed: {}", ec.message());
+            continue;
+        }
+        if (s.local_endpoint().protocol().family() != AF_UNIX) {
+            s.set_option(asio::ip::tcp::no_delay(true), ec);
+        }
+        auto c = std::make_shared<Conn>(std::move(s));
+        if (static_cast<int64_t>(conns.size()) >= options.max_connections) {
+            // Over the cap: a short 503 and close, without reading the request.
+            auto msg = std::make_shared<std::string>(
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                "Retry-After: 1\r\nContent-Length: 74\r\n\r\n"
+                "{\"error\":{\"code\":\"busy\",\"message\":\"too many connections, retry later\"}}\n");
+            asio::async_write(c->sock, asio::buffer(*msg), [c, msg](auto, auto) { c->close(); });
+            continue;
+        }
+        conns.insert(c);
+        asio::co_spawn(
+            io, [self, c]() { return self->serve(c); }, asio::detached);
+    }
+}
+
+Response Server::Impl::dispatch(Request& req) {
+    if (!parse_target(req.target, req.path, req.query))
+        return error_response(400, "bad_request", "malformed request target");
+    std::map<std::string, std::string> params;
+    auto m = router.match(req.method, req.path, params);
+    bool is_public = m.route && m.route->public_route;
+    // Admission first, so nothing (not even 404 vs 405) is revealed unauthenticated.
+    if (auto refused = admit(req, is_public, options.guard)) return *refused;
+    if (!m.route) {
+        if (!m.allow.empty()) {
+            auto r =
+                error_response(405, "method_not_allowed", fmt::format("{} is not allowed on {}", req.method, req.path));
+            r.headers.emplace_back("Allow", m.allow);
+            return r;
+        }
+        return error_response(404, "not_found", fmt::format("no such endpoint: {}", req.path));
+    }
+    if (req.method == "POST" && !req.body.empty()) {
+        auto ct = req.header("content-type");
+        if (ct.rfind("application/json", 0) != 0)
+            return error_response(415, "unsupported_media_type", "POST bodies must be Content-Type: application/json");
+    }
+    req.params = std::move(params);
+    try {
+        return m.route->handler(req);
+    } catch (const std::exception& e) {
+        log::error("api: {} {} failed: {}", req.method, req.path, e.what());
+        return error_response(500, "internal", "internal error; see the daemon's log");
+    }
+}
+
+awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
+    auto self = shared_from_this();
+    beast::flat_buffer buf;
+    bool first = true;
+    for (;;) {
+        boost::system::error_code ec;
+        if (buf.size() == 0) {
+            c->idle = true;
+            if (stopping) break;
+            c->arm(first ? options.request_timeout : options.idle_timeout);
+            co_await c->sock.async_wait(asio::socket_base::wait_read, asio::redirect_error(use_awaitable, ec));
+            if (ec) break;
+        }
+        c->idle = false;
+        c->arm(options.request_timeout);
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(16 * 1024);
+        parser.body_limit(static_cast<uint64_t>(options.max_body_bytes));
+        co_await http::async_read(c->sock, buf, parser, asio::redirect_error(use_awaitable, ec));
+        Response res;
+        bool keep_alive = false;
+        if (ec == http::error::end_of_stream) break;
+        if (ec == http::error::body_limit) {
+            res = error_response(413, "payload_too_large",
+                                 fmt::format("request body over the {} byte limit", options.max_body_bytes));
+        } else if (ec == http::error::header_limit) {
+            res = error_response(431, "headers_too_large", "request headers over 16 KiB");
+        } else if (ec && (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
+                          ec == asio::error::connection_reset || ec == asio::error::eof)) {
+            break;  // timed out, closed, or reset: nobody to answer
+        } else if (ec) {
+            res = error_response(400, "bad_request", fmt::format("malformed HTTP request: {}", ec.message()));
+        } else {
+            auto& msg = parser.get();
+            Request req;
+            req.method = std::string(msg.method_string());
+            req.target = std::string(msg.target());
+            for (const auto& f : msg) {
+                std::string name(f.name_string());
+                std::transform(name.begin(), name.end(), name.begin(),
+                               [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+                req.headers[name] = std::string(f.value());
+            }
+            req.body = std::move(msg.body());
+            res = dispatch(req);
+            keep_alive = msg.keep_alive() && !stopping;
+            if (req.method == "HEAD") res.body.clear();
+        }
+        c->timer.cancel();
+        if (res.stream && res.status == 200) {
+            auto s = std::make_shared<SseStream>(c->sock.get_executor());
+            streams.insert(s);
+            if (!res.body.empty()) s->send(std::move(res.body));
+            res.stream(s);
+            co_await serve_stream(c, s);
+            streams.erase(s);
+            break;
+        }
+        http::response<http::string_body> out{static_cast<http::status>(res.status), 11};
+        out.set(http::field::server, "fitbridge");
+        out.set(http::field::content_type, res.content_type);
+        out.set(http::field::cache_control, "no-store");
+        out.set("X-Content-Type-Options", "nosniff");
+        for (const auto& [k, v] : res.headers) out.set(k, v);
+        if (!res.body.empty() && res.content_type == "application/json" && res.body.back() != '\n') res.body += '\n';
+        out.body() = std::move(res.body);
+        out.keep_alive(keep_alive);
+        out.prepare_payload();
+        c->arm(options.request_timeout);
+        co_await http::async_write(c->sock, out, asio::redirect_error(use_awaitable, ec));
+        if (ec || !keep_alive) break;
+        first = false;
+    }
+    c->close();
+    finished(c);
+}
+
+awaitable<void> Server::Impl::serve_stream(std::shared_ptr<Conn> c, std::shared_ptr<SseStream> s) {
+    // Close-delimited body: headers now, then events as they come, heartbeat
+    // comments every 15 s so dead clients are noticed.
+    std::string head = fmt::format(
+        "HTTP/1.1 200 {}\r\nServer: fitbridge\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+        "Connection: close\r\nX-Accel-Buffering: no\r\n\r\n",
+        reason_text(200));
+    boost::system::error_code ec;
+    co_await asio::async_write(c->sock, asio::buffer(head), asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    // Detect the client going away: any read result ends the stream.
+    auto probe = std::make_shared<std::array<char, 64>>();
+    c->sock.async_read_some(asio::buffer(*probe), [s, probe](const boost::system::error_code&, size_t) { s->close(); });
+    while (s->open() && !stopping) {
+        if (s->m_queue.empty()) {
+            s->m_wake.expires_after(std::chrono::seconds(15));
+            boost::system::error_code wait_ec;
+            co_await s->m_wake.async_wait(asio::redirect_error(use_awaitable, wait_ec));
+            if (!wait_ec && s->m_queue.empty()) s->m_queue.push_back(": keepalive\n\n");
+            continue;
+        }
+        std::string chunk = std::move(s->m_queue.front());
+        s->m_queue.pop_front();
+        c->arm(options.request_timeout);
+        co_await asio::async_write(c->sock, asio::buffer(chunk), asio::redirect_error(use_awaitable, ec));
+        c->timer.cancel();
+        if (ec) break;
+    }
+    s->close();
+}
+
+void Server::Impl::finished(const std::shared_ptr<Conn>& c) {
+    conns.erase(c);
+    if (stopping && conns.empty()) {
+        grace_timer.cancel();
+        if (on_stopped) {
+            auto f = std::move(on_stopped);
+            on_stopped = nullptr;
+            asio::post(io, std::move(f));
+        }
+    }
+}
+
+Server::Server(asio::io_context& io, ServerOptions options, const Router& router)
+    : m_impl(std::make_shared<Impl>(io, std::move(options), router)) {}
+
+Server::~Server() {
+    boost::system::error_code ec;
+    m_impl->acceptor.close(ec);
+    for (const auto& c : m_impl->conns) c->close();
+    if (!m_impl->unix_path.empty()) ::unlink(m_impl->unix_path.c_str());
+}
+
+Result<void> Server::start() { return m_impl->start(); }
+
+std::string Server::local_address() const { return m_impl->bound; }
+
+void Server::update(const ServerOptions& options) {
+    auto listen = m_impl->options.listen;
+    m_impl->options = options;
+    m_impl->options.listen = listen;
+}
+
+size_t Server::connection_count() const { return m_impl->conns.size(); }
+
+void Server::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+    auto& impl = *m_impl;
+    impl.stopping = true;
+    boost::system::error_code ec;
+    impl.acceptor.close(ec);
+    impl.on_stopped = std::move(done);
+    for (const auto& s : impl.streams) s->close();
+    // Idle keep-alive connections close now; busy ones finish their request.
+    std::vector<std::shared_ptr<Conn>> idle;
+    for (const auto& c : impl.conns)
+        if (c->idle) idle.push_back(c);
+    for (const auto& c : idle) c->close();
+    if (impl.conns.empty()) {
+        if (impl.on_stopped) {
+            auto f = std::move(impl.on_stopped);
+            impl.on_stopped = nullptr;
+            asio::post(impl.io, std::move(f));
+        }
+        return;
+    }
+    impl.grace_timer.expires_after(grace);
+    impl.grace_timer.async_wait([w = std::weak_ptr<Impl>(m_impl)](const boost::system::error_code& e) {
+        if (e) return;
+        if (auto i = w.lock()) {
+            auto left = i->conns;
+            if (!left.empty()) log::warn("api: closing {} connection(s) still busy at shutdown", left.size());
+            for (const auto& c : left) c->close();
+        }
+    });
+}
+
+}  // namespace fitbridge::api

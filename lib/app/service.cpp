@@ -1,0 +1,163 @@
+#include "app/service.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "core/log.hpp"
+#include "core/version.hpp"
+#include "json/json.hpp"
+
+namespace fitbridge::app {
+
+namespace {
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+}  // namespace
+
+Service::Service(boost::asio::io_context& io, config::Config cfg, bool embedded_config, config::ResolvedPaths paths,
+                 std::unique_ptr<store::Store> store, std::string token)
+    : m_io(io),
+      m_cfg(std::move(cfg)),
+      m_embedded(embedded_config),
+      m_paths(std::move(paths)),
+      m_store(std::move(store)),
+      m_token(std::move(token)),
+      m_started(std::chrono::steady_clock::now()) {
+    register_routes();
+    m_server = std::make_unique<api::Server>(m_io, server_options(), m_router);
+    sync_accounts();
+}
+
+Service::~Service() = default;
+
+api::ServerOptions Service::server_options() const {
+    api::ServerOptions o;
+    o.listen = m_cfg.api.listen;
+    o.max_body_bytes = m_cfg.api.max_body_bytes;
+    o.request_timeout = std::chrono::seconds(m_cfg.api.request_timeout_s);
+    o.idle_timeout = std::chrono::seconds(m_cfg.api.idle_timeout_s);
+    o.max_connections = m_cfg.api.max_connections;
+    o.guard.token = m_token;
+    o.guard.allowed_hosts = m_cfg.api.allowed_hosts;
+    o.guard.allowed_origins = m_cfg.api.allowed_origins;
+    return o;
+}
+
+Result<void> Service::start() { return m_server->start(); }
+
+void Service::reload(config::Config cfg, bool embedded_config) {
+    if (cfg.api.listen != m_cfg.api.listen)
+        log::warn("config: api.listen changed to {}; restart FitBridge to listen there (still on {})", cfg.api.listen,
+                  m_server->local_address());
+    m_cfg = std::move(cfg);
+    m_embedded = embedded_config;
+    m_server->update(server_options());
+    sync_accounts();
+}
+
+void Service::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+    m_server->stop(grace, [this, done = std::move(done)]() {
+        m_store->flush();
+        done();
+    });
+}
+
+// Makes the accounts table follow the configuration: new accounts appear,
+// removed ones are kept (their history matters) but marked disabled.
+void Service::sync_accounts() {
+    auto& db = m_store->db();
+    SQLite::Statement upsert(db,
+                             "INSERT INTO accounts(id, provider, state, created_at) VALUES (?, ?, ?, ?) "
+                             "ON CONFLICT(id) DO UPDATE SET provider = excluded.provider, "
+                             "state = CASE WHEN accounts.state = 'disabled' OR excluded.state = 'disabled' "
+                             "THEN excluded.state ELSE accounts.state END");
+    for (const auto& a : m_cfg.accounts) {
+        upsert.reset();
+        upsert.bind(1, a.id);
+        upsert.bind(2, a.provider);
+        upsert.bind(3, a.enabled ? "ok" : "disabled");
+        upsert.bind(4, unix_now());
+        upsert.exec();
+    }
+    SQLite::Statement all(db, "SELECT id FROM accounts");
+    std::vector<std::string> gone;
+    while (all.executeStep()) {
+        std::string id = all.getColumn(0).getString();
+        bool configured = std::any_of(m_cfg.accounts.begin(), m_cfg.accounts.end(),
+                                      [&](const config::AccountConfig& a) { return a.id == id; });
+        if (!configured) gone.push_back(id);
+    }
+    for (const auto& id : gone) {
+        SQLite::Statement off(db, "UPDATE accounts SET state = 'disabled' WHERE id = ?");
+        off.bind(1, id);
+        off.exec();
+    }
+}
+
+void Service::register_routes() {
+    m_router.add(
+        "GET", "/healthz", [](api::Request&) { return api::json_response(200, R"({"status":"ok"})"); }, true);
+
+    m_router.add("GET", "/v1/status", [this](api::Request&) {
+        json::Builder b;
+        b.w.StartObject();
+        b.key("version");
+        b.string(version());
+        b.key("uptime_s");
+        b.w.Int64(
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - m_started).count());
+        b.key("config");
+        b.w.StartObject();
+        b.key("path");
+        b.string(m_paths.config.string());
+        b.key("source");
+        b.string(m_embedded ? "embedded_default" : "file");
+        b.w.EndObject();
+        b.key("state_dir");
+        b.string(m_paths.state_dir.string());
+        b.key("api");
+        b.w.StartObject();
+        b.key("listen");
+        b.string(m_server->local_address());
+        b.w.EndObject();
+        b.key("accounts");
+        b.w.StartArray();
+        SQLite::Statement q(m_store->db(),
+                            "SELECT id, provider, state, last_error, last_poll_at, blocked_until FROM accounts "
+                            "ORDER BY id");
+        while (q.executeStep()) {
+            b.w.StartObject();
+            b.key("id");
+            b.string(q.getColumn(0).getString());
+            b.key("provider");
+            b.string(q.getColumn(1).getString());
+            b.key("state");
+            b.string(q.getColumn(2).getString());
+            b.key("last_error");
+            if (q.getColumn(3).isNull())
+                b.w.Null();
+            else
+                b.string(q.getColumn(3).getString());
+            b.key("last_poll_at");
+            if (q.getColumn(4).isNull())
+                b.w.Null();
+            else
+                b.number(q.getColumn(4).getDouble());
+            b.key("blocked_until");
+            if (q.getColumn(5).isNull())
+                b.w.Null();
+            else
+                b.number(q.getColumn(5).getDouble());
+            b.w.EndObject();
+        }
+        b.w.EndArray();
+        b.w.EndObject();
+        return api::json_response(200, b.str());
+    });
+
+    m_router.add("GET", "/v1/config",
+                 [this](api::Request&) { return api::json_response(200, config::to_json(m_cfg)); });
+}
+
+}  // namespace fitbridge::app

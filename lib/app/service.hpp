@@ -1,0 +1,53 @@
+#pragma once
+// The running daemon's parts wired together: config, store, control API.
+// Owned by serve(); split out so tests can run it in-process.
+
+#include <chrono>
+#include <memory>
+
+#include "api/router.hpp"
+#include "api/server.hpp"
+#include "config/config.hpp"
+#include "config/paths.hpp"
+#include "store/store.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace fitbridge::app {
+
+class Service {
+public:
+    Service(boost::asio::io_context& io, config::Config cfg, bool embedded_config, config::ResolvedPaths paths,
+            std::unique_ptr<store::Store> store, std::string token);
+    ~Service();
+
+    // Starts the API server (binds the listen address).
+    Result<void> start();
+    // Applies a new configuration (SIGHUP). The API listen address is kept.
+    void reload(config::Config cfg, bool embedded_config);
+    // Graceful stop: `done` runs when every connection and job has ended, or
+    // after `grace` at the latest.
+    void stop(std::chrono::milliseconds grace, std::function<void()> done);
+
+    std::string api_address() const { return m_server->local_address(); }
+    const config::Config& config() const { return m_cfg; }
+
+private:
+    void register_routes();
+    void sync_accounts();
+    api::ServerOptions server_options() const;
+
+    boost::asio::io_context& m_io;
+    config::Config m_cfg;
+    bool m_embedded;
+    config::ResolvedPaths m_paths;
+    std::unique_ptr<store::Store> m_store;
+    std::string m_token;
+    std::chrono::steady_clock::time_point m_started;
+    api::Router m_router;
+    std::unique_ptr<api::Server> m_server;
+};
+
+}  // namespace fitbridge::app

@@ -1,0 +1,29 @@
+#pragma once
+// Client commands that talk to a running daemon or check its configuration:
+// `status`, `healthcheck`, `config check`, `config show`.
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "config/paths.hpp"
+
+namespace fitbridge::cli {
+
+// Common options of client commands: --config FILE, --state-dir DIR (the same
+// resolution rules as `serve`). Parsed out of `args`; the rest stays.
+struct ClientContext {
+    std::optional<std::string> config_arg;
+    std::optional<std::string> state_arg;
+    config::Env env = config::process_env();
+};
+
+// Removes --config/--state-dir (and their values) from args into ctx.
+// Returns false with a message in `error` on a missing value.
+bool take_common_options(std::vector<std::string>& args, ClientContext& ctx, std::string& error);
+
+int run_status(std::vector<std::string> args, ClientContext ctx, std::ostream& out, std::ostream& err);
+int run_healthcheck(std::vector<std::string> args, ClientContext ctx, std::ostream& out, std::ostream& err);
+int run_config(std::vector<std::string> args, ClientContext ctx, std::ostream& out, std::ostream& err);
+
+}  // namespace fitbridge::cli
