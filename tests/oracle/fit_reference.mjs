@@ -1,0 +1,138 @@
+// Reference values for FIT corpus files, computed with Garmin's JavaScript FIT
+// SDK (@garmin/fitsdk on the npm registry) so that the expected values in
+// tests/unit/formats/fit_*_test.cpp do not come from the decoder under test.
+//
+// Dev tool, not run in CI. Usage (outside the repo):
+//   mkdir -p /tmp/fitoracle && cd /tmp/fitoracle && npm install @garmin/fitsdk
+//   NODE_PATH=/tmp/fitoracle/node_modules node tests/oracle/fit_reference.mjs FILE_OR_DIR...
+// (or run it from /tmp/fitoracle with an absolute path to this script).
+//
+// Prints one JSON object per FIT file with the FIT fields of the contract in
+// ../shared/docs/activity-summary.md. The SDK reports errors (CRC, truncation)
+// and does not support compressed-timestamp record headers; such files are
+// printed with "sdk_error" set, and their values must be established another way.
+
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+const require = createRequire(path.join(process.cwd(), 'noop.js'));
+const { Decoder, Stream, Profile } = require('@garmin/fitsdk');
+
+const FIT_EPOCH_UNIX = 631065600;  // 1989-12-31T00:00:00Z
+const SEMI_TO_DEG = 180 / 2 ** 31;
+
+// The JS SDK spells profile names in camelCase; the profile itself uses snake_case.
+const snake = (s) => (s === 'rGTCycling' ? 'RGT_cycling' : s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase());
+const enumName = (type, v) => (v == null ? null : Profile.types[type][v] != null ? snake(Profile.types[type][v]) : v);
+
+// Counts the FIT files of a chain from the declared header/data sizes.
+function chainCount(buf) {
+    let pos = 0, n = 0;
+    while (pos + 12 <= buf.length && buf.toString('latin1', pos + 8, pos + 12) === '.FIT') {
+        const hs = buf[pos], ds = buf.readUInt32LE(pos + 4);
+        n++;
+        pos += hs + ds + 2;
+    }
+    return n;
+}
+
+function reference(file) {
+    let buf = fs.readFileSync(file);
+    if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) buf = zlib.gunzipSync(buf);
+    const out = { file: path.basename(file) };
+    const counts = {};
+    const sessions = [];
+    let fileId = null, records = 0, withPos = 0, laps = 0, firstRecTs = null;
+    let first = null, last = null, hrSum = 0, hrN = 0, hrMax = null, pwSum = 0, pwN = 0;
+
+    const stream = Stream.fromBuffer(buf);
+    const decoder = new Decoder(stream);
+    const { errors } = decoder.read({
+        mergeHeartRates: false,
+        expandComponents: false,  // no summary field comes from a component; the SDK crashes expanding some triathlon files
+        convertTypesToStrings: false,
+        convertDateTimesToDates: false,
+        includeUnknownData: true,
+        mesgListener: (num, m) => {
+            const name = Profile.messages[num] ? snake(Profile.messages[num].name) : `mesg_${num}`;
+            counts[name] = (counts[name] ?? 0) + 1;
+            if (num === 0 && fileId === null) fileId = m;
+            if (num === 18) sessions.push(m);
+            if (num === 19) laps++;
+            if (num === 20) {
+                records++;
+                if (firstRecTs === null && m.timestamp != null) firstRecTs = m.timestamp;
+                if (m.positionLat != null && m.positionLong != null) {
+                    withPos++;
+                    const p = [m.positionLat * SEMI_TO_DEG, m.positionLong * SEMI_TO_DEG];
+                    if (first === null) first = p;
+                    last = p;
+                }
+                if (m.heartRate != null) { hrSum += m.heartRate; hrN++; hrMax = Math.max(hrMax ?? 0, m.heartRate); }
+                if (m.power != null) { pwSum += m.power; pwN++; }
+            }
+        },
+    });
+    if (errors.length) out.sdk_error = String(errors[0].message ?? errors[0]);
+
+    const sum = (key) => sessions.reduce((acc, s) => (s[key] == null ? acc : (acc ?? 0) + s[key]), null);
+    // Timer-time-weighted mean over the sessions that carry the value; plain mean if no weight.
+    const weighted = (key) => {
+        let num = 0, den = 0, plain = 0, n = 0;
+        for (const s of sessions) {
+            if (s[key] == null) continue;
+            plain += s[key]; n++;
+            if (s.totalTimerTime != null && s.totalTimerTime > 0) { num += s[key] * s.totalTimerTime; den += s.totalTimerTime; }
+        }
+        if (n === 0) return null;
+        return den > 0 ? num / den : plain / n;
+    };
+    const s0 = sessions[0] ?? {};
+    let start = s0.startTime ?? null;
+    if (sessions.length === 0) start = firstRecTs ?? fileId?.timeCreated ?? null;
+    else if (start == null) start = firstRecTs ?? fileId?.timeCreated ?? null;
+
+    Object.assign(out, {
+        fit_files_in_chain: chainCount(buf),
+        file_type: enumName('file', fileId?.type),
+        manufacturer: enumName('manufacturer', fileId?.manufacturer),
+        product: fileId?.product ?? null,
+        sessions: sessions.length,
+        sport: enumName('sport', s0.sport),
+        sub_sport: enumName('subSport', s0.subSport),
+        start_time: start == null ? null : start + FIT_EPOCH_UNIX,
+        total_elapsed_time: sum('totalElapsedTime'),
+        total_timer_time: sum('totalTimerTime'),
+        total_distance: sum('totalDistance'),
+        records,
+        records_with_position: withPos,
+        laps,
+        first_lat: first?.[0] ?? null, first_lon: first?.[1] ?? null,
+        last_lat: last?.[0] ?? null, last_lon: last?.[1] ?? null,
+        avg_hr: weighted('avgHeartRate'),
+        max_hr: sessions.reduce((acc, s) => (s.maxHeartRate == null ? acc : Math.max(acc ?? 0, s.maxHeartRate)), null),
+        avg_power: weighted('avgPower'),
+        rec_avg_hr: hrN ? hrSum / hrN : null,
+        rec_max_hr: hrMax,
+        rec_avg_power: pwN ? pwSum / pwN : null,
+        msg_counts: Object.fromEntries(Object.entries(counts).sort()),
+    });
+    return out;
+}
+
+function walk(p) {
+    if (fs.statSync(p).isDirectory()) return fs.readdirSync(p).sort().flatMap((e) => walk(path.join(p, e)));
+    return [p];
+}
+
+for (const arg of process.argv.slice(2)) {
+    for (const f of walk(arg)) {
+        try {
+            console.log(JSON.stringify(reference(f)));
+        } catch (e) {
+            console.log(JSON.stringify({ file: path.basename(f), sdk_error: String(e.message ?? e) }));
+        }
+    }
+}
