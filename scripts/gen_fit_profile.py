@@ -7,6 +7,8 @@ lookups need no allocation and no static initialisation.
 """
 
 import pathlib
+import shutil
+import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -78,6 +80,9 @@ def main() -> int:
     out.append("")
     out.append("}  // namespace fitbridge::formats::fit_profile")
     OUTPUT.write_text("\n".join(out) + "\n", encoding="utf-8")
+    # The repo's .clang-format is checked in CI; format the output with it.
+    if shutil.which("clang-format"):
+        subprocess.run(["clang-format", "-i", str(OUTPUT)], check=True)
     return 0
 
 

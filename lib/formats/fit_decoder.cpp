@@ -222,6 +222,7 @@ private:
     Summary& m_out;
     FitDecodeStats& m_stats;
     bool m_failed = false;
+    bool m_truncated_message = false;  // the current file's messages ran into the end of the input
     int m_files = 0;
 
     std::array<Definition, k_local_types> m_defs{};
@@ -348,24 +349,33 @@ bool FitReader::decode_file(size_t start, int index, size_t& next) {
         if (computed != stored) {
             crc_error = "FIT CRC mismatch" + in_file(index) + " at offset " + std::to_string(declared_end) +
                         " (stored " + hex(stored, 4) + ", computed " + hex(computed, 4) + ")";
+            // A writer that never finalised the header leaves the data size 0.
+            if (data_size == 0 && m_n - declared_end > k_crc_size) {
+                *crc_error +=
+                    "; the header declares 0 data bytes but " + std::to_string(m_n - data_begin) + " bytes follow it";
+            }
         }
     }
 
     m_defs = {};
     m_have_timestamp = false;
+    m_truncated_message = false;
     const bool messages_ok = decode_messages(data_begin, declared_end, index);
+    // Priority of errors: a CRC mismatch or a header that promises more bytes
+    // than the file holds explains any message error that follows from it.
     if (crc_error) {
-        m_failed = false;  // the CRC error explains any message error: report it instead
+        m_failed = false;
         fail(*crc_error);
         return false;
     }
-    if (!messages_ok) return false;
-    if (!complete) {
+    if (!complete && !m_truncated_message) {
+        m_failed = false;
         fail("FIT data truncated at offset " + std::to_string(m_n) + in_file(index) + ": the header at offset " +
              std::to_string(start) + " declares " + std::to_string(data_size) + " data bytes and a 2-byte CRC, " +
              std::to_string(m_n - data_begin) + " bytes follow the header");
         return false;
     }
+    if (!messages_ok) return false;
     next = declared_end + k_crc_size;
     return true;
 }
@@ -373,6 +383,7 @@ bool FitReader::decode_file(size_t start, int index, size_t& next) {
 // Reports a message that does not fit in the bytes left; returns false.
 bool FitReader::overrun(size_t pos, size_t need, size_t declared_end, int index, std::string_view what) {
     if (pos + need > m_n) {
+        m_truncated_message = true;
         fail("FIT data truncated at offset " + std::to_string(pos) + in_file(index) + ": " + std::string(what) +
              " needs " + std::to_string(need) + " bytes, the file ends at offset " + std::to_string(m_n));
     } else {
