@@ -83,7 +83,8 @@ TEST(Config, UnknownKeyNamesKeyLineAndColumn) {
 }
 
 TEST(Config, WrongTypesAndBadValues) {
-    EXPECT_EQ(parse_error("api:\n  listen: [a, b]\n"), "test.yaml:2:11: api.listen: expected a single value, got a sequence");
+    EXPECT_EQ(parse_error("api:\n  listen: [a, b]\n"),
+              "test.yaml:2:11: api.listen: expected a single value, got a sequence");
     EXPECT_EQ(parse_error("api:\n  max_body_bytes: lots\n"),
               "test.yaml:2:19: api.max_body_bytes: expected an integer, got 'lots'");
     EXPECT_EQ(parse_error("api:\n  listen: localhost:99999\n"), "test.yaml:2:11: api.listen: bad port '99999'");
@@ -94,7 +95,8 @@ TEST(Config, WrongTypesAndBadValues) {
 }
 
 TEST(Config, AccountAndRouteRules) {
-    EXPECT_EQ(parse_error("accounts:\n  - provider: folder\n"), "test.yaml:2:5: accounts[0].id: required key is missing");
+    EXPECT_EQ(parse_error("accounts:\n  - provider: folder\n"),
+              "test.yaml:2:5: accounts[0].id: required key is missing");
     EXPECT_EQ(parse_error("accounts:\n  - id: Bad Id\n    provider: folder\n"),
               "test.yaml:2:9: accounts[0].id: must be 1-64 characters of a-z, 0-9, '-' and '_'");
     EXPECT_EQ(parse_error("accounts:\n  - id: a\n    provider: x\n  - id: a\n    provider: y\n"),
@@ -119,8 +121,8 @@ TEST(Config, SyntaxErrorHasPosition) {
 }
 
 TEST(Config, DumpNeverShowsSecretsAndRoundTrips) {
-    auto c = parse("accounts:\n  - id: icu\n    provider: intervals_icu\n    api_key_file: /run/keys/icu\n",
-                   "test.yaml");
+    auto c =
+        parse("accounts:\n  - id: icu\n    provider: intervals_icu\n    api_key_file: /run/keys/icu\n", "test.yaml");
     ASSERT_TRUE(c.ok());
     // Inject a secret the parser would refuse, to prove the dump redacts anyway.
     c->accounts[0].options["password"] = "hunter2";
