@@ -1,0 +1,43 @@
+# The two README commands. Both install what is missing (scripts/bootstrap),
+# configure and build; `make run` then starts the daemon on its embedded
+# default configuration, `make test` runs every test.
+
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test build setup asan format check-format bench clean
+
+setup:
+	@scripts/bootstrap
+
+$(BUILD)/CMakeCache.txt: | setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: setup $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: setup $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS) --target fitbridge
+	$(BUILD)/daemon/fitbridge serve
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	@scripts/bootstrap
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DFITBRIDGE_SANITIZE=ON -DFITBRIDGE_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-asan -j$(JOBS)
+	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j$(JOBS) --timeout 900
+
+format:
+	scripts/format --fix
+
+check-format:
+	scripts/format --check
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan
