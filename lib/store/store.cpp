@@ -20,8 +20,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path, st
         std::error_code ec;
         std::filesystem::create_directories(path.parent_path(), ec);
         if (ec)
-            return Error{"store.open", ErrorClass::fatal,
-                         fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()), {}};
+            return Error{"store.open",
+                         ErrorClass::fatal,
+                         fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()),
+                         {}};
     }
     std::unique_ptr<Store> s;
     try {
@@ -39,8 +41,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path, st
         }
         s->m_db.setBusyTimeout(5000);
     } catch (const SQLite::Exception& e) {
-        return Error{"store.open", ErrorClass::fatal, fmt::format("cannot open database {}: {}", path.string(), e.what()),
-                     {}};
+        return Error{
+            "store.open", ErrorClass::fatal, fmt::format("cannot open database {}: {}", path.string(), e.what()), {}};
     }
     auto r = s->migrate(migrations);
     if (!r) return r.error();
@@ -60,7 +62,8 @@ Result<void> Store::migrate(std::span<const Migration> migrations) {
             "applied_at REAL NOT NULL)");
         const int current = schema_version();
         if (!migrations.empty() && current > migrations.back().version) {
-            return Error{"store.schema_newer", ErrorClass::fatal,
+            return Error{"store.schema_newer",
+                         ErrorClass::fatal,
                          fmt::format("database schema version {} is newer than this FitBridge knows ({}); refusing "
                                      "to touch it",
                                      current, migrations.back().version),
@@ -71,7 +74,8 @@ Result<void> Store::migrate(std::span<const Migration> migrations) {
             try {
                 SQLite::Transaction tx(m_db);
                 m_db.exec(std::string(m.sql));
-                SQLite::Statement ins(m_db, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)");
+                SQLite::Statement ins(m_db,
+                                      "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)");
                 ins.bind(1, m.version);
                 ins.bind(2, std::string(m.name));
                 ins.bind(3, std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
@@ -79,7 +83,8 @@ Result<void> Store::migrate(std::span<const Migration> migrations) {
                 tx.commit();
                 log::info("store: applied migration {} ({})", m.version, m.name);
             } catch (const SQLite::Exception& e) {
-                return Error{"store.migration_failed", ErrorClass::fatal,
+                return Error{"store.migration_failed",
+                             ErrorClass::fatal,
                              fmt::format("migration {} ({}) failed, schema left at version {}: {}", m.version, m.name,
                                          schema_version(), e.what()),
                              {}};

@@ -14,9 +14,9 @@ namespace {
 class StoreTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        m_dir = std::filesystem::temp_directory_path() /
-                ("fb-store-" + std::to_string(::getpid()) + "-" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        m_dir =
+            std::filesystem::temp_directory_path() / ("fb-store-" + std::to_string(::getpid()) + "-" +
+                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
         std::filesystem::remove_all(m_dir);
     }
     void TearDown() override { std::filesystem::remove_all(m_dir); }
@@ -57,7 +57,7 @@ TEST_F(StoreTest, FileIsPrivate) {
     ::umask(022);
     auto s = Store::open(m_dir / "state.db");
     ASSERT_TRUE(s.ok());
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat((m_dir / "state.db").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
@@ -97,7 +97,8 @@ TEST_F(StoreTest, FailedMigrationLeavesOldSchema) {
 }
 
 TEST_F(StoreTest, RefusesNewerSchema) {
-    static constexpr std::array<Migration, 2> k_two{{{1, "one", "CREATE TABLE a (x);"}, {2, "two", "CREATE TABLE b (y);"}}};
+    static constexpr std::array<Migration, 2> k_two{
+        {{1, "one", "CREATE TABLE a (x);"}, {2, "two", "CREATE TABLE b (y);"}}};
     ASSERT_TRUE(Store::open(m_dir / "state.db", k_two).ok());
     auto s = Store::open(m_dir / "state.db", std::span<const Migration>(k_two).subspan(0, 1));
     ASSERT_FALSE(s.ok());
