@@ -12,9 +12,7 @@ set(FITBRIDGE_SOURCE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
 set(FITBRIDGE_BINARY_DIR "${CMAKE_CURRENT_BINARY_DIR}/packaging")
 set(_deb "${FITBRIDGE_SOURCE_DIR}/packaging/debian")
 
-if(TARGET fitbridge)
-  install(TARGETS fitbridge RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
-endif()
+# The binary's own install rule is in daemon/CMakeLists.txt.
 
 # The man page is installed gzipped (Debian policy 12.1); gzip runs at install
 # time so that building the `fitbridge` target alone is enough to package.
