@@ -1,0 +1,153 @@
+// Format detection by content and decode()'s identity fields. Hashes were
+// computed with coreutils sha256sum / `zcat | sha256sum` over the corpus.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "formats/decode.hpp"
+#include "xml_expect.hpp"
+
+namespace fitbridge::formats {
+namespace {
+
+using testing::corpus;
+using testing::decode_corpus;
+using testing::read_bytes;
+
+Sniffed sniff_text(std::string_view s) {
+    return sniff(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+}
+
+std::string fit_header(uint8_t size) {
+    std::string h(size, '\0');
+    h[0] = static_cast<char>(size);
+    h[1] = 0x20;
+    h.replace(8, 4, ".FIT");
+    return h;
+}
+
+TEST(Sniff, FitHeaders) {
+    EXPECT_EQ(sniff_text(fit_header(12)), Sniffed::fit);
+    EXPECT_EQ(sniff_text(fit_header(14)), Sniffed::fit);
+    std::string odd = fit_header(14);
+    odd[0] = 13;  // header size must be 12 or 14
+    EXPECT_EQ(sniff_text(odd), Sniffed::unknown);
+    EXPECT_EQ(sniff_text(fit_header(12).substr(0, 11)), Sniffed::unknown);
+}
+
+TEST(Sniff, GzipMagic) {
+    EXPECT_EQ(sniff_text("\x1f\x8b\x08\x00"), Sniffed::gzip);
+    EXPECT_EQ(sniff_text("\x1f"), Sniffed::unknown);
+}
+
+TEST(Sniff, XmlRootAfterPrologue) {
+    EXPECT_EQ(sniff_text("<gpx/>"), Sniffed::gpx);
+    EXPECT_EQ(sniff_text("\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<gpx version=\"1.1\">"), Sniffed::gpx);
+    EXPECT_EQ(sniff_text("  \r\n\t<?xml version=\"1.0\"?><!-- a <gpx> in a comment --><TrainingCenterDatabase>"),
+              Sniffed::tcx);
+    EXPECT_EQ(sniff_text("<?xml version=\"1.0\"?><!DOCTYPE gpx [ <!ENTITY a \"<kml>\"> ]><gpx>"), Sniffed::gpx);
+    EXPECT_EQ(sniff_text("<?xml-stylesheet href=\"x\"?><tcx:TrainingCenterDatabase xmlns:tcx=\"x\">"), Sniffed::tcx);
+    EXPECT_EQ(sniff_text("<?xml version=\"1.0\"?><kml>"), Sniffed::unknown);
+    EXPECT_EQ(sniff_text("<gpxx>"), Sniffed::unknown);
+    EXPECT_EQ(sniff_text("<!-- unterminated"), Sniffed::unknown);
+    EXPECT_EQ(sniff_text(""), Sniffed::unknown);
+    EXPECT_EQ(sniff_text("PK\x03\x04"), Sniffed::unknown);
+}
+
+TEST(Sniff, EveryCorpusFileByContent) {
+    namespace fs = std::filesystem;
+    for (const char* dir : {"fit", "gpx", "tcx"}) {
+        for (const auto& entry : fs::directory_iterator(corpus(dir))) {
+            auto bytes = read_bytes(entry.path().string());
+            Sniffed s = sniff(bytes);
+            Sniffed want = std::string_view(dir) == "fit"   ? Sniffed::fit
+                           : std::string_view(dir) == "gpx" ? Sniffed::gpx
+                                                            : Sniffed::tcx;
+            if (entry.path().extension() == ".gz") want = Sniffed::gzip;
+            EXPECT_EQ(s, want) << entry.path();
+        }
+    }
+}
+
+TEST(Decode, PlainFileHashesOnceAndContentEqualsStored) {
+    Summary s = decode_corpus("gpx/strava-iphone-sample.gpx");
+    EXPECT_EQ(s.bytes, 46175u);
+    EXPECT_EQ(s.sha256, "dfeb7b0438c278d233661ceeb63f64d5c8e8599e115c1afb1d7ca7b697c7cfce");
+    EXPECT_EQ(s.content_sha256, s.sha256);
+    EXPECT_FALSE(s.gzipped);
+}
+
+TEST(Decode, GzipContentHashIsThePayloads) {
+    Summary s = decode_corpus("gpx/strava-iphone-sample.gpx.gz");
+    EXPECT_TRUE(s.ok) << s.error;
+    EXPECT_EQ(s.bytes, 5074u);
+    EXPECT_EQ(s.sha256, "bee434122e1130a1527d75edec0f9d5a5f09c316dce3391a1d026617af52cc31");
+    EXPECT_EQ(s.content_sha256, "dfeb7b0438c278d233661ceeb63f64d5c8e8599e115c1afb1d7ca7b697c7cfce");
+    EXPECT_TRUE(s.gzipped);
+    EXPECT_EQ(format_name(s.format, s.gzipped), "gpx.gz");
+
+    // gzip -9n of the FIT: identity does not depend on the FIT decoder.
+    Summary f = decode_corpus("fit/garmin-fenix2-run.fit.gz");
+    EXPECT_EQ(f.sha256, "1a4c3dce8f9fa2ec6e76fa960d401c1cd301eec0769ab17b3e8f1b8a78f54570");
+    EXPECT_EQ(f.content_sha256, "a066d77db247c152c9583bddaecd33d36327bacc0821694ab795fe25671a8327");
+    EXPECT_EQ(format_name(f.format, f.gzipped), "fit.gz");
+
+    Summary t = decode_corpus("tcx/rwgps-ride.tcx.gz");
+    EXPECT_EQ(t.content_sha256, "642fbf7bf6422706ad798ea4d3cd15fe4f7c0b822bfbf32c4b3542d47e47967e");
+    EXPECT_EQ(format_name(t.format, t.gzipped), "tcx.gz");
+}
+
+// bad/ files that are not FIT content (the FIT ones belong to the FIT tests).
+TEST(Decode, BadGpxContentNamedFitIsReadAsGpx) {
+    // The contract detects formats from bytes only: this is a valid GPX file
+    // (byte-identical to gpx/garmin-connect-sample.gpx) under a .fit name.
+    Summary s = decode_corpus("bad/gpx-content-named.fit");
+    EXPECT_EQ(s.format, Format::gpx);
+    EXPECT_TRUE(s.ok) << s.error;
+    EXPECT_EQ(s.sha256, "b39d8378ae376c8366292287255f268090871a1e431755f3c06bcd099ab44a24");
+    EXPECT_EQ(s.records, 217);
+}
+
+TEST(Decode, BadZeroBytes) {
+    Summary s = decode_corpus("bad/zero-bytes.fit");
+    EXPECT_FALSE(s.ok);
+    EXPECT_EQ(s.format, Format::unknown);
+    EXPECT_EQ(s.error, "file is empty (0 bytes): not a FIT, GPX or TCX file");
+    EXPECT_EQ(s.sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(s.bytes, 0u);
+}
+
+TEST(Decode, BadTruncatedGzip) {
+    Summary s = decode_corpus("bad/trunc-gz-edge1030plus.fit.gz");
+    EXPECT_FALSE(s.ok);
+    EXPECT_EQ(format_name(s.format, s.gzipped), "fit.gz");  // the partial payload is still recognisably FIT
+    // `zcat` recovers 42528 bytes before "unexpected end of file".
+    EXPECT_EQ(s.error,
+              "gzip stream truncated: input ends at offset 14401 inside member 1 (started at offset 0) after 42528 "
+              "decompressed bytes");
+}
+
+TEST(Decode, BadTruncatedXml) {
+    EXPECT_NE(decode_corpus("bad/trunc-strava-sample.gpx").error.find("line 942"), std::string::npos);
+    EXPECT_NE(decode_corpus("bad/trunc-tcxparser-run.tcx").error.find("line 2332"), std::string::npos);
+}
+
+TEST(Decode, UnknownContentSaysWhatItIs) {
+    auto d = [](std::string_view text) {
+        return decode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+    };
+    Summary kml = d("<?xml version=\"1.0\"?><kml xmlns=\"http://www.opengis.net/kml/2.2\"/>");
+    EXPECT_FALSE(kml.ok);
+    EXPECT_EQ(kml.format, Format::unknown);
+    EXPECT_EQ(kml.error, "file is XML whose root element is <kml>, not <gpx> or <TrainingCenterDatabase>");
+    Summary zip = d("PK\x03\x04rest");
+    EXPECT_EQ(zip.error,
+              "file is not a FIT, GPX or TCX file: no FIT header, gzip magic or XML root element at offset 0 (starts "
+              "50 4b 03 04)");
+    EXPECT_EQ(zip.content_sha256, zip.sha256);
+}
+
+}  // namespace
+}  // namespace fitbridge::formats
