@@ -1,0 +1,121 @@
+// `fitbridge inspect`: argument handling, exit codes, directory walking and
+// the `file` labels of the contract. Runs on copies in a sandboxed temp dir.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/inspect.hpp"
+#include "json/json.hpp"
+
+namespace fitbridge::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+class InspectTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        m_dir = fs::temp_directory_path() / ("fitbridge-inspect-" + std::to_string(::getpid()) + "-" +
+                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(m_dir);
+        fs::create_directories(m_dir / "acts" / "sub");
+        const fs::path corpus(FITBRIDGE_TESTDATA_DIR);
+        fs::copy_file(corpus / "gpx/fittrackee-e2e.gpx", m_dir / "acts" / "b.gpx");
+        fs::copy_file(corpus / "tcx/pool-swim.tcx", m_dir / "acts" / "sub" / "a.tcx");
+        fs::copy_file(corpus / "gpx/strava-iphone-sample.gpx.gz", m_dir / "acts" / "a.gpx.gz");
+        std::ofstream(m_dir / "bad.fit") << "not an activity";
+    }
+    void TearDown() override { fs::remove_all(m_dir); }
+
+    int run(std::vector<std::string> args) {
+        m_out.str("");
+        m_err.str("");
+        return run_inspect(args, m_out, m_err);
+    }
+    std::vector<rapidjson::Document> lines() {
+        std::vector<rapidjson::Document> out;
+        std::istringstream in(m_out.str());
+        for (std::string line; std::getline(in, line);) {
+            auto doc = json::parse(line);
+            EXPECT_TRUE(doc.ok()) << line;
+            if (doc.ok()) out.push_back(std::move(*doc));
+        }
+        return out;
+    }
+
+    fs::path m_dir;
+    std::ostringstream m_out, m_err;
+};
+
+TEST_F(InspectTest, DirectoryIsWalkedSortedWithRelativeLabels) {
+    EXPECT_EQ(run({"--json", (m_dir / "acts").string()}), 0) << m_err.str();
+    auto docs = lines();
+    ASSERT_EQ(docs.size(), 3u);
+    EXPECT_STREQ(docs[0]["file"].GetString(), "a.gpx.gz");
+    EXPECT_STREQ(docs[0]["format"].GetString(), "gpx.gz");
+    EXPECT_STREQ(docs[1]["file"].GetString(), "b.gpx");
+    EXPECT_STREQ(docs[2]["file"].GetString(), "sub/a.tcx");
+    EXPECT_STREQ(docs[2]["format"].GetString(), "tcx");
+    EXPECT_EQ(docs[1]["records"].GetInt64(), 25);
+    EXPECT_EQ(m_err.str(), "");
+}
+
+TEST_F(InspectTest, FilesKeepTheirPathAsGivenInArgumentOrder) {
+    const std::string b = (m_dir / "acts" / "b.gpx").string();
+    const std::string a = (m_dir / "acts" / "sub" / "a.tcx").string();
+    EXPECT_EQ(run({b, "--json", a}), 0);
+    auto docs = lines();
+    ASSERT_EQ(docs.size(), 2u);
+    EXPECT_EQ(docs[0]["file"].GetString(), b);
+    EXPECT_EQ(docs[1]["file"].GetString(), a);
+}
+
+TEST_F(InspectTest, AnyBadFileMakesExitOne) {
+    EXPECT_EQ(run({"--json", (m_dir / "acts" / "b.gpx").string(), (m_dir / "bad.fit").string()}), 1);
+    auto docs = lines();
+    ASSERT_EQ(docs.size(), 2u);
+    EXPECT_TRUE(docs[0]["ok"].GetBool());
+    EXPECT_FALSE(docs[1]["ok"].GetBool());
+    EXPECT_STREQ(docs[1]["format"].GetString(), "unknown");
+    EXPECT_TRUE(docs[1]["error"].IsString());
+}
+
+TEST_F(InspectTest, UsageErrorsExitTwoWithoutOutput) {
+    EXPECT_EQ(run({}), 2);
+    EXPECT_NE(m_err.str().find("no PATH given"), std::string::npos);
+    EXPECT_EQ(run({"--jsn", (m_dir / "acts").string()}), 2);
+    EXPECT_NE(m_err.str().find("unknown option '--jsn'"), std::string::npos);
+    EXPECT_EQ(run({"--json", (m_dir / "acts").string(), (m_dir / "missing.gpx").string()}), 2);
+    EXPECT_NE(m_err.str().find("cannot access"), std::string::npos) << m_err.str();
+    EXPECT_EQ(m_out.str(), "");  // a typo fails before any file is decoded
+}
+
+TEST_F(InspectTest, DoubleDashEndsOptions) {
+    fs::copy_file(m_dir / "acts" / "b.gpx", m_dir / "-x.gpx");
+    const fs::path cwd = fs::current_path();
+    fs::current_path(m_dir);
+    const int rc = run({"--json", "--", "-x.gpx"});
+    fs::current_path(cwd);
+    EXPECT_EQ(rc, 0) << m_err.str();
+    EXPECT_STREQ(lines().at(0)["file"].GetString(), "-x.gpx");
+}
+
+TEST_F(InspectTest, TableByDefault) {
+    EXPECT_EQ(run({(m_dir / "acts").string(), (m_dir / "bad.fit").string()}), 1);
+    const std::string out = m_out.str();
+    EXPECT_EQ(out.rfind("FILE", 0), 0u) << out;
+    for (const char* column : {"FORMAT", "SPORT", "START", "DURATION", "DISTANCE", "RECORDS", "STATUS"})
+        EXPECT_NE(out.find(column), std::string::npos) << column;
+    // fittrackee-e2e.gpx: 25 points from 12:44:45 over 250 s and 316.8 m (oracle values).
+    EXPECT_NE(out.find("2018-03-13T12:44:45Z"), std::string::npos) << out;
+    EXPECT_NE(out.find("0:04:10"), std::string::npos) << out;
+    EXPECT_NE(out.find("0.32 km"), std::string::npos) << out;
+    EXPECT_NE(out.find("ERROR: file is not a FIT, GPX or TCX file"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace fitbridge::cli
