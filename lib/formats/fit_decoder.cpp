@@ -6,8 +6,10 @@
 #include "formats/fit_decoder.hpp"
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -120,15 +122,34 @@ std::optional<double> read_number(const uint8_t* msg, FieldRef f, bool big_endia
                 float x;
                 const auto bits = static_cast<uint32_t>(raw);
                 std::memcpy(&x, &bits, sizeof x);
+                if (!std::isfinite(x)) return std::nullopt;  // JSON has no NaN
                 return static_cast<double>(x);
             } else {
                 double x;
                 std::memcpy(&x, &raw, sizeof x);
+                if (!std::isfinite(x)) return std::nullopt;
                 return x;
             }
         case NumKind::not_number: break;
     }
     return std::nullopt;
+}
+
+// Conversions that refuse values the target cannot hold (a hostile file can
+// declare any field with any base type, so no cast may assume the profile's).
+std::optional<int64_t> to_int64(std::optional<double> v) {
+    if (!v || !(*v >= -9.2e18 && *v <= 9.2e18)) return std::nullopt;
+    return static_cast<int64_t>(*v);
+}
+
+std::optional<uint32_t> to_uint32(std::optional<double> v) {
+    if (!v || !(*v >= 0.0 && *v <= 4294967295.0)) return std::nullopt;
+    return static_cast<uint32_t>(*v);
+}
+
+template <typename T>
+bool in_range(int64_t v) {
+    return v >= 0 && v <= static_cast<int64_t>(std::numeric_limits<T>::max());
 }
 
 // ---------------------------------------------------------------------------
@@ -186,7 +207,7 @@ std::string hex(unsigned v, int digits) {
     return buf;
 }
 
-std::string enum_text(std::string_view name, uint64_t value, bool* is_number) {
+std::string enum_text(std::string_view name, int64_t value, bool* is_number) {
     if (!name.empty()) {
         if (is_number) *is_number = false;
         return std::string(name);
@@ -236,14 +257,16 @@ private:
 
     // file_id
     bool m_have_file_id = false;
-    std::optional<uint8_t> m_file_type;
-    std::optional<uint16_t> m_manufacturer;
+    // Enum values are kept wide: a writer may declare a field with a larger base
+    // type than the profile's, and the value then prints as a number.
+    std::optional<int64_t> m_file_type;
+    std::optional<int64_t> m_manufacturer;
     std::optional<int64_t> m_product;
     std::optional<uint32_t> m_time_created;
 
     // sessions
     int64_t m_sessions = 0;
-    std::optional<uint8_t> m_sport, m_sub_sport;
+    std::optional<int64_t> m_sport, m_sub_sport;
     std::optional<uint32_t> m_session_start;
     std::optional<double> m_elapsed, m_timer, m_distance, m_max_hr;
     double m_hr_weighted = 0, m_hr_weight = 0, m_hr_plain = 0;
@@ -256,7 +279,7 @@ private:
     int64_t m_records = 0, m_records_with_position = 0;
     std::optional<uint32_t> m_first_record_time;
     std::optional<double> m_first_lat, m_first_lon, m_last_lat, m_last_lon;
-    uint64_t m_rec_hr_sum = 0, m_rec_pw_sum = 0;
+    double m_rec_hr_sum = 0, m_rec_pw_sum = 0;
     int64_t m_rec_hr_n = 0, m_rec_pw_n = 0;
     double m_rec_hr_max = 0;
 };
@@ -508,8 +531,8 @@ bool FitReader::decode_messages(size_t begin, size_t declared_end, int index) {
             const uint8_t* msg = m_p + pos + 1;
             std::optional<uint32_t> ts;
             if (def.timestamp.size != 0) {
-                if (auto v = read_number(msg, def.timestamp, def.big_endian); v && *v >= 0 && *v <= 4294967295.0) {
-                    ts = static_cast<uint32_t>(*v);
+                if (auto v = to_uint32(read_number(msg, def.timestamp, def.big_endian))) {
+                    ts = *v;
                     m_last_timestamp = *ts;
                     m_have_timestamp = true;
                 }
@@ -549,12 +572,12 @@ void FitReader::on_data(const Definition& def, const uint8_t* msg, std::optional
                 m_last_lon = lo;
             }
             if (const auto hr = read_number(msg, def.fields[rec_hr], be)) {
-                m_rec_hr_sum += static_cast<uint64_t>(*hr);
+                m_rec_hr_sum += *hr;
                 ++m_rec_hr_n;
-                if (*hr > m_rec_hr_max) m_rec_hr_max = *hr;
+                if (m_rec_hr_n == 1 || *hr > m_rec_hr_max) m_rec_hr_max = *hr;
             }
             if (const auto pw = read_number(msg, def.fields[rec_power], be)) {
-                m_rec_pw_sum += static_cast<uint64_t>(*pw);
+                m_rec_pw_sum += *pw;
                 ++m_rec_pw_n;
             }
             return;
@@ -562,9 +585,9 @@ void FitReader::on_data(const Definition& def, const uint8_t* msg, std::optional
         case Kind::session: {
             const auto& f = def.fields;
             if (m_sessions++ == 0) {
-                if (auto v = read_number(msg, f[ses_sport], be)) m_sport = static_cast<uint8_t>(*v);
-                if (auto v = read_number(msg, f[ses_sub_sport], be)) m_sub_sport = static_cast<uint8_t>(*v);
-                if (auto v = read_number(msg, f[ses_start], be)) m_session_start = static_cast<uint32_t>(*v);
+                m_sport = to_int64(read_number(msg, f[ses_sport], be));
+                m_sub_sport = to_int64(read_number(msg, f[ses_sub_sport], be));
+                m_session_start = to_uint32(read_number(msg, f[ses_start], be));
             }
             const auto add = [](std::optional<double>& total, std::optional<double> v, double scale) {
                 if (v) total = total.value_or(0.0) + *v / scale;
@@ -595,10 +618,10 @@ void FitReader::on_data(const Definition& def, const uint8_t* msg, std::optional
             if (m_have_file_id) return;
             m_have_file_id = true;
             const auto& f = def.fields;
-            if (auto v = read_number(msg, f[fid_type], be)) m_file_type = static_cast<uint8_t>(*v);
-            if (auto v = read_number(msg, f[fid_manufacturer], be)) m_manufacturer = static_cast<uint16_t>(*v);
-            if (auto v = read_number(msg, f[fid_product], be)) m_product = static_cast<int64_t>(*v);
-            if (auto v = read_number(msg, f[fid_time_created], be)) m_time_created = static_cast<uint32_t>(*v);
+            m_file_type = to_int64(read_number(msg, f[fid_type], be));
+            m_manufacturer = to_int64(read_number(msg, f[fid_manufacturer], be));
+            m_product = to_int64(read_number(msg, f[fid_product], be));
+            m_time_created = to_uint32(read_number(msg, f[fid_time_created], be));
             return;
         }
     }
@@ -629,15 +652,26 @@ void FitReader::finish() {
     s.sessions = m_sessions;
 
     if (m_file_type) {
-        s.file_type = enum_text(fit_profile::file_name(*m_file_type), *m_file_type, &s.file_type_is_number);
+        s.file_type =
+            enum_text(in_range<uint8_t>(*m_file_type) ? fit_profile::file_name(static_cast<uint8_t>(*m_file_type)) : "",
+                      *m_file_type, &s.file_type_is_number);
     }
     if (m_manufacturer) {
-        s.manufacturer =
-            enum_text(fit_profile::manufacturer_name(*m_manufacturer), *m_manufacturer, &s.manufacturer_is_number);
+        s.manufacturer = enum_text(in_range<uint16_t>(*m_manufacturer)
+                                       ? fit_profile::manufacturer_name(static_cast<uint16_t>(*m_manufacturer))
+                                       : "",
+                                   *m_manufacturer, &s.manufacturer_is_number);
     }
     s.product = m_product;
-    if (m_sport) s.sport = enum_text(fit_profile::sport_name(*m_sport), *m_sport, nullptr);
-    if (m_sub_sport) s.sub_sport = enum_text(fit_profile::sub_sport_name(*m_sub_sport), *m_sub_sport, nullptr);
+    if (m_sport) {
+        s.sport = enum_text(in_range<uint8_t>(*m_sport) ? fit_profile::sport_name(static_cast<uint8_t>(*m_sport)) : "",
+                            *m_sport, nullptr);
+    }
+    if (m_sub_sport) {
+        s.sub_sport = enum_text(
+            in_range<uint8_t>(*m_sub_sport) ? fit_profile::sub_sport_name(static_cast<uint8_t>(*m_sub_sport)) : "",
+            *m_sub_sport, nullptr);
+    }
     if (s.sport) s.sport_family = family_for_fit(*s.sport, s.sub_sport ? std::string_view(*s.sub_sport) : "");
 
     std::optional<uint32_t> start = m_session_start;
@@ -659,10 +693,10 @@ void FitReader::finish() {
     s.last_lat = m_last_lat;
     s.last_lon = m_last_lon;
     if (m_rec_hr_n > 0) {
-        s.rec_avg_hr = static_cast<double>(m_rec_hr_sum) / static_cast<double>(m_rec_hr_n);
+        s.rec_avg_hr = m_rec_hr_sum / static_cast<double>(m_rec_hr_n);
         s.rec_max_hr = m_rec_hr_max;
     }
-    if (m_rec_pw_n > 0) s.rec_avg_power = static_cast<double>(m_rec_pw_sum) / static_cast<double>(m_rec_pw_n);
+    if (m_rec_pw_n > 0) s.rec_avg_power = m_rec_pw_sum / static_cast<double>(m_rec_pw_n);
     s.has_hr = m_rec_hr_n > 0;
     s.has_power = m_rec_pw_n > 0;
 

@@ -124,7 +124,7 @@ async function reference(file) {
                 if (first === null) first = p;
                 last = p;
             }
-            if (m.heartRate != null) { hrSum += m.heartRate; hrN++; hrMax = Math.max(hrMax ?? 0, m.heartRate); }
+            if (m.heartRate != null) { hrSum += m.heartRate; hrN++; hrMax = hrMax === null ? m.heartRate : Math.max(hrMax, m.heartRate); }
             if (m.power != null) { pwSum += m.power; pwN++; }
         }
     };
@@ -188,7 +188,7 @@ async function reference(file) {
         first_lat: first?.[0] ?? null, first_lon: first?.[1] ?? null,
         last_lat: last?.[0] ?? null, last_lon: last?.[1] ?? null,
         avg_hr: weighted('avgHeartRate'),
-        max_hr: sessions.reduce((acc, s) => (s.maxHeartRate == null ? acc : Math.max(acc ?? 0, s.maxHeartRate)), null),
+        max_hr: sessions.reduce((acc, s) => (s.maxHeartRate == null ? acc : acc === null ? s.maxHeartRate : Math.max(acc, s.maxHeartRate)), null),
         avg_power: weighted('avgPower'),
         rec_avg_hr: hrN ? hrSum / hrN : null,
         rec_max_hr: hrMax,

@@ -533,3 +533,24 @@ TEST(FitCrafted, MessageErrors) {
                   "12-byte FIT header)");
     }
 }
+
+TEST(FitCrafted, FieldsDeclaredWithOtherBaseTypes) {
+    // Found by fuzzing: a session whose sport is declared uint16 (value 720) must
+    // print as a number rather than be squeezed into the 8-bit enum.
+    FitBuilder b;
+    b.definition(0, 18, {{5, 2, k_uint16}, {6, 4, k_uint32}, {2, 1, k_uint8}});
+    b.data(0, {U16(720), U32(70000), 5});
+    // A record with a signed heart rate and a float32 power of 1.5 W.
+    b.definition(1, 20, {{3, 1, 0x01}, {7, 4, 0x88}});
+    b.data(1, {0xF6, 0x00, 0x00, 0xC0, 0x3F});  // -10, 1.5f
+    b.data(1, {0xFB, 0xFF, 0xFF, 0xFF, 0xFF});  // -5, invalid float (all ones)
+    b.data(1, {0x0A, 0x00, 0x00, 0xC0, 0x7F});  // 10, NaN: not a usable value
+    const Summary s = decode_bytes(b.build());
+    ASSERT_TRUE(s.ok) << s.error;
+    EXPECT_EQ(s.sport, "720");
+    EXPECT_EQ(s.sub_sport, "70000");
+    EXPECT_EQ(s.start_time, 5 + k_fit_epoch);
+    EXPECT_EQ(s.rec_avg_hr, -5.0 / 3.0);
+    EXPECT_EQ(s.rec_max_hr, 10.0);
+    EXPECT_EQ(s.rec_avg_power, 1.5);
+}
