@@ -35,8 +35,6 @@ set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_CONTACT "FitBridge maintainers <fitbridge@example.org>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "fitness-activity sync daemon")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-set(CPACK_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
-    OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 set(CPACK_STRIP_FILES ON)
 
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -67,5 +65,6 @@ configure_file("${_deb}/changelog.Debian.in" "${FITBRIDGE_BINARY_DIR}/changelog.
 configure_file("${_deb}/install-debian-files.cmake.in"
                "${FITBRIDGE_BINARY_DIR}/install-debian-files.cmake" @ONLY)
 set(CPACK_INSTALL_SCRIPTS "${FITBRIDGE_BINARY_DIR}/install-debian-files.cmake")
+set(CPACK_PRE_BUILD_SCRIPTS "${_deb}/normalize-permissions.cmake")
 
 include(CPack)
