@@ -6,6 +6,7 @@
 #include "formats/fit_decoder.hpp"
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -93,19 +94,32 @@ struct FieldRef {
     uint8_t base = 0;  // index into k_base_types
 };
 
-uint64_t load(const uint8_t* p, unsigned size, bool big_endian) {
-    uint64_t v = 0;
-    if (big_endian) {
-        for (unsigned i = 0; i < size; ++i) v = (v << 8) | p[i];
-    } else {
-        for (unsigned i = size; i-- > 0;) v = (v << 8) | p[i];
+// Loads an unsigned integer of 1, 2, 4 or 8 bytes stored in the given byte order.
+inline uint64_t load(const uint8_t* p, unsigned size, bool big_endian) {
+    const bool swap = big_endian != (std::endian::native == std::endian::big);
+    switch (size) {
+        case 1: return p[0];
+        case 2: {
+            uint16_t v;
+            std::memcpy(&v, p, sizeof v);
+            return swap ? __builtin_bswap16(v) : v;
+        }
+        case 4: {
+            uint32_t v;
+            std::memcpy(&v, p, sizeof v);
+            return swap ? __builtin_bswap32(v) : v;
+        }
+        default: {
+            uint64_t v;
+            std::memcpy(&v, p, sizeof v);
+            return swap ? __builtin_bswap64(v) : v;
+        }
     }
-    return v;
 }
 
 // The field's first element as a number; nullopt when absent, not numeric, of a
 // size that is not a multiple of its base type, or holding the invalid value.
-std::optional<double> read_number(const uint8_t* msg, FieldRef f, bool big_endian) {
+inline std::optional<double> read_number(const uint8_t* msg, FieldRef f, bool big_endian) {
     if (f.size == 0) return std::nullopt;
     const BaseType& bt = k_base_types[f.base];
     if (bt.kind == NumKind::not_number || f.size % bt.size != 0) return std::nullopt;
