@@ -1,0 +1,430 @@
+#include "providers/archive/archive.hpp"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/files.hpp"
+#include "core/hash.hpp"
+#include "core/log.hpp"
+#include "formats/decode.hpp"
+#include "formats/gzip.hpp"
+
+namespace fitbridge::providers::archive {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view k_provider = "archive";
+constexpr uint32_t k_caps = k_upload;
+constexpr size_t k_max_slug = 40;
+// Far more same-minute, same-name activities than anyone records; a bound
+// keeps a broken folder from looping forever.
+constexpr int k_max_slot = 1000;
+constexpr std::string_view k_tmp_marker = ".tmp-";  // write_file_atomic: ".tmp-" + 12 hex digits
+constexpr size_t k_tmp_hex = 12;
+
+Error invalid(std::string message) { return Error::permanent("config.invalid", std::move(message)); }
+
+struct Options {
+    fs::path root;
+    bool gzip = false;
+};
+
+fs::path home_dir() {
+    if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return h;
+    if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr) return pw->pw_dir;
+    return "/";
+}
+
+std::optional<bool> parse_bool(std::string_view v) {
+    std::string l(v);
+    for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (l == "true" || l == "yes" || l == "on" || l == "1") return true;
+    if (l == "false" || l == "no" || l == "off" || l == "0") return false;
+    return std::nullopt;
+}
+
+Result<Options> parse_options(const config::AccountConfig& account, const fs::path& home) {
+    auto known = [](std::string_view k) { return k == "root" || k == "gzip"; };
+    for (const auto& [key, values] : account.list_options) {
+        if (known(key)) return invalid(fmt::format("{}: expected one value, got a list", key));
+        return invalid(fmt::format("unknown option '{}'", key));
+    }
+    for (const auto& [key, value] : account.options)
+        if (!known(key)) return invalid(fmt::format("unknown option '{}'", key));
+    Options o;
+    auto root = account.options.find("root");
+    if (root == account.options.end() || root->second.empty())
+        return invalid("root: required (the folder to keep the archive in)");
+    const std::string& raw = root->second;
+    if (raw == "~") {
+        o.root = home;
+    } else if (raw.starts_with("~/")) {
+        o.root = (home / raw.substr(2)).lexically_normal();
+    } else if (fs::path(raw).is_absolute()) {
+        o.root = fs::path(raw).lexically_normal();
+    } else {
+        // The daemon's working directory differs between a shell and systemd.
+        return invalid(fmt::format("root: '{}' must be an absolute path or start with ~/", raw));
+    }
+    std::error_code ec;
+    if (fs::exists(o.root, ec) && !fs::is_directory(o.root, ec))
+        return invalid(fmt::format("root: {} exists and is not a directory", o.root.string()));
+    if (auto g = account.options.find("gzip"); g != account.options.end()) {
+        auto b = parse_bool(g->second);
+        if (!b) return invalid(fmt::format("gzip: expected true or false, got '{}'", g->second));
+        o.gzip = *b;
+    }
+    return o;
+}
+
+// Full disks and I/O errors can clear up; a folder we may not write to, or a
+// read-only file system, will not until a person acts, so say where.
+Error fs_error(int err, std::string_view what, const fs::path& p) {
+    std::string message = fmt::format("{} {}: {}", what, p.string(), std::strerror(err));
+    switch (err) {
+        case EACCES:
+        case EPERM:
+        case EROFS: return Error::permanent("archive.denied", std::move(message));
+        case ENOTDIR:
+        case ENAMETOOLONG:
+        case ELOOP: return Error::permanent("archive.path", std::move(message));
+        default: return Error::transient("archive.io", std::move(message));
+    }
+}
+
+bool is_gzip(std::span<const uint8_t> b) { return b.size() >= 2 && b[0] == 0x1f && b[1] == 0x8b; }
+
+std::span<const uint8_t> as_bytes(const std::string& s) {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// SHA-256 of the decompressed content, as formats::decode computes it.
+std::string content_id(std::span<const uint8_t> bytes) {
+    if (!is_gzip(bytes)) return sha256_hex(bytes);
+    return sha256_hex(formats::gunzip(bytes, formats::DecodeOptions{}.max_decompressed_bytes).payload);
+}
+
+Result<std::string> gzip_compress(std::span<const uint8_t> in) {
+    if (in.size() > UINT_MAX) return Error::permanent("archive.gzip", "file too large to gzip in one pass");
+    z_stream z{};
+    // windowBits 15 + 16 selects the gzip wrapper; zlib writes mtime 0, so
+    // the same input always gives the same bytes.
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return Error::transient("archive.gzip", "cannot initialise zlib");
+    std::string out(deflateBound(&z, static_cast<uLong>(in.size())), '\0');
+    z.next_in = const_cast<Bytef*>(in.data());
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&z, Z_FINISH);
+    const auto written = z.total_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) return Error::transient("archive.gzip", fmt::format("zlib deflate failed ({})", rc));
+    out.resize(written);
+    return out;
+}
+
+// File mode for new files: 0666 under the process umask, read without
+// changing it (umask() would race with other threads creating files).
+unsigned file_mode() {
+    unsigned mask = 022;
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("Umask:")) {
+            mask = static_cast<unsigned>(std::strtoul(line.c_str() + 6, nullptr, 8));
+            break;
+        }
+    }
+    return 0666u & ~mask;
+}
+
+void fsync_dir(const fs::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+}
+
+struct Layout {
+    std::string folder;  // "2024", or "undated"
+    std::string stem;    // "2024-03-01T0712_ride_morning-ride"
+    std::string ext;     // "fit", "gpx", "tcx"
+
+    std::string file_name(int slot, bool gz) const {
+        return fmt::format("{}{}.{}{}", stem, slot > 1 ? fmt::format("-{}", slot) : "", ext, gz ? ".gz" : "");
+    }
+};
+
+Result<Layout> layout_for(const formats::Summary& s, std::string_view name) {
+    Layout l;
+    switch (s.format) {
+        case formats::Format::fit: l.ext = "fit"; break;
+        case formats::Format::gpx: l.ext = "gpx"; break;
+        case formats::Format::tcx: l.ext = "tcx"; break;
+        case formats::Format::unknown:
+            return Error::permanent("archive.format", "cannot archive a file that is not FIT, GPX or TCX");
+    }
+    // A file without any timestamp still deserves a place in the archive.
+    std::string stamp = "undated";
+    l.folder = "undated";
+    if (s.start_time && std::isfinite(*s.start_time)) {
+        const auto t = static_cast<std::time_t>(std::floor(*s.start_time));
+        std::tm tm{};
+        if (::gmtime_r(&t, &tm) != nullptr) {
+            l.folder = fmt::format("{:04d}", tm.tm_year + 1900);
+            stamp = fmt::format("{:04d}-{:02d}-{:02d}T{:02d}{:02d}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                                tm.tm_hour, tm.tm_min);
+        }
+    }
+    const std::string family =
+        s.sport_family && !s.sport_family->empty() ? slugify(*s.sport_family) : std::string("other");
+    l.stem = fmt::format("{}_{}_{}", stamp, family, slugify(name));
+    return l;
+}
+
+struct Variant {
+    int slot = 1;
+    bool gz = false;
+};
+
+// Recognises stem[-N].ext[.gz] (N >= 2) and nothing else.
+std::optional<Variant> parse_variant(std::string_view f, const Layout& l) {
+    if (!f.starts_with(l.stem)) return std::nullopt;
+    f.remove_prefix(l.stem.size());
+    Variant v;
+    if (f.starts_with('-')) {
+        size_t i = 1;
+        while (i < f.size() && std::isdigit(static_cast<unsigned char>(f[i]))) ++i;
+        if (i == 1 || f[1] == '0') return std::nullopt;
+        auto [p, ec] = std::from_chars(f.data() + 1, f.data() + i, v.slot);
+        if (ec != std::errc() || v.slot < 2) return std::nullopt;
+        f.remove_prefix(i);
+    }
+    if (!f.starts_with('.')) return std::nullopt;
+    f.remove_prefix(1);
+    if (!f.starts_with(l.ext)) return std::nullopt;
+    f.remove_prefix(l.ext.size());
+    if (f == ".gz") {
+        v.gz = true;
+    } else if (!f.empty()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+// The part before write_file_atomic's temp suffix, or nullopt when `f` is
+// not such a temp file.
+std::optional<std::string_view> strip_temp_suffix(std::string_view f) {
+    if (f.size() < k_tmp_marker.size() + k_tmp_hex) return std::nullopt;
+    const size_t pos = f.size() - k_tmp_marker.size() - k_tmp_hex;
+    if (f.substr(pos, k_tmp_marker.size()) != k_tmp_marker) return std::nullopt;
+    if (f.find_first_not_of("0123456789abcdef", pos + k_tmp_marker.size()) != std::string_view::npos)
+        return std::nullopt;
+    return f.substr(0, pos);
+}
+
+struct FolderScan {
+    std::vector<std::pair<Variant, std::string>> files;  // finished files of this activity's name
+    std::vector<fs::path> temps;                         // our temp files for this activity's name
+    std::set<int> used_slots;
+};
+
+Result<FolderScan> scan_folder(const fs::path& dir, const Layout& l) {
+    FolderScan out;
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    for (const fs::directory_iterator end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (auto base = strip_temp_suffix(name)) {
+            if (parse_variant(*base, l)) out.temps.push_back(it->path());
+        } else if (auto v = parse_variant(name, l)) {
+            out.files.emplace_back(*v, name);
+            out.used_slots.insert(v->slot);
+        }
+    }
+    if (ec) return fs_error(ec.value(), "cannot list", dir);
+    std::sort(out.files.begin(), out.files.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.first.slot, a.second) < std::tie(b.first.slot, b.second);
+    });
+    return out;
+}
+
+class ArchiveProvider final : public Provider {
+public:
+    ArchiveProvider(std::string account, Options options)
+        : m_account(std::move(account)), m_options(std::move(options)), m_mode(file_mode()) {}
+
+    std::string_view account_id() const override { return m_account; }
+    uint32_t capabilities() const override { return k_caps; }
+
+    Task<UploadResult> upload(const UploadRequest& req) override {
+        if (req.summary == nullptr)
+            co_return Error::permanent("archive.no_summary", "upload without a decoded summary");
+        auto layout = layout_for(*req.summary, req.name);
+        if (!layout) co_return layout.error();
+        const std::string want =
+            req.summary->content_sha256.empty() ? content_id(req.bytes) : req.summary->content_sha256;
+
+        // Originals stay byte-exact; only the gzip option may wrap a plain one.
+        const bool compress = m_options.gzip && !is_gzip(req.bytes);
+        std::string stored;
+        if (compress) {
+            auto z = gzip_compress(req.bytes);
+            if (!z) co_return z.error();
+            stored = std::move(*z);
+        } else {
+            stored.assign(reinterpret_cast<const char*>(req.bytes.data()), req.bytes.size());
+        }
+        const bool gz = compress || is_gzip(req.bytes);
+
+        const fs::path dir = m_options.root / layout->folder;
+        if (auto r = ensure_folder(dir); !r) co_return r.error();
+        // A lost race for a name (another writer linked it first) rescans.
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            auto scan = scan_folder(dir, *layout);
+            if (!scan) co_return scan.error();
+            auto same = find_same(dir, *layout, *scan, want);
+            if (!same) co_return same.error();
+            if (*same) co_return UploadResult{**same, true};
+
+            int slot = 1;
+            while (scan->used_slots.contains(slot)) ++slot;
+            if (slot > k_max_slot)
+                co_return Error::permanent("archive.full", fmt::format("{} already holds {} files named {}.*",
+                                                                       dir.string(), k_max_slot, layout->stem));
+            const std::string name = layout->file_name(slot, gz);
+            if (::access(dir.c_str(), W_OK) != 0) co_return fs_error(errno, "cannot write to", dir);
+            auto w = write_file_atomic(dir / name, stored, m_mode, /*overwrite=*/false);
+            if (w) co_return UploadResult{layout->folder + "/" + name, false};
+            if (w.error().code != "io.exists") {
+                // write_file_atomic reports every failure as transient; a
+                // folder that became unwritable is not.
+                if (::access(dir.c_str(), W_OK) != 0) co_return fs_error(errno, "cannot write to", dir);
+                co_return Error::transient("archive.io", w.error().message);
+            }
+        }
+        co_return Error::transient("archive.busy",
+                                   fmt::format("{}: names kept being taken while writing", dir.string()));
+    }
+
+    Task<std::optional<std::string>> find_existing(const UploadRequest& req) override {
+        if (req.summary == nullptr) co_return std::optional<std::string>{};
+        auto layout = layout_for(*req.summary, req.name);
+        if (!layout) co_return std::optional<std::string>{};
+        const std::string want =
+            req.summary->content_sha256.empty() ? content_id(req.bytes) : req.summary->content_sha256;
+        const fs::path dir = m_options.root / layout->folder;
+        std::error_code ec;
+        if (!fs::is_directory(dir, ec)) co_return std::optional<std::string>{};
+        auto scan = scan_folder(dir, *layout);
+        if (!scan) co_return scan.error();
+        // A crash between writing the temp file and linking it leaves the temp
+        // behind; it never became the archive copy, so it can go.
+        for (const auto& t : scan->temps) {
+            if (::unlink(t.c_str()) == 0)
+                log::info("account '{}': removed unfinished {}", m_account, t.string());
+            else if (errno != ENOENT)
+                log::warn("account '{}': cannot remove unfinished {}: {}", m_account, t.string(), std::strerror(errno));
+        }
+        co_return find_same(dir, *layout, *scan, want);
+    }
+
+private:
+    Result<void> ensure_folder(const fs::path& dir) {
+        std::error_code ec;
+        if (fs::is_directory(dir, ec)) return {};
+        const bool root_existed = fs::is_directory(m_options.root, ec);
+        fs::create_directories(dir, ec);
+        if (ec) return fs_error(ec.value(), "cannot create folder", dir);
+        // The new folder's entry must be durable before files in it count.
+        fsync_dir(dir.parent_path());
+        if (!root_existed) fsync_dir(m_options.root.parent_path());
+        return {};
+    }
+
+    // The relative path of a file of this activity's name holding `want`.
+    Result<std::optional<std::string>> find_same(const fs::path& dir, const Layout& l, const FolderScan& scan,
+                                                 const std::string& want) const {
+        for (const auto& [variant, name] : scan.files) {
+            auto bytes = read_file(dir / name);
+            if (!bytes) {
+                std::error_code ec;
+                if (!fs::exists(dir / name, ec)) continue;  // removed since the listing
+                return Error::transient("archive.io", bytes.error().message);
+            }
+            if (content_id(as_bytes(*bytes)) == want) return std::optional<std::string>(l.folder + "/" + name);
+        }
+        return std::optional<std::string>{};
+    }
+
+    std::string m_account;
+    Options m_options;
+    unsigned m_mode;
+};
+
+Result<void> validate(const config::AccountConfig& account) {
+    auto o = parse_options(account, home_dir());
+    if (!o) return o.error();
+    return {};
+}
+
+Result<std::unique_ptr<Provider>> create(const config::AccountConfig& account, const Context&) {
+    auto o = parse_options(account, home_dir());
+    if (!o) return o.error();
+    std::error_code ec;
+    fs::create_directories(o->root, ec);
+    if (ec) return fs_error(ec.value(), "cannot create archive folder", o->root);
+    std::unique_ptr<Provider> p = std::make_unique<ArchiveProvider>(account.id, std::move(*o));
+    return p;
+}
+
+}  // namespace
+
+std::string slugify(std::string_view name) {
+    std::string out;
+    bool dash = false;
+    for (char ch : name) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x80 && std::isalnum(c)) {
+            const bool sep = dash && !out.empty();
+            if (out.size() + (sep ? 2 : 1) > k_max_slug) break;
+            if (sep) out += '-';
+            dash = false;
+            out += static_cast<char>(std::tolower(c));
+        } else {
+            dash = true;
+        }
+    }
+    return out.empty() ? std::string("activity") : out;
+}
+
+Factory factory() {
+    return Factory{
+        .name = k_provider,
+        .description = "a local archive of original files by year and date (root, gzip)",
+        .capabilities = k_caps,
+        .validate = &validate,
+        .create = &create,
+    };
+}
+
+}  // namespace fitbridge::providers::archive
