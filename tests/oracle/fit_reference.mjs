@@ -3,9 +3,9 @@
 // tests/unit/formats/fit_*_test.cpp do not come from the decoder under test.
 //
 // Dev tool, not run in CI. Usage (outside the repo):
-//   mkdir -p /tmp/fitoracle && cd /tmp/fitoracle && npm install @garmin/fitsdk
-//   NODE_PATH=/tmp/fitoracle/node_modules node tests/oracle/fit_reference.mjs FILE_OR_DIR...
-// (or run it from /tmp/fitoracle with an absolute path to this script).
+//   mkdir -p ~/fitoracle && cd ~/fitoracle && npm install @garmin/fitsdk fit-file-parser
+//   node /path/to/repo/tests/oracle/fit_reference.mjs FILE_OR_DIR...   (run from ~/fitoracle:
+//   the packages are resolved from the current directory)
 //
 // Prints one JSON object per FIT file with the FIT fields of the contract in
 // ../shared/docs/activity-summary.md.
