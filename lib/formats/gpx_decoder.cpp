@@ -133,10 +133,12 @@ private:
 
     void point_children(const pugi::xml_node& pt) {
         PointValues v;
+        bool seen_time = false;  // a repeated <time> must not move the span
         for (pugi::xml_node c = pt.first_child(); c; c = c.next_sibling()) {
             if (c.type() != pugi::node_element) continue;
             std::string_view n = local_name(c);
-            if (n == "time") {
+            if (n == "time" && !seen_time) {
+                seen_time = true;
                 if (auto t = parse_iso8601(c.child_value())) {
                     if (m_timed++ == 0) m_first_time = *t;
                     m_last_time = *t;

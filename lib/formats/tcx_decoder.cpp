@@ -167,26 +167,33 @@ private:
         }
     }
 
+    // Only the first Time/Position/HeartRateBpm/Extensions child counts: a
+    // repeated element must not count a trackpoint twice (a fuzz finding).
     void trackpoint(const pugi::xml_node& tp) {
         ++m_out.records;
+        bool seen_time = false, seen_position = false, seen_hr = false, seen_ext = false;
         for (pugi::xml_node c = tp.first_child(); c; c = c.next_sibling()) {
             if (c.type() != pugi::node_element) continue;
             std::string_view n = local_name(c);
-            if (n == "Time") {
+            if (n == "Time" && !seen_time) {
+                seen_time = true;
                 if (auto t = parse_iso8601(c.child_value())) {
                     if (!m_first_point) m_first_point = t;
                     if (!m_activity_first_point) m_activity_first_point = t;
                     m_activity_last_point = t;
                 }
-            } else if (n == "Position") {
+            } else if (n == "Position" && !seen_position) {
+                seen_position = true;
                 position(c);
-            } else if (n == "HeartRateBpm") {
+            } else if (n == "HeartRateBpm" && !seen_hr) {
+                seen_hr = true;
                 if (auto v = bpm_value(c)) {
                     m_hr_sum += *v;
                     m_hr_max = m_hr_n == 0 ? *v : std::max(m_hr_max, *v);
                     ++m_hr_n;
                 }
-            } else if (n == "Extensions") {
+            } else if (n == "Extensions" && !seen_ext) {
+                seen_ext = true;
                 if (pugi::xml_node w = find_leaf(c, "Watts")) {
                     if (auto v = xml::parse_number(w.child_value())) {
                         m_power_sum += *v;

@@ -722,5 +722,14 @@ TEST(GpxDecoder, MalformedXmlMidFile) {
     EXPECT_EQ(s.error.find("truncated"), std::string::npos) << s.error;
 }
 
+TEST(GpxDecoder, RepeatedTimeCountsOnce) {
+    Summary s = decode_text(R"(<gpx><trk><trkseg>
+      <trkpt lat="1" lon="1"><time>2020-01-01T00:00:00Z</time></trkpt>
+      <trkpt lat="1" lon="1"><time>2020-01-01T00:00:10Z</time><time>2020-01-01T05:00:00Z</time></trkpt>
+    </trkseg></trk></gpx>)");
+    ASSERT_TRUE(s.ok) << s.error;
+    EXPECT_EQ(*s.total_elapsed_time, 10);
+}
+
 }  // namespace
 }  // namespace fitbridge::formats

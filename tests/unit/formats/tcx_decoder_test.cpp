@@ -847,5 +847,23 @@ TEST(TcxDecoder, TruncatedFileReportsLineAndColumn) {
     EXPECT_NE(s.error.find("truncated"), std::string::npos) << s.error;
 }
 
+// Fuzz regression (tcx_fuzz): a trackpoint with repeated Position elements
+// counted two positions for one record. The first of each child counts.
+TEST(TcxDecoder, RepeatedTrackpointChildrenCountOnce) {
+    Summary s =
+        decode_text(R"(<TrainingCenterDatabase><Activities><Activity Sport="Running"><Id>2020-01-01T00:00:00Z</Id>
+      <Lap><Track><Trackpoint><Time>2020-01-01T00:00:10Z</Time><Time>2020-01-01T09:00:00Z</Time>
+        <Position><LatitudeDegrees>1</LatitudeDegrees><LongitudeDegrees>2</LongitudeDegrees></Position>
+        <Position><LatitudeDegrees>3</LatitudeDegrees><LongitudeDegrees>4</LongitudeDegrees></Position>
+        <HeartRateBpm><Value>100</Value></HeartRateBpm><HeartRateBpm><Value>200</Value></HeartRateBpm>
+      </Trackpoint></Track></Lap></Activity></Activities></TrainingCenterDatabase>)");
+    ASSERT_TRUE(s.ok) << s.error;
+    EXPECT_EQ(s.records, 1);
+    EXPECT_EQ(s.records_with_position, 1);
+    EXPECT_EQ(*s.last_lat, 1);
+    EXPECT_EQ(*s.total_elapsed_time, 10);
+    EXPECT_EQ(*s.rec_max_hr, 100);
+}
+
 }  // namespace
 }  // namespace fitbridge::formats
