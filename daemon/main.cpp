@@ -11,7 +11,9 @@
 #include "app/serve.hpp"
 #include "cli/client.hpp"
 #include "cli/inspect.hpp"
+#include "cli/sync_commands.hpp"
 #include "core/version.hpp"
+#include "providers/provider.hpp"
 
 namespace {
 
@@ -25,6 +27,13 @@ Commands:
   serve [--config FILE] [--state-dir DIR]   run the daemon
   status [--json]                           what the running daemon is doing
   healthcheck                               exit 0 when the daemon answers /healthz
+  sync [--no-wait] [ACCOUNT]                poll sources now (all, or one account)
+  backfill --since DATE [--until DATE] [ROUTE]
+                                            import history, with a progress bar
+  plan [--json] [--all]                     what would be delivered where, and why (dry run)
+  activities [--since DATE] [--sport F] [--state S] [--json]
+                                            the ledger's activities, newest first
+  activity [--json] ID                      one activity: copies, deliveries, why not on X
   inspect [--json] PATH...                  decode FIT/GPX/TCX files (gzipped or not)
   config check [FILE]                       validate a config file (exit 0, or 78)
   config show                               the effective config, secrets redacted
@@ -37,7 +46,12 @@ State:  --state-dir, $FITBRIDGE_STATE_DIR, $STATE_DIRECTORY, $XDG_STATE_HOME/fit
 )";
 
 int print_version() {
-    std::cout << "fitbridge " << version() << "\n";
+    std::cout << "fitbridge " << version() << "\nproviders:\n";
+    for (const auto& f : providers::registry()) {
+        std::string caps;
+        for (auto c : providers::capability_names(f.capabilities)) caps += (caps.empty() ? "" : ", ") + std::string(c);
+        std::cout << "  " << f.name << ": " << f.description << " [" << caps << "]\n";
+    }
     return 0;
 }
 
@@ -73,10 +87,15 @@ struct Command {
     int (*run)(std::vector<std::string>);
 };
 
-constexpr std::array<Command, 5> k_commands{{
+constexpr std::array<Command, 10> k_commands{{
     {"serve", run_serve},
     {"status", client<cli::run_status>},
     {"healthcheck", client<cli::run_healthcheck>},
+    {"sync", client<cli::run_sync>},
+    {"backfill", client<cli::run_backfill>},
+    {"plan", client<cli::run_plan>},
+    {"activities", client<cli::run_activities>},
+    {"activity", client<cli::run_activity>},
     {"inspect", run_inspect},
     {"config", client<cli::run_config>},
 }};

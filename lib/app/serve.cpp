@@ -13,6 +13,7 @@
 #include "core/log.hpp"
 #include "core/sd_notify.hpp"
 #include "core/version.hpp"
+#include "providers/provider.hpp"
 
 namespace fitbridge::app {
 
@@ -29,6 +30,12 @@ Result<config::Config> load_effective_config(const config::ResolvedPaths& paths,
     } else {
         embedded = true;
         cfg = embedded_default(paths);
+        for (const char* sub : {"inbox", "archive"}) {
+            std::filesystem::create_directories(paths.data_dir / sub, ec);
+            if (ec)
+                return Error::permanent("config.default", fmt::format("cannot create {}: {}",
+                                                                      (paths.data_dir / sub).string(), ec.message()));
+        }
     }
     if (auto listen = env("FITBRIDGE_API_LISTEN")) {
         // Validate through the same table as the file.
@@ -36,6 +43,7 @@ Result<config::Config> load_effective_config(const config::ResolvedPaths& paths,
         if (!probe) return probe.error();
         cfg->api.listen = probe->api.listen;
     }
+    if (auto v = providers::validate_accounts(*cfg); !v) return v.error();
     return cfg;
 }
 

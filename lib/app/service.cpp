@@ -1,5 +1,7 @@
 #include "app/service.hpp"
 
+#include "app/routes.hpp"
+
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 
@@ -22,9 +24,11 @@ Service::Service(boost::asio::io_context& io, config::Config cfg, bool embedded_
       m_embedded(embedded_config),
       m_paths(std::move(paths)),
       m_store(std::move(store)),
+      m_engine(std::make_unique<engine::Engine>(io.get_executor(), *m_store, m_clock, m_paths.state_dir)),
       m_token(std::move(token)),
       m_started(std::chrono::steady_clock::now()) {
     register_routes();
+    register_sync_routes(m_router, *m_engine);
     m_server = std::make_unique<api::Server>(m_io, server_options(), m_router);
     sync_accounts();
 }
@@ -44,7 +48,12 @@ api::ServerOptions Service::server_options() const {
     return o;
 }
 
-Result<void> Service::start() { return m_server->start(); }
+Result<void> Service::start() {
+    auto r = m_server->start();
+    if (!r) return r;
+    m_engine->configure(m_cfg);
+    return {};
+}
 
 void Service::reload(config::Config cfg, bool embedded_config) {
     if (cfg.api.listen != m_cfg.api.listen)
@@ -54,9 +63,11 @@ void Service::reload(config::Config cfg, bool embedded_config) {
     m_embedded = embedded_config;
     m_server->update(server_options());
     sync_accounts();
+    m_engine->configure(m_cfg);
 }
 
 void Service::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+    m_engine->stop();
     m_server->stop(grace, [this, done = std::move(done)]() {
         m_store->flush();
         done();

@@ -9,6 +9,8 @@
 #include "api/server.hpp"
 #include "config/config.hpp"
 #include "config/paths.hpp"
+#include "core/clock.hpp"
+#include "engine/engine.hpp"
 #include "store/store.hpp"
 
 namespace boost::asio {
@@ -32,6 +34,7 @@ public:
     void stop(std::chrono::milliseconds grace, std::function<void()> done);
 
     std::string api_address() const { return m_server->local_address(); }
+    engine::Engine& engine() { return *m_engine; }
     const config::Config& config() const { return m_cfg; }
 
 private:
@@ -44,6 +47,8 @@ private:
     bool m_embedded;
     config::ResolvedPaths m_paths;
     std::unique_ptr<store::Store> m_store;
+    SystemClock m_clock;
+    std::unique_ptr<engine::Engine> m_engine;
     std::string m_token;
     std::chrono::steady_clock::time_point m_started;
     api::Router m_router;

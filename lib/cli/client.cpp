@@ -48,6 +48,28 @@ std::string duration_text(int64_t s) {
 
 }  // namespace
 
+Result<std::string> call_api(const ClientContext& ctx, const std::string& method, const std::string& target,
+                             const std::string& body) {
+    auto t = find_daemon(ctx);
+    if (!t) return t.error();
+    net::LocalRequest req;
+    req.method = method;
+    req.target = target;
+    req.body = body;
+    req.headers.emplace_back("Authorization", "Bearer " + t->token);
+    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+    auto res = net::local_request(t->address, req);
+    if (!res) return Error::transient(res.error().code, res.error().message + " (is `fitbridge serve` running?)");
+    if (res->status < 200 || res->status >= 300) {
+        std::string msg = res->body;
+        auto doc = json::parse(res->body);
+        if (doc && doc->IsObject() && doc->HasMember("error"))
+            msg = json::get_string((*doc)["error"], "message").value_or(msg);
+        return Error::permanent("api.status", fmt::format("HTTP {}: {}", res->status, msg));
+    }
+    return std::move(res->body);
+}
+
 bool take_common_options(std::vector<std::string>& args, ClientContext& ctx, std::string& error) {
     std::vector<std::string> rest;
     for (size_t i = 0; i < args.size(); ++i) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/paths.hpp"
+#include "core/error.hpp"
 
 namespace fitbridge::cli {
 
@@ -21,6 +22,11 @@ struct ClientContext {
 // Removes --config/--state-dir (and their values) from args into ctx.
 // Returns false with a message in `error` on a missing value.
 bool take_common_options(std::vector<std::string>& args, ClientContext& ctx, std::string& error);
+
+// Calls the running daemon's API with its token. Non-2xx answers become an
+// error carrying the API's message.
+Result<std::string> call_api(const ClientContext& ctx, const std::string& method, const std::string& target,
+                             const std::string& body = "");
 
 int run_status(std::vector<std::string> args, ClientContext ctx, std::ostream& out, std::ostream& err);
 int run_healthcheck(std::vector<std::string> args, ClientContext ctx, std::ostream& out, std::ostream& err);

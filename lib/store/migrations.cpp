@@ -95,8 +95,43 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_state ON deliveries(state);
 )sql";
 
-constexpr std::array<Migration, 1> k_migrations{{
+// The sync engine's ledger: what each source offered and what became of it,
+// each copy's original file, richness facts for choosing the copy to deliver,
+// ambiguous matches, and the event log behind GET /v1/events.
+constexpr std::string_view k_ledger = R"sql(
+CREATE TABLE source_items (
+    account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    remote_id   TEXT NOT NULL,
+    state       TEXT NOT NULL,                      -- ingested | failed | skipped
+    reason      TEXT,                               -- a pipeline reason code
+    detail      TEXT,
+    origin      TEXT,
+    name        TEXT,
+    activity_id INTEGER REFERENCES activities(id) ON DELETE SET NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    seen_at     REAL NOT NULL,
+    PRIMARY KEY (account_id, remote_id)
+);
+CREATE INDEX source_items_state ON source_items(state);
+
+ALTER TABLE links ADD COLUMN original_path TEXT;
+ALTER TABLE links ADD COLUMN records INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE links ADD COLUMN has_power INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE links ADD COLUMN has_hr INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE activities ADD COLUMN ambiguous_with TEXT;  -- JSON array of activity ids, when matching was ambiguous
+ALTER TABLE activities ADD COLUMN chosen_link_id INTEGER;
+
+CREATE TABLE events (
+    id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    at   REAL NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL                               -- JSON
+);
+)sql";
+
+constexpr std::array<Migration, 2> k_migrations{{
     {1, "initial schema", k_initial},
+    {2, "sync ledger", k_ledger},
 }};
 
 }  // namespace

@@ -1,0 +1,410 @@
+#include "app/routes.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "core/time.hpp"
+#include "json/json.hpp"
+#include "pipeline/reason.hpp"
+
+namespace fitbridge::app {
+
+namespace {
+
+using api::error_response;
+using api::json_response;
+using api::Request;
+using api::Response;
+
+std::optional<int64_t> to_int(const std::string& s) {
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+void time_or_null(json::Builder& b, const std::optional<double>& t) {
+    if (t)
+        b.string(format_iso8601(*t));
+    else
+        b.w.Null();
+}
+
+void write_job(json::Builder& b, const store::JobRow& j) {
+    b.w.StartObject();
+    b.key("id");
+    b.w.Int64(j.id);
+    b.key("kind");
+    b.string(j.kind);
+    b.key("account");
+    b.opt_string(j.account_id);
+    b.key("route");
+    b.opt_string(j.route_id);
+    b.key("state");
+    b.string(j.state);
+    b.key("done");
+    b.w.Int64(j.done);
+    b.key("total");
+    if (j.total)
+        b.w.Int64(*j.total);
+    else
+        b.w.Null();
+    b.key("error");
+    b.opt_string(j.error);
+    b.key("created_at");
+    b.string(format_iso8601(j.created_at));
+    b.key("updated_at");
+    b.string(format_iso8601(j.updated_at));
+    b.w.EndObject();
+}
+
+void write_delivery(json::Builder& b, const store::DeliveryRow& d) {
+    b.w.StartObject();
+    b.key("id");
+    b.w.Int64(d.id);
+    b.key("sink");
+    b.string(d.sink_id);
+    b.key("state");
+    b.string(d.state);
+    b.key("remote_id");
+    b.opt_string(d.remote_id);
+    b.key("reason");
+    b.opt_string(d.reason);
+    b.key("why");
+    if (d.reason) {
+        auto r = pipeline::reason_from_string(*d.reason);
+        b.string(r ? pipeline::describe(*r) : std::string_view(*d.reason));
+    } else {
+        b.w.Null();
+    }
+    b.key("message");
+    b.opt_string(d.message);
+    b.key("attempts");
+    b.w.Int64(d.attempts);
+    b.key("retry_at");
+    time_or_null(b, d.retry_at);
+    b.key("updated_at");
+    b.string(format_iso8601(d.updated_at));
+    b.w.EndObject();
+}
+
+void write_activity_brief(json::Builder& b, const store::ActivityRow& a, engine::Engine& e) {
+    b.key("id");
+    b.w.Int64(a.id);
+    b.key("name");
+    b.string(a.name);
+    b.key("start_time");
+    time_or_null(b, a.start_time);
+    b.key("sport_family");
+    b.opt_string(a.sport_family);
+    b.key("elapsed_s");
+    b.opt_number(a.elapsed_s);
+    b.key("distance_m");
+    b.opt_number(a.distance_m);
+    b.key("content_sha256");
+    b.string(a.content_sha256);
+    b.key("ambiguous_with");
+    if (a.ambiguous_with)
+        b.w.RawValue(a.ambiguous_with->data(), a.ambiguous_with->size(), rapidjson::kArrayType);
+    else
+        b.w.Null();
+    b.key("deliveries");
+    b.w.StartObject();
+    for (const auto& d : e.ledger().deliveries(a.id)) {
+        b.key(d.sink_id);
+        b.string(d.state);
+    }
+    b.w.EndObject();
+}
+
+std::optional<double> time_param(const Request& r, const char* name, std::string& error) {
+    auto it = r.query.find(name);
+    if (it == r.query.end() || it->second.empty()) return std::nullopt;
+    auto t = parse_iso8601(it->second);
+    if (!t) error = fmt::format("{}: expected a date or date-time like 2024-01-31 or 2024-01-31T06:00:00Z", name);
+    return t;
+}
+
+Response activities(Request& r, engine::Engine& e) {
+    store::ActivityFilter f;
+    std::string error;
+    f.since = time_param(r, "since", error);
+    f.until = time_param(r, "until", error);
+    if (!error.empty()) return error_response(400, "bad_request", error);
+    if (auto s = r.query.find("sport"); s != r.query.end() && !s->second.empty()) f.sport_family = s->second;
+    if (auto s = r.query.find("state"); s != r.query.end() && !s->second.empty()) {
+        static const std::array<std::string, 6> k_states{"planned",   "in_flight", "delivered",
+                                                         "duplicate", "skipped",   "failed"};
+        if (std::find(k_states.begin(), k_states.end(), s->second) == k_states.end())
+            return error_response(400, "bad_request",
+                                  "state: one of planned, in_flight, delivered, duplicate, skipped, failed");
+        f.delivery_state = s->second;
+    }
+    if (auto c = r.query.find("cursor"); c != r.query.end() && !c->second.empty()) {
+        auto v = to_int(c->second);
+        if (!v || *v <= 0) return error_response(400, "bad_request", "cursor: not a cursor this API gave out");
+        f.before_id = v;
+    }
+    if (auto l = r.query.find("limit"); l != r.query.end()) {
+        auto v = to_int(l->second);
+        if (!v || *v < 1 || *v > 500) return error_response(400, "bad_request", "limit: between 1 and 500");
+        f.limit = static_cast<int>(*v);
+    }
+    auto rows = e.ledger().list_activities(f);
+    json::Builder b;
+    b.w.StartObject();
+    b.key("activities");
+    b.w.StartArray();
+    for (const auto& a : rows) {
+        b.w.StartObject();
+        write_activity_brief(b, a, e);
+        b.w.EndObject();
+    }
+    b.w.EndArray();
+    b.key("next_cursor");
+    if (static_cast<int>(rows.size()) == f.limit)
+        b.string(std::to_string(rows.back().id));
+    else
+        b.w.Null();
+    b.w.EndObject();
+    return json_response(200, b.str());
+}
+
+Response activity(Request& r, engine::Engine& e) {
+    auto id = to_int(r.params.at("id"));
+    auto a = id ? e.ledger().activity(*id) : std::nullopt;
+    if (!a) return error_response(404, "not_found", fmt::format("no activity {}", r.params.at("id")));
+    json::Builder b;
+    b.w.StartObject();
+    write_activity_brief(b, *a, e);
+    b.key("links");
+    b.w.StartArray();
+    for (const auto& l : e.ledger().links(a->id)) {
+        b.w.StartObject();
+        b.key("account");
+        b.string(l.account_id);
+        b.key("remote_id");
+        b.string(l.remote_id);
+        b.key("matched_by");
+        b.string(l.matched_by);
+        b.key("confidence");
+        b.number(l.confidence);
+        b.key("content_sha256");
+        b.string(l.content_sha256);
+        b.key("chosen");
+        b.w.Bool(a->chosen_link_id && *a->chosen_link_id == l.id);
+        b.key("records");
+        b.w.Int64(l.records);
+        b.key("has_power");
+        b.w.Bool(l.has_power);
+        b.key("has_hr");
+        b.w.Bool(l.has_hr);
+        b.w.EndObject();
+    }
+    b.w.EndArray();
+    b.key("delivery_details");
+    b.w.StartArray();
+    for (const auto& d : e.ledger().deliveries(a->id)) write_delivery(b, d);
+    b.w.EndArray();
+    b.key("summary");
+    b.w.RawValue(a->summary.data(), a->summary.size(), rapidjson::kObjectType);
+    b.w.EndObject();
+    return json_response(200, b.str());
+}
+
+Response accounts(engine::Engine& e) {
+    json::Builder b;
+    b.w.StartObject();
+    b.key("accounts");
+    b.w.StartArray();
+    for (const auto& v : e.accounts()) {
+        b.w.StartObject();
+        b.key("id");
+        b.string(v.id);
+        b.key("provider");
+        b.string(v.provider);
+        b.key("running");
+        b.w.Bool(v.running);
+        b.key("error");
+        b.opt_string(v.create_error);
+        b.key("capabilities");
+        b.w.StartArray();
+        for (auto c : providers::capability_names(v.capabilities)) b.string(c);
+        b.w.EndArray();
+        b.key("next_poll_in_s");
+        b.opt_number(v.next_poll_in_s ? std::optional<double>(std::round(*v.next_poll_in_s)) : std::nullopt);
+        if (v.source) {
+            b.key("items");
+            b.w.StartObject();
+            for (const char* s : {"ingested", "skipped", "failed"}) {
+                b.key(s);
+                b.w.Int64(e.ledger().count_source_items(v.id, s));
+            }
+            b.w.EndObject();
+            b.key("problems");
+            b.w.StartArray();
+            for (const auto& state : {"failed", "skipped"}) {
+                for (const auto& i : e.ledger().source_items(v.id, std::string(state), 50)) {
+                    b.w.StartObject();
+                    b.key("origin");
+                    b.string(i.origin);
+                    b.key("state");
+                    b.string(i.state);
+                    b.key("reason");
+                    b.opt_string(i.reason);
+                    b.key("detail");
+                    b.opt_string(i.detail);
+                    b.w.EndObject();
+                }
+            }
+            b.w.EndArray();
+            b.key("ignored");
+            b.w.StartArray();
+            for (const auto& ig : v.ignored) {
+                b.w.StartObject();
+                b.key("origin");
+                b.string(ig.origin);
+                b.key("reason");
+                b.string(ig.reason);
+                b.key("detail");
+                b.string(ig.detail);
+                b.w.EndObject();
+            }
+            b.w.EndArray();
+        }
+        b.w.EndObject();
+    }
+    b.w.EndArray();
+    b.w.EndObject();
+    return json_response(200, b.str());
+}
+
+Response job_created(int64_t id, engine::Engine& e) {
+    json::Builder b;
+    b.w.StartObject();
+    b.key("job");
+    write_job(b, *e.ledger().job(id));
+    b.w.EndObject();
+    auto r = json_response(202, b.str());
+    r.headers.emplace_back("Location", fmt::format("/v1/jobs/{}", id));
+    return r;
+}
+
+Response engine_error(const Error& err) {
+    int status = err.code == "engine.unknown_account" || err.code == "engine.unknown_route" ||
+                         err.code == "engine.unknown_delivery"
+                     ? 404
+                     : 409;
+    if (err.code == "engine.bad_window") status = 400;
+    return error_response(status, err.code.substr(err.code.find('.') + 1), err.message);
+}
+
+Response backfill(Request& r, engine::Engine& e) {
+    auto doc = json::parse(r.body.empty() ? std::string_view("{}") : std::string_view(r.body));
+    if (!doc) return error_response(400, "bad_json", doc.error().message);
+    if (!doc->IsObject()) return error_response(400, "bad_request", "expected a JSON object");
+    for (auto it = doc->MemberBegin(); it != doc->MemberEnd(); ++it) {
+        std::string_view k(it->name.GetString(), it->name.GetStringLength());
+        if (k != "route" && k != "account" && k != "since" && k != "until")
+            return error_response(400, "bad_request",
+                                  fmt::format("unknown field '{}' (route, account, since, until)", k));
+    }
+    auto route = json::get_string(*doc, "route");
+    auto account = json::get_string(*doc, "account");
+    if (route && account) return error_response(400, "bad_request", "give route or account, not both");
+    auto since_text = json::get_string(*doc, "since");
+    if (!since_text) return error_response(400, "bad_request", "since: required, a date like 2019-01-01");
+    auto since = parse_iso8601(*since_text);
+    if (!since) return error_response(400, "bad_request", "since: expected a date like 2019-01-01");
+    std::optional<double> until;
+    if (auto u = json::get_string(*doc, "until")) {
+        until = parse_iso8601(*u);
+        if (!until) return error_response(400, "bad_request", "until: expected a date like 2019-12-31");
+    }
+    auto id = e.start_backfill(route, account, *since, until);
+    if (!id) return engine_error(id.error());
+    return job_created(*id, e);
+}
+
+// GET /v1/events: replay what the client missed (Last-Event-ID or ?after=),
+// then stream new events as they happen.
+Response events(Request& r, engine::Engine& e) {
+    std::optional<int64_t> after;
+    auto last = r.header("last-event-id");
+    if (last.empty()) {
+        if (auto a = r.query.find("after"); a != r.query.end()) last = a->second;
+    }
+    if (!last.empty()) {
+        after = to_int(last);
+        if (!after) return error_response(400, "bad_request", "Last-Event-ID: expected an event id");
+    }
+    Response res;
+    res.content_type = "text/event-stream";
+    res.body = "retry: 2000\n\n";
+    auto format_event = [](const store::EventRow& ev) {
+        return fmt::format("id: {}\nevent: {}\ndata: {}\n\n", ev.id, ev.type, ev.data);
+    };
+    if (after) {
+        for (const auto& ev : e.ledger().events_after(*after, 10000)) res.body += format_event(ev);
+    }
+    res.stream = [&e, format_event](std::shared_ptr<api::EventStream> s) {
+        auto id = std::make_shared<int>(0);
+        *id = e.add_listener([&e, s, id, format_event](const store::EventRow& ev) {
+            if (!s->open()) {
+                e.remove_listener(*id);
+                return;
+            }
+            s->send(format_event(ev));
+        });
+    };
+    return res;
+}
+
+}  // namespace
+
+void register_sync_routes(api::Router& router, engine::Engine& e) {
+    router.add("GET", "/v1/accounts", [&e](Request&) { return accounts(e); });
+    router.add("POST", "/v1/accounts/{id}/sync", [&e](Request& r) {
+        auto id = e.trigger_sync(r.params.at("id"));
+        if (!id) return engine_error(id.error());
+        return job_created(*id, e);
+    });
+    router.add("POST", "/v1/backfill", [&e](Request& r) { return backfill(r, e); });
+    router.add("GET", "/v1/jobs", [&e](Request&) {
+        json::Builder b;
+        b.w.StartObject();
+        b.key("jobs");
+        b.w.StartArray();
+        for (const auto& j : e.ledger().jobs(100)) write_job(b, j);
+        b.w.EndArray();
+        b.w.EndObject();
+        return json_response(200, b.str());
+    });
+    router.add("GET", "/v1/jobs/{id}", [&e](Request& r) {
+        auto id = to_int(r.params.at("id"));
+        auto j = id ? e.ledger().job(*id) : std::nullopt;
+        if (!j) return error_response(404, "not_found", fmt::format("no job {}", r.params.at("id")));
+        json::Builder b;
+        write_job(b, *j);
+        return json_response(200, b.str());
+    });
+    router.add("GET", "/v1/activities", [&e](Request& r) { return activities(r, e); });
+    router.add("GET", "/v1/activities/{id}", [&e](Request& r) { return activity(r, e); });
+    router.add("POST", "/v1/deliveries/{id}/retry", [&e](Request& r) {
+        auto id = to_int(r.params.at("id"));
+        if (!id) return error_response(404, "not_found", fmt::format("no delivery {}", r.params.at("id")));
+        auto res = e.retry_delivery(*id);
+        if (!res) return engine_error(res.error());
+        json::Builder b;
+        b.w.StartObject();
+        b.key("delivery");
+        write_delivery(b, *e.ledger().delivery(*id));
+        b.w.EndObject();
+        return json_response(202, b.str());
+    });
+    router.add("POST", "/v1/plan", [&e](Request&) { return json_response(200, e.plan_json()); });
+    router.add("GET", "/v1/events", [&e](Request& r) { return events(r, e); });
+}
+
+}  // namespace fitbridge::app

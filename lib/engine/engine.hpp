@@ -1,0 +1,111 @@
+#pragma once
+// The sync engine: one poller coroutine per source account (periodic polls
+// with jitter, manual triggers, watch notifications), backfill jobs, and a
+// delivery loop per sink, all on the daemon's io_context. It ingests listed
+// items (download → decode → match → plan) into the ledger and delivers
+// planned deliveries exactly once, reconciling in-flight ones after a crash.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "formats/summary.hpp"
+#include "providers/provider.hpp"
+#include "store/ledger.hpp"
+
+namespace fitbridge::engine {
+
+using EventListener = std::function<void(const store::EventRow&)>;
+
+struct AccountView {
+    std::string id;
+    std::string provider;
+    uint32_t capabilities = 0;
+    bool source = false;
+    bool running = false;  // a provider instance exists
+    std::optional<std::string> create_error;
+    std::vector<providers::IgnoredItem> ignored;
+    std::optional<double> next_poll_in_s;
+};
+
+class Engine {
+public:
+    Engine(boost::asio::any_io_executor executor, store::Store& store, const Clock& clock,
+           std::filesystem::path state_dir);
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    // Applies a configuration: creates, keeps or replaces providers per
+    // account, re-plans every activity against the routes. First call starts
+    // the engine: in-flight deliveries are reconciled and unfinished jobs resumed.
+    void configure(const config::Config& cfg);
+    // Cancels every coroutine and shuts providers down.
+    void stop();
+
+    // Manual triggers; return the job id or an error naming what is wrong.
+    Result<int64_t> trigger_sync(const std::string& account);
+    Result<int64_t> start_backfill(const std::optional<std::string>& route, const std::optional<std::string>& account,
+                                   double since, std::optional<double> until);
+    Result<void> retry_delivery(int64_t delivery_id);
+    // Dry run over the ledger and the current routes: JSON, no side effects.
+    std::string plan_json();
+
+    store::Ledger& ledger() { return m_ledger; }
+    std::vector<AccountView> accounts() const;
+
+    int add_listener(EventListener listener);
+    void remove_listener(int id);
+
+    // Emits an event (persisted, then sent to listeners).
+    void emit(const std::string& type, const std::string& data_json);
+
+private:
+    struct Account;
+    struct Job;
+
+    boost::asio::awaitable<void> poll_loop(std::shared_ptr<Account> a);
+    boost::asio::awaitable<void> run_sync(std::shared_ptr<Account> a, std::optional<int64_t> job_id,
+                                          providers::ListQuery query);
+    boost::asio::awaitable<void> run_backfill(int64_t job_id, std::vector<std::string> accounts,
+                                              providers::ListQuery query);
+    boost::asio::awaitable<void> delivery_loop();
+    boost::asio::awaitable<void> deliver(store::DeliveryRow d);
+    boost::asio::awaitable<void> reconcile();
+
+    // Download/decode/match one listed item. Returns false when the source
+    // failed in a way worth retrying later.
+    boost::asio::awaitable<bool> ingest_item(std::shared_ptr<Account> a, providers::RemoteActivity item);
+    void ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& bytes,
+                        const formats::Summary& s);
+    void replan(int64_t activity_id);
+    void replan_all();
+    void wake_deliveries();
+    std::string store_original(const std::string& bytes, const formats::Summary& s);
+    void start_account(const config::AccountConfig& cfg);
+    void stop_account(const std::string& id);
+
+    boost::asio::any_io_executor m_executor;
+    store::Store& m_store;
+    store::Ledger m_ledger;
+    const Clock& m_clock;
+    std::filesystem::path m_state_dir;
+    config::Config m_cfg;
+    bool m_started = false;
+    bool m_stopping = false;
+    std::map<std::string, std::shared_ptr<Account>> m_accounts;
+    std::map<int, EventListener> m_listeners;
+    int m_next_listener = 1;
+    struct Wake;
+    std::unique_ptr<Wake> m_delivery_wake;
+    std::map<std::string, bool> m_sink_busy;
+};
+
+}  // namespace fitbridge::engine

@@ -1,0 +1,146 @@
+#pragma once
+// The provider model. A Factory (stateless, one per platform, listed in
+// registry.cpp) validates an account's options and creates a live Provider for
+// that account. Providers are sources (list + download), sinks (upload), or
+// both; what each can do is its capability set. Every operation is a coroutine
+// on the daemon's io_context returning a typed Result.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "formats/summary.hpp"
+
+namespace fitbridge::providers {
+
+template <typename T>
+using Task = boost::asio::awaitable<Result<T>>;
+
+enum Capability : uint32_t {
+    k_list_window = 1u << 0,  // list activities in a time window
+    k_list_cursor = 1u << 1,  // list what is new since a cursor
+    k_get_details = 1u << 2,
+    k_download = 1u << 3,  // fetch the original file
+    k_upload = 1u << 4,    // create an activity from a file
+    k_create_metadata = 1u << 5,
+    k_update_name = 1u << 6,
+    k_update_description = 1u << 7,
+    k_update_sport = 1u << 8,
+    k_update_gear = 1u << 9,
+    k_list_gear = 1u << 10,
+    k_delete = 1u << 11,
+    k_watch = 1u << 12,  // can push change notifications (inotify)
+};
+
+// Names of the capability bits, for --version and the API.
+std::vector<std::string_view> capability_names(uint32_t caps);
+
+// One activity as a source lists it.
+struct RemoteActivity {
+    std::string remote_id;             // stable id on the platform (folder: content SHA-256)
+    std::string name;                  // title, or the file's stem
+    std::optional<double> start_time;  // Unix seconds when known before download
+    std::optional<double> elapsed_s;
+    std::optional<double> distance_m;
+    std::optional<std::string> sport_family;
+    std::string origin;  // where it came from (a path, a URL) for people
+    // Set when the source knows it cannot provide the file (e.g. a platform
+    // stub); the engine records the item with this reason instead of fetching.
+    std::optional<std::string> unavailable_reason;
+};
+
+struct ListQuery {
+    std::optional<double> since;  // Unix seconds, inclusive
+    std::optional<double> until;  // exclusive
+    std::optional<std::string> cursor;
+};
+
+struct ListPage {
+    std::vector<RemoteActivity> items;
+    std::optional<std::string> next_cursor;  // set when there is more to list
+};
+
+// A source's report of a thing it skipped without offering it (a partial file,
+// a temp file): visible over the API so "why was my file ignored?" has an answer.
+struct IgnoredItem {
+    std::string origin;
+    std::string reason;  // a reason code, e.g. "too_small", "in_progress", "unstable"
+    std::string detail;
+};
+
+struct UploadRequest {
+    std::span<const uint8_t> bytes;  // the original file as stored (maybe gzipped)
+    const formats::Summary* summary = nullptr;
+    std::string name;         // activity title
+    std::string external_id;  // idempotency hint (FitBridge's activity key)
+};
+
+struct UploadResult {
+    std::string remote_id;
+    bool duplicate = false;  // the sink already had it
+};
+
+// A live provider for one configured account.
+class Provider {
+public:
+    virtual ~Provider() = default;
+    virtual std::string_view account_id() const = 0;
+    virtual uint32_t capabilities() const = 0;
+
+    // Source side.
+    virtual Task<ListPage> list(const ListQuery& query);
+    virtual Task<std::string> download(const RemoteActivity& item);
+    // Items skipped during the last listing, with reasons.
+    virtual std::vector<IgnoredItem> ignored() const { return {}; }
+    // Calls `on_change` when the source believes something new is there
+    // (inotify). Only for providers with k_watch.
+    virtual void watch(std::function<void()> on_change) { (void)on_change; }
+
+    // Sink side.
+    virtual Task<UploadResult> upload(const UploadRequest& request);
+    // After a crash: finds an activity the sink already has for this upload
+    // (by content, external id or start time). nullopt = not there.
+    virtual Task<std::optional<std::string>> find_existing(const UploadRequest& request);
+    virtual Task<void> update_name(const std::string& remote_id, const std::string& name);
+
+    // Stops background work (watchers, timers) before destruction.
+    virtual void shutdown() {}
+};
+
+// What a provider may use from the daemon.
+struct Context {
+    boost::asio::any_io_executor executor;
+    const Clock* clock = nullptr;
+    std::filesystem::path state_dir;
+    const config::Config* config = nullptr;  // for secret resolution
+};
+
+struct Factory {
+    std::string_view name;         // the `provider:` value in the config
+    std::string_view description;  // one line for --version
+    uint32_t capabilities;
+    // Checks an account's provider options; errors name the option.
+    Result<void> (*validate)(const config::AccountConfig& account);
+    Result<std::unique_ptr<Provider>> (*create)(const config::AccountConfig& account, const Context& context);
+};
+
+// The compiled-in providers, one explicit table (registry.cpp).
+std::span<const Factory> registry();
+const Factory* find_factory(std::string_view name);
+
+// Validates every account of a config against its factory; the error names
+// the account and its line.
+Result<void> validate_accounts(const config::Config& config);
+
+}  // namespace fitbridge::providers
