@@ -27,6 +27,7 @@ constexpr double k_degrees_per_semicircle = 180.0 / 2147483648.0;
 constexpr size_t k_min_header_size = 12;
 constexpr size_t k_crc_size = 2;
 constexpr unsigned k_local_types = 16;
+constexpr size_t k_crc_chunk = 16 * 1024;  // CRC in cache-sized steps behind the decoder
 
 // ---------------------------------------------------------------------------
 // CRC: slicing-by-8 tables for the reflected 0x8005 polynomial (0xA001), so the
@@ -258,6 +259,8 @@ private:
     FitDecodeStats& m_stats;
     bool m_failed = false;
     bool m_truncated_message = false;  // the current file's messages ran into the end of the input
+    uint16_t m_crc = 0;                // CRC of the current file's bytes [start, m_crc_pos)
+    size_t m_crc_pos = 0;
     int m_files = 0;
 
     std::array<Definition, k_local_types> m_defs{};
@@ -377,11 +380,20 @@ bool FitReader::decode_file(size_t start, int index, size_t& next) {
     const size_t declared_end = data_begin + data_size;  // no overflow: data_size < 2^32
     const bool complete = declared_end + k_crc_size <= m_n;
 
-    // The CRC is checked before the messages are trusted, so a flipped bit is
-    // reported as what it is rather than as whatever garbage it decodes to.
+    m_defs = {};
+    m_have_timestamp = false;
+    m_truncated_message = false;
+    m_crc = 0;
+    m_crc_pos = start;
+    const bool messages_ok = decode_messages(data_begin, declared_end, index);
+
+    // The CRC runs a little behind the messages (same pass, bytes still in
+    // cache); after a message error it is finished over the rest of the data,
+    // so a flipped bit is reported as what it is rather than as whatever
+    // garbage it decodes to.
     std::optional<std::string> crc_error;
     if (complete) {
-        const uint16_t computed = fit_crc16({h, header_size + data_size});
+        const uint16_t computed = fit_crc16({m_p + m_crc_pos, declared_end - m_crc_pos}, m_crc);
         const auto stored = static_cast<uint16_t>(load(m_p + declared_end, 2, false));
         if (computed != stored) {
             crc_error = "FIT CRC mismatch" + in_file(index) + " at offset " + std::to_string(declared_end) +
@@ -393,11 +405,6 @@ bool FitReader::decode_file(size_t start, int index, size_t& next) {
             }
         }
     }
-
-    m_defs = {};
-    m_have_timestamp = false;
-    m_truncated_message = false;
-    const bool messages_ok = decode_messages(data_begin, declared_end, index);
     // Priority of errors: a CRC mismatch or a header that promises more bytes
     // than the file holds explains any message error that follows from it.
     if (crc_error) {
@@ -506,6 +513,10 @@ bool FitReader::decode_messages(size_t begin, size_t declared_end, int index) {
     const size_t limit = declared_end < m_n ? declared_end : m_n;
     size_t pos = begin;
     while (pos < limit) {
+        if (pos - m_crc_pos >= k_crc_chunk) {
+            m_crc = fit_crc16({m_p + m_crc_pos, pos - m_crc_pos}, m_crc);
+            m_crc_pos = pos;
+        }
         const uint8_t header = m_p[pos];
         if (header & 0x80) {
             // Compressed timestamp header: local type in bits 5-6, a 5-bit
