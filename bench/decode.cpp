@@ -112,6 +112,12 @@ int main(int argc, char** argv) {
         }
     }
 
+    for (const char* sub : {"fit", "gpx", "tcx"}) {
+        if (!fs::is_directory(corpus / sub)) {
+            fmt::print(stderr, "bench_decode: no corpus directory {} (use --corpus DIR)\n", (corpus / sub).string());
+            return 2;
+        }
+    }
     std::vector<FileSet> sets{{"FIT", 3.0, files_in(corpus / "fit")}, {"GPX+TCX", 4.0, files_in(corpus / "gpx")}};
     auto tcx = files_in(corpus / "tcx");
     sets[1].files.insert(sets[1].files.end(), tcx.begin(), tcx.end());
