@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <system_error>
 
@@ -19,13 +21,25 @@ namespace {
 constexpr std::string_view k_usage =
     "usage: fitbridge inspect [--json] PATH...\n"
     "  Decodes FIT, GPX and TCX files (plain or gzipped) and prints their summaries.\n"
-    "  A directory is walked recursively. --json prints one JSON object per file.\n"
+    "  A directory is walked recursively for *.fit, *.gpx, *.tcx (and .gz of them,\n"
+    "  any case); the format is then detected from the bytes. --json prints one\n"
+    "  JSON object per file.\n"
     "  Exit status: 0 all files ok, 1 some file not ok, 2 usage error.\n";
 
 struct Target {
     fs::path path;      // what to open
     std::string label;  // the contract's `file`
 };
+
+// Which files a directory walk picks up. Names only select candidates (so a
+// README next to the activities is not reported); the format itself is always
+// detected from the content.
+bool looks_like_activity_file(const fs::path& p) {
+    std::string name = p.filename().string();
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (name.ends_with(".gz")) name.resize(name.size() - 3);
+    return name.ends_with(".fit") || name.ends_with(".gpx") || name.ends_with(".tcx");
+}
 
 // One input argument expanded to files: the path itself, or every regular
 // file below a directory sorted by path, labelled relative to the directory.
@@ -51,7 +65,8 @@ std::vector<Target> expand(const std::string& arg, std::string& error) {
     for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) break;
         std::error_code fec;
-        if (it->is_regular_file(fec)) out.push_back({it->path(), it->path().lexically_relative(p).generic_string()});
+        if (it->is_regular_file(fec) && looks_like_activity_file(it->path()))
+            out.push_back({it->path(), it->path().lexically_relative(p).generic_string()});
     }
     if (ec) {
         error = fmt::format("fitbridge inspect: error walking '{}': {}", arg, ec.message());

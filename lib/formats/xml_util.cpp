@@ -64,9 +64,9 @@ std::optional<std::string> load(pugi::xml_document& doc, std::span<const uint8_t
     const size_t left = payload.size() - offset;
     if (left <= k_truncation_hint_bytes) {
         return fmt::format(
-            "malformed {} XML at line {}, column {} (byte {} of {}): {}; only {} bytes before the end of the file, "
+            "malformed {} XML at line {}, column {} (byte {} of {}): {}; only {} byte{} before the end of the file, "
             "so the file is probably truncated",
-            what, line, column, offset, payload.size(), r.description(), left);
+            what, line, column, offset, payload.size(), r.description(), left, left == 1 ? "" : "s");
     }
     return fmt::format("malformed {} XML at line {}, column {} (byte {}): {}", what, line, column, offset,
                        r.description());

@@ -28,6 +28,7 @@ protected:
         fs::copy_file(corpus / "tcx/pool-swim.tcx", m_dir / "acts" / "sub" / "a.tcx");
         fs::copy_file(corpus / "gpx/strava-iphone-sample.gpx.gz", m_dir / "acts" / "a.gpx.gz");
         std::ofstream(m_dir / "bad.fit") << "not an activity";
+        std::ofstream(m_dir / "acts" / "README.md") << "# notes, not an activity";
     }
     void TearDown() override { fs::remove_all(m_dir); }
 
@@ -51,6 +52,7 @@ protected:
     std::ostringstream m_out, m_err;
 };
 
+// README.md in the directory is skipped: walks pick *.fit/*.gpx/*.tcx[.gz].
 TEST_F(InspectTest, DirectoryIsWalkedSortedWithRelativeLabels) {
     EXPECT_EQ(run({"--json", (m_dir / "acts").string()}), 0) << m_err.str();
     auto docs = lines();
