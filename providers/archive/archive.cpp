@@ -369,6 +369,8 @@ private:
             if (!bytes) {
                 std::error_code ec;
                 if (!fs::exists(dir / name, ec)) continue;  // removed since the listing
+                // Unreadable for good means a person must fix permissions.
+                if (::access((dir / name).c_str(), R_OK) != 0) return fs_error(errno, "cannot read", dir / name);
                 return Error::transient("archive.io", bytes.error().message);
             }
             if (content_id(as_bytes(*bytes)) == want) return std::optional<std::string>(l.folder + "/" + name);

@@ -307,6 +307,13 @@ TEST_F(ArchiveTest, PermissionErrorsArePermanentAndNameThePath) {
     EXPECT_EQ(as_unprivileged(attempt),
               fmt::format("permanent|cannot write to {}/2015: Permission denied", root().string()));
     fs::permissions(root() / "2015", fs::perms(0755));
+
+    // An existing file of the same name that cannot be read cannot be
+    // compared, so nothing is written beside it.
+    const auto existing = root() / "2015/2015-08-15T1445_run_run.fit";
+    write_text(existing, "someone's private file");
+    fs::permissions(existing, fs::perms(0600));
+    EXPECT_EQ(as_unprivileged(attempt), fmt::format("permanent|cannot read {}: Permission denied", existing.string()));
 }
 
 TEST_F(ArchiveTest, ValidateNamesTheOptionAndCreateMakesTheRoot) {
