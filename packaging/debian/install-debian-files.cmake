@@ -1,1 +1,0 @@
-message(STATUS "install script: prefix ${CMAKE_INSTALL_PREFIX} destdir $ENV{DESTDIR} src ${CMAKE_CURRENT_SOURCE_DIR} bin ${CMAKE_CURRENT_BINARY_DIR}")
