@@ -14,18 +14,18 @@ set(_deb "${FITBRIDGE_SOURCE_DIR}/packaging/debian")
 
 # The binary's own install rule is in daemon/CMakeLists.txt.
 
-# The man page is installed gzipped (Debian policy 12.1); gzip runs at install
-# time so that building the `fitbridge` target alone is enough to package.
-install(CODE "
-  file(MAKE_DIRECTORY \"${FITBRIDGE_BINARY_DIR}\")
-  execute_process(COMMAND gzip -9nc \"${_deb}/fitbridge.1\"
-                  OUTPUT_FILE \"${FITBRIDGE_BINARY_DIR}/fitbridge.1.gz\"
-                  RESULT_VARIABLE _gz)
-  if(NOT _gz EQUAL 0)
-    message(FATAL_ERROR \"gzip of the man page failed\")
-  endif()
-")
-install(FILES "${FITBRIDGE_BINARY_DIR}/fitbridge.1.gz" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
+# The man page is installed gzipped (Debian policy 12.1). It is made at install
+# time, with its COMMANDS section taken from the built binary's --help, so
+# that building the `fitbridge` target alone is enough to package.
+if(TARGET fitbridge)
+  install(CODE "
+    set(FITBRIDGE_EXE \"$<TARGET_FILE:fitbridge>\")
+    set(FITBRIDGE_MAN_IN \"${_deb}/fitbridge.1.in\")
+    set(FITBRIDGE_MAN_OUT \"${FITBRIDGE_BINARY_DIR}/fitbridge.1\")
+    include(\"${_deb}/manpage.cmake\")
+  ")
+  install(FILES "${FITBRIDGE_BINARY_DIR}/fitbridge.1.gz" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
+endif()
 install(FILES docs/install.md config/fitbridge.example.yaml DESTINATION "${CMAKE_INSTALL_DOCDIR}")
 
 # ---------------------------------------------------------------- CPack DEB
