@@ -42,28 +42,4 @@ Task<void> Provider::update_name(const std::string&, const std::string&) {
     co_return unsupported("rename activities", account_id());
 }
 
-const Factory* find_factory(std::string_view name) {
-    for (const auto& f : registry())
-        if (f.name == name) return &f;
-    return nullptr;
-}
-
-Result<void> validate_accounts(const config::Config& config) {
-    const std::string where = config.source.empty() ? std::string("config") : config.source.string();
-    for (const auto& a : config.accounts) {
-        const auto* f = find_factory(a.provider);
-        if (f == nullptr) {
-            std::string known;
-            for (const auto& k : registry()) known += (known.empty() ? "" : ", ") + std::string(k.name);
-            return Error::permanent(
-                "config.invalid", fmt::format("{}:{}: accounts '{}': unknown provider '{}' (known: {})", where, a.line,
-                                              a.id, a.provider, known));
-        }
-        if (auto r = f->validate(a); !r)
-            return Error::permanent("config.invalid",
-                                    fmt::format("{}:{}: accounts '{}': {}", where, a.line, a.id, r.error().message));
-    }
-    return {};
-}
-
 }  // namespace fitbridge::providers

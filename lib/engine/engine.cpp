@@ -63,8 +63,16 @@ pipeline::Facts facts_of(const store::ActivityRow& a, const std::vector<store::L
     }
     f.start_time = a.start_time;
     f.sport_family = a.sport_family;
-    f.elapsed_s = a.elapsed_s;
-    f.distance_m = a.distance_m;
+    f.elapsed_s = opt_positive(a.elapsed_s);
+    f.distance_m = opt_positive(a.distance_m);
+    // Positions live in the stored summary.
+    auto doc = json::parse(a.summary);
+    if (doc && doc->IsObject()) {
+        auto fl = json::get_number(*doc, "first_lat"), fo = json::get_number(*doc, "first_lon");
+        auto ll = json::get_number(*doc, "last_lat"), lo = json::get_number(*doc, "last_lon");
+        if (fl && fo) f.first_position = std::make_pair(*fl, *fo);
+        if (ll && lo) f.last_position = std::make_pair(*ll, *lo);
+    }
     return f;
 }
 
@@ -220,6 +228,7 @@ void Engine::configure(const config::Config& cfg) {
         if (!m_accounts.count(c.id)) start_account(c);
     if (!m_started) {
         m_started = true;
+        remove_stale_temp_files();
         asio::co_spawn(m_executor, reconcile(), asio::detached);
         for (const auto& job : m_ledger.unfinished_jobs()) {
             // Jobs survive restarts: run them again from the start.
@@ -268,6 +277,21 @@ std::vector<AccountView> Engine::accounts() const {
         out.push_back(std::move(v));
     }
     return out;
+}
+
+// A kill during store_original() can leave a temp file beside the originals;
+// the original itself is rewritten on the next ingest.
+void Engine::remove_stale_temp_files() {
+    std::error_code ec;
+    auto root = m_state_dir / "originals";
+    if (!std::filesystem::exists(root, ec)) return;
+    for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && it->path().filename().string().find(".tmp-") != std::string::npos) {
+            std::filesystem::remove(it->path(), ec);
+            log::info("removed stale temp file {}", it->path().string());
+        }
+    }
 }
 
 // ---- polling and ingest -----------------------------------------------------
@@ -451,6 +475,8 @@ void Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& i
     incoming.elapsed_s = opt_positive(s.total_elapsed_time);
     incoming.distance_m = opt_positive(s.total_distance);
     incoming.records = s.records;
+    if (s.first_lat && s.first_lon) incoming.first_position = std::make_pair(*s.first_lat, *s.first_lon);
+    if (s.last_lat && s.last_lon) incoming.last_position = std::make_pair(*s.last_lat, *s.last_lon);
 
     std::vector<pipeline::Facts> known;
     if (auto by_hash = m_ledger.activity_by_content(s.content_sha256)) {

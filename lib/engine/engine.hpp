@@ -89,6 +89,7 @@ private:
     void replan_all();
     void wake_deliveries();
     std::string store_original(const std::string& bytes, const formats::Summary& s);
+    void remove_stale_temp_files();
     void start_account(const config::AccountConfig& cfg);
     void stop_account(const std::string& id);
 

@@ -46,6 +46,18 @@ bool quarter_hour_shift(double offset) {
     return rem <= 60 || rem >= 900 - 60;
 }
 
+bool same_place(const std::optional<std::pair<double, double>>& a, const std::optional<std::pair<double, double>>& b) {
+    constexpr double k_deg = 1e-5;  // about a metre
+    return a && b && std::fabs(a->first - b->first) <= k_deg && std::fabs(a->second - b->second) <= k_deg;
+}
+
+// The same recording with its clock moved: same points, same shape.
+bool same_recording(const Facts& x, const Facts& y) {
+    return x.records > 0 && x.records == y.records && close(x.elapsed_s, y.elapsed_s, 0.01).value_or(false) &&
+           close(x.distance_m, y.distance_m, 0.01).value_or(false) && same_place(x.first_position, y.first_position) &&
+           same_place(x.last_position, y.last_position);
+}
+
 }  // namespace
 
 MatchResult match(const Facts& incoming, std::span<const Facts> known, const MatchOptions& options) {
@@ -71,10 +83,7 @@ MatchResult match(const Facts& incoming, std::span<const Facts> known, const Mat
             // Closer starts and closer shapes are more certain.
             double conf = 0.9 - 0.3 * std::fabs(offset) / std::max(options.tolerance_s, 1.0);
             direct.emplace_back(k.activity_id, conf);
-        } else if (quarter_hour_shift(offset) && incoming.records > 0 && incoming.records == k.records &&
-                   close(incoming.elapsed_s, k.elapsed_s, 0.01).value_or(false) &&
-                   close(incoming.distance_m, k.distance_m, 0.01)
-                       .value_or(incoming.distance_m.value_or(0) <= 0 && k.distance_m.value_or(0) <= 0)) {
+        } else if (quarter_hour_shift(offset) && same_recording(incoming, k)) {
             shifted.push_back(k.activity_id);
         }
     }

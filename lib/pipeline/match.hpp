@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fitbridge::pipeline {
@@ -19,6 +20,9 @@ struct Facts {
     std::optional<double> elapsed_s;
     std::optional<double> distance_m;
     int64_t records = 0;
+    // First and last recorded positions (degrees), when the copy has GPS.
+    std::optional<std::pair<double, double>> first_position;
+    std::optional<std::pair<double, double>> last_position;
 };
 
 struct MatchOptions {
@@ -39,8 +43,9 @@ std::string_view to_string(MatchKind k);
 // Exact content hash first; then start within tolerance, compatible sport
 // family, and (where both sides have them) duration and distance within the
 // ratio. A copy whose clock was shifted by whole quarter-hours (a time-zone
-// mistake) matches only when duration and distance agree within 1% and the
-// record counts are equal. Several candidates: ambiguous, never merged.
+// mistake) matches only when it is visibly the same recording: equal record
+// counts, duration and distance within 1%, and first and last positions
+// within about a metre. Several candidates: ambiguous, never merged.
 MatchResult match(const Facts& incoming, std::span<const Facts> known, const MatchOptions& options);
 
 // True when two sport families can describe the same workout ("other" or an

@@ -61,12 +61,13 @@ TEST_F(DaemonTest, ServesStatusAndStopsOnSigterm) {
                 "\r\nConnection: close\r\n\r\n");
     auto s = status.read_response();
     EXPECT_EQ(status_of(s), 200);
-    EXPECT_NE(body_of(s).find("\"config\":{\"path\":\"" + (m_dir / "fitbridge.yaml").string() + "\",\"source\":\"file\"}"),
-              std::string::npos)
+    EXPECT_NE(
+        body_of(s).find("\"config\":{\"path\":\"" + (m_dir / "fitbridge.yaml").string() + "\",\"source\":\"file\"}"),
+        std::string::npos)
         << body_of(s);
 
     // State is private.
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat((m_dir / "state" / "api-token").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     ASSERT_EQ(::stat((m_dir / "state" / "fitbridge.db").c_str(), &st), 0);
@@ -191,8 +192,9 @@ TEST_F(DaemonTest, ConfigCheckExitCodes) {
     Process bad({FITBRIDGE_BINARY, "config", "check", (m_dir / "bad.yaml").string()}, env(), m_dir / "b.out");
     EXPECT_EQ(bad.wait(), 78);
     EXPECT_EQ(bad.output(), (m_dir / "bad.yaml").string() + ":1:9: routes: expected a list, got a scalar\n");
-    Process example({FITBRIDGE_BINARY, "config", "check", std::string(FITBRIDGE_SOURCE_DIR) + "/config/fitbridge.example.yaml"},
-                    env(), m_dir / "e.out");
+    Process example(
+        {FITBRIDGE_BINARY, "config", "check", std::string(FITBRIDGE_SOURCE_DIR) + "/config/fitbridge.example.yaml"},
+        env(), m_dir / "e.out");
     EXPECT_EQ(example.wait(), 0) << example.output();
     Process usage({FITBRIDGE_BINARY, "frobnicate"}, env(), m_dir / "u.out");
     EXPECT_EQ(usage.wait(), 2);

@@ -41,7 +41,8 @@ public:
     }
     // Waits for the next datagram (empty string on timeout).
     std::string next(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-        timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+        timeval tv{static_cast<time_t>(timeout.count() / 1000),
+                   static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
         ::setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         char buf[1024];
         ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
@@ -51,7 +52,8 @@ public:
     std::string wait_for(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
         auto deadline = std::chrono::steady_clock::now() + timeout;
         while (std::chrono::steady_clock::now() < deadline) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             auto d = next(std::max(left, std::chrono::milliseconds(1)));
             if (d.find(needle) != std::string::npos) return d;
         }

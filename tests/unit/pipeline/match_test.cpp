@@ -14,6 +14,8 @@ Facts ride(int64_t id, double start, double elapsed, double distance, int64_t re
     f.elapsed_s = elapsed;
     f.distance_m = distance;
     f.records = records;
+    f.first_position = std::make_pair(45.0, 7.0);
+    f.last_position = std::make_pair(45.1, 7.1);
     return f;
 }
 
@@ -84,6 +86,15 @@ TEST(Match, TimeZoneShiftedCopy) {
     EXPECT_EQ(match(ride(0, k_t0 + 7200, 3600, 30000, 3599), known, {}).kind, MatchKind::none);
     // Not a whole quarter hour.
     EXPECT_EQ(match(ride(0, k_t0 + 7200 + 400, 3600, 30000, 3600), known, {}).kind, MatchKind::none);
+    // The same route ridden again two hours later: same shape and even the
+    // same record count, but it starts a few metres away: a different ride.
+    auto again = ride(0, k_t0 + 7200, 3600, 30000, 3600);
+    again.first_position = std::make_pair(45.00005, 7.0);
+    EXPECT_EQ(match(again, known, {}).kind, MatchKind::none);
+    // Without positions (indoor) a shifted clock cannot be told from a repeat.
+    auto indoor = ride(0, k_t0 + 7200, 3600, 30000, 3600);
+    indoor.first_position.reset();
+    EXPECT_EQ(match(indoor, known, {}).kind, MatchKind::none);
 }
 
 TEST(Match, NoDistanceActivitiesUseDurationOnly) {

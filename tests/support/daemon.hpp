@@ -1,0 +1,95 @@
+#pragma once
+// Test helper: a FitBridge daemon in a temp directory with a given config,
+// started and restarted as a real process, and a small API client for it.
+
+#include <rapidjson/document.h>
+
+#include <memory>
+
+#include "support/process.hpp"
+#include "support/raw_http.hpp"
+
+namespace fitbridge::test {
+
+struct ApiAnswer {
+    int status = 0;
+    std::string body;
+    rapidjson::Document json() const {
+        rapidjson::Document d;
+        d.Parse(body.c_str());
+        return d;
+    }
+};
+
+class Daemon {
+public:
+    // `config_yaml` may use {DIR} for the temp directory and {PORT} for a free port.
+    Daemon(const TempDir& dir, std::string config_yaml) : m_dir(dir), m_port(free_port()) {
+        for (auto [key, value] :
+             {std::pair<std::string, std::string>{"{DIR}", dir.path().string()}, {"{PORT}", std::to_string(m_port)}}) {
+            for (size_t p; (p = config_yaml.find(key)) != std::string::npos;) config_yaml.replace(p, key.size(), value);
+        }
+        write_text(dir / "fitbridge.yaml", config_yaml);
+    }
+    std::map<std::string, std::string> env() const {
+        return {{"HOME", m_dir.path().string()},
+                {"PATH", "/usr/bin:/bin"},
+                {"FITBRIDGE_STATE_DIR", (m_dir / "state").string()},
+                {"FITBRIDGE_CONFIG", (m_dir / "fitbridge.yaml").string()},
+                {"NOTIFY_SOCKET", (m_dir / "notify").string()}};
+    }
+    // Starts and waits for READY=1 (false on failure, with the log in `log()`).
+    bool start() {
+        m_notify.reset();  // its destructor unlinks the socket path: before binding anew
+        m_notify = std::make_unique<NotifyListener>(m_dir / "notify");
+        m_proc = std::make_unique<Process>(std::vector<std::string>{FITBRIDGE_BINARY, "serve"}, env(),
+                                           m_dir / ("log" + std::to_string(++m_starts)));
+        return !m_notify->wait_for("READY=1").empty();
+    }
+    void kill9() {
+        m_proc->signal(SIGKILL);
+        m_proc->wait();
+    }
+    std::optional<int> stop() {
+        m_proc->signal(SIGTERM);
+        return m_proc->wait(std::chrono::seconds(10));
+    }
+    std::string log() const { return m_proc ? m_proc->output() : std::string(); }
+    int port() const { return m_port; }
+    std::string token() const {
+        std::ifstream in(m_dir / "state" / "api-token");
+        std::string t;
+        in >> t;
+        return t;
+    }
+    ApiAnswer call(const std::string& method, const std::string& target, const std::string& body = "",
+                   const std::string& extra_headers = "") const {
+        RawConn c(m_port);
+        std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token() +
+                          "\r\nConnection: close\r\n" + extra_headers;
+        if (!body.empty() || method == "POST")
+            req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+        c.send(req + "\r\n" + body);
+        auto r = c.read_response();
+        return {status_of(r), body_of(r)};
+    }
+    // Polls `pred` every 100 ms until true or the timeout passes.
+    template <typename Pred>
+    static bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (pred()) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return pred();
+    }
+
+private:
+    const TempDir& m_dir;
+    int m_port;
+    int m_starts = 0;
+    std::unique_ptr<NotifyListener> m_notify;
+    std::unique_ptr<Process> m_proc;
+};
+
+}  // namespace fitbridge::test

@@ -1,0 +1,43 @@
+#pragma once
+// Test helper: synthetic but valid activity files with chosen start times, so
+// tests can make hundreds of distinct activities that never match each other.
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/time.hpp"
+
+namespace fitbridge::test {
+
+// A GPX 1.1 ride of `points` one-second track points starting at `start`
+// (Unix seconds), moving north-east from (lat, lon); ~2.5 KB for 20 points.
+inline std::string synth_gpx(double start, int points = 20, double lat = 45.0, double lon = 7.0,
+                             const std::string& name = "Synthetic ride") {
+    std::string s =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<gpx version=\"1.1\" creator=\"fitbridge-tests\" xmlns=\"http://www.topografix.com/GPX/1/1\" "
+        "xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\">\n"
+        " <trk><name>" +
+        name + "</name><type>cycling</type><trkseg>\n";
+    for (int i = 0; i < points; ++i) {
+        char buf[320];
+        std::snprintf(buf, sizeof buf,
+                      "  <trkpt lat=\"%.7f\" lon=\"%.7f\"><ele>%.1f</ele><time>%s</time><extensions>"
+                      "<gpxtpx:TrackPointExtension><gpxtpx:hr>%d</gpxtpx:hr></gpxtpx:TrackPointExtension>"
+                      "</extensions></trkpt>\n",
+                      lat + i * 0.0001, lon + i * 0.0001, 100.0 + i, format_iso8601(start + i).c_str(), 120 + i % 30);
+        s += buf;
+    }
+    s += " </trkseg></trk>\n</gpx>\n";
+    return s;
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& bytes) {
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream out(p, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace fitbridge::test
