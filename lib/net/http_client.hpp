@@ -1,0 +1,68 @@
+#pragma once
+// The HTTP client the providers use (declarations only: no Beast here). The
+// real implementation (http_client.cpp) speaks HTTP/1.1 over TLS (system CA
+// store, peer and host-name verification, SNI) or plain TCP for loopback
+// fakes; tests and providers depend only on this interface.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+
+namespace fitbridge::net {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+    std::string method = "GET";
+    std::string url;  // absolute: https://host[:port]/path?query
+    Headers headers;
+    std::string body;
+    // When set, the body is streamed from this file (uploads of originals).
+    std::optional<std::filesystem::path> body_file;
+    std::chrono::milliseconds timeout{30000};  // whole request, connect to last byte
+    uint64_t max_response_bytes = 64ull << 20;
+    bool follow_redirects = true;  // up to 5; Authorization is dropped when the host changes
+};
+
+struct HttpResponse {
+    int status = 0;
+    Headers headers;  // names lower-case
+    std::string body;  // decoded (Content-Encoding: gzip is undone)
+    std::string final_url;
+    // First header value with this lower-case name, or empty.
+    std::string header(std::string_view lower_name) const;
+};
+
+class HttpClient {
+public:
+    virtual ~HttpClient() = default;
+    // Sends one request. Transport failures (resolve, connect, TLS, timeout,
+    // reset, size cap) are errors classified transient or permanent; any HTTP
+    // status is a response, classified by classify_status().
+    virtual boost::asio::awaitable<Result<HttpResponse>> send(HttpRequest request) = 0;
+};
+
+struct ClientOptions {
+    std::string user_agent = "fitbridge";
+    std::optional<std::filesystem::path> ca_file;  // extra trust anchors (tests); the system store is always used
+    std::chrono::milliseconds connect_timeout{10000};
+    size_t max_idle_per_host = 4;
+};
+
+std::unique_ptr<HttpClient> make_http_client(boost::asio::any_io_executor executor, ClientOptions options = {});
+
+// Maps an HTTP answer to an Error (nullopt for 2xx/3xx): 401 -> auth,
+// 429 -> rate_limited with Retry-After, 408/5xx -> transient, other 4xx ->
+// permanent with the body's message. `what` names the call for the message.
+std::optional<Error> classify_status(const HttpResponse& response, std::string_view what, const Clock& clock);
+
+}  // namespace fitbridge::net
