@@ -123,12 +123,14 @@ struct Engine::Account {
     std::chrono::steady_clock::time_point next_poll{};
 };
 
-Engine::Engine(asio::any_io_executor executor, store::Store& store, const Clock& clock, std::filesystem::path state_dir)
+Engine::Engine(asio::any_io_executor executor, store::Store& store, const Clock& clock, std::filesystem::path state_dir,
+               FactoryLookup factories)
     : m_executor(std::move(executor)),
       m_store(store),
       m_ledger(store, clock),
       m_clock(clock),
       m_state_dir(std::move(state_dir)),
+      m_factories(std::move(factories)),
       m_delivery_wake(std::make_unique<Wake>(m_executor)) {}
 
 Engine::~Engine() { stop(); }
@@ -168,7 +170,7 @@ void Engine::emit(const std::string& type, const std::string& data_json) {
 
 void Engine::start_account(const config::AccountConfig& cfg) {
     auto a = std::make_shared<Account>(m_executor, cfg);
-    a->factory = providers::find_factory(cfg.provider);
+    a->factory = m_factories(cfg.provider);
     if (!cfg.enabled) {
         a->create_error = "disabled in the configuration";
     } else if (a->factory == nullptr) {

@@ -35,10 +35,13 @@ struct AccountView {
     std::optional<double> next_poll_in_s;
 };
 
+// Finds a provider factory by name; tests inject their own.
+using FactoryLookup = std::function<const providers::Factory*(std::string_view)>;
+
 class Engine {
 public:
     Engine(boost::asio::any_io_executor executor, store::Store& store, const Clock& clock,
-           std::filesystem::path state_dir);
+           std::filesystem::path state_dir, FactoryLookup factories = providers::find_factory);
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -98,6 +101,7 @@ private:
     store::Ledger m_ledger;
     const Clock& m_clock;
     std::filesystem::path m_state_dir;
+    FactoryLookup m_factories;
     config::Config m_cfg;
     bool m_started = false;
     bool m_stopping = false;

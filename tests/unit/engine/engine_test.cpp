@@ -1,0 +1,363 @@
+// The engine with scripted providers: ingest, matching, the richer copy,
+// delivery state transitions, retries, reconcile after a crash, and jobs.
+
+#include "engine/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <deque>
+
+#include "core/hash.hpp"
+#include "support/process.hpp"
+#include "support/synth.hpp"
+
+namespace fitbridge::engine {
+namespace {
+
+using providers::Task;
+
+// What the scripted providers do, keyed by account id.
+struct Script {
+    std::vector<std::pair<providers::RemoteActivity, std::string>> items;  // listing and file bytes
+    std::deque<Result<providers::UploadResult>> uploads;                   // answers, in order
+    std::optional<std::string> existing;                                   // find_existing's answer
+    int upload_calls = 0;
+    int find_calls = 0;
+    int list_calls = 0;
+};
+std::map<std::string, Script>& scripts() {
+    static std::map<std::string, Script> s;
+    return s;
+}
+
+class FakeProvider final : public providers::Provider {
+public:
+    FakeProvider(std::string id, uint32_t caps) : m_id(std::move(id)), m_caps(caps) {}
+    std::string_view account_id() const override { return m_id; }
+    uint32_t capabilities() const override { return m_caps; }
+    Task<providers::ListPage> list(const providers::ListQuery&) override {
+        auto& s = scripts()[m_id];
+        ++s.list_calls;
+        providers::ListPage p;
+        for (const auto& [item, bytes] : s.items) p.items.push_back(item);
+        co_return p;
+    }
+    Task<std::string> download(const providers::RemoteActivity& item) override {
+        for (const auto& [i, bytes] : scripts()[m_id].items)
+            if (i.remote_id == item.remote_id) co_return bytes;
+        co_return Error::transient("fake.gone", "no such item");
+    }
+    Task<providers::UploadResult> upload(const providers::UploadRequest& req) override {
+        auto& s = scripts()[m_id];
+        ++s.upload_calls;
+        if (s.uploads.empty())
+            co_return providers::UploadResult{"remote-" + req.summary->content_sha256.substr(0, 8), false};
+        auto r = s.uploads.front();
+        s.uploads.pop_front();
+        co_return r;
+    }
+    Task<std::optional<std::string>> find_existing(const providers::UploadRequest&) override {
+        auto& s = scripts()[m_id];
+        ++s.find_calls;
+        co_return s.existing;
+    }
+
+private:
+    std::string m_id;
+    uint32_t m_caps;
+};
+
+Result<void> accept(const config::AccountConfig&) { return {}; }
+Result<std::unique_ptr<providers::Provider>> make_source(const config::AccountConfig& a, const providers::Context&) {
+    return std::unique_ptr<providers::Provider>(
+        std::make_unique<FakeProvider>(a.id, providers::k_list_window | providers::k_download));
+}
+Result<std::unique_ptr<providers::Provider>> make_sink(const config::AccountConfig& a, const providers::Context&) {
+    return std::unique_ptr<providers::Provider>(std::make_unique<FakeProvider>(a.id, providers::k_upload));
+}
+const providers::Factory k_source{"fake_source", "scripted source", providers::k_list_window, accept, make_source};
+const providers::Factory k_sink{"fake_sink", "scripted sink", providers::k_upload, accept, make_sink};
+const providers::Factory* lookup(std::string_view name) {
+    if (name == "fake_source") return &k_source;
+    if (name == "fake_sink") return &k_sink;
+    return nullptr;
+}
+
+providers::RemoteActivity item(const std::string& id) {
+    providers::RemoteActivity r;
+    r.remote_id = id;
+    r.name = id;
+    r.origin = "fake:" + id;
+    return r;
+}
+
+class EngineTest : public ::testing::Test {
+protected:
+    EngineTest() : m_dir("engine-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+        scripts().clear();
+        auto s = store::Store::open(m_dir / "state.db");
+        m_store = std::move(*s);
+        m_cfg.sync.match_tolerance_s = 300;
+        config::AccountConfig src;
+        src.id = "src";
+        src.provider = "fake_source";
+        src.poll_interval_s = 3600;
+        config::AccountConfig sink;
+        sink.id = "sink";
+        sink.provider = "fake_sink";
+        m_cfg.accounts = {src, sink};
+        config::RouteConfig r;
+        r.id = "r";
+        r.from = {"src"};
+        r.to = {"sink"};
+        m_cfg.routes = {r};
+        // The accounts table normally follows the config (app::Service).
+        for (const auto& a : m_cfg.accounts)
+            m_store->db().exec("INSERT INTO accounts(id, provider, created_at) VALUES ('" + a.id + "', '" + a.provider +
+                               "', 0)");
+    }
+    ~EngineTest() override {
+        if (m_engine) m_engine->stop();
+        m_io.run_for(std::chrono::milliseconds(50));
+        m_engine.reset();
+    }
+    void start() {
+        if (m_io.stopped()) m_io.restart();
+        m_engine = std::make_unique<Engine>(m_io.get_executor(), *m_store, m_clock, m_dir.path(), lookup);
+        m_engine->configure(m_cfg);
+    }
+    template <typename Pred>
+    bool run_until(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        while (!pred() && std::chrono::steady_clock::now() < deadline) {
+            if (m_io.stopped()) m_io.restart();  // it stops whenever it runs out of work
+            m_io.run_for(std::chrono::milliseconds(5));
+        }
+        return pred();
+    }
+    std::vector<store::DeliveryRow> deliveries() {
+        std::vector<store::DeliveryRow> out;
+        for (const char* s : {"planned", "in_flight", "delivered", "duplicate", "skipped", "failed"})
+            for (auto& d : m_engine->ledger().deliveries_in_state(s)) out.push_back(d);
+        return out;
+    }
+    bool delivery_state(int64_t id, const std::string& state) {
+        auto d = m_engine->ledger().delivery(id);
+        return d && d->state == state;
+    }
+
+    test::TempDir m_dir;
+    boost::asio::io_context m_io;
+    ManualClock m_clock{SysTime(std::chrono::milliseconds(1700000000000))};
+    std::unique_ptr<store::Store> m_store;
+    config::Config m_cfg;
+    std::unique_ptr<Engine> m_engine;
+};
+
+constexpr double k_t0 = 1600000000;
+
+TEST_F(EngineTest, IngestsMatchesAndDeliversTheRicherCopy) {
+    // The head unit's file (HR, 40 points) and the trainer app's (power, 30
+    // points) of one ride, 20 s apart, listed in one poll; and a second ride.
+    scripts()["src"].items = {{item("headunit"), test::synth_gpx(k_t0, 60, 45.0, 7.0, "Ride", false)},
+                              {item("trainer"), test::synth_gpx(k_t0 + 1, 59, 45.0, 7.0, "Ride", true)},
+                              {item("other"), test::synth_gpx(k_t0 + 86400, 40)}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }))
+        << "uploads " << scripts()["sink"].upload_calls << ", deliveries " << deliveries().size() << ", activities "
+        << m_engine->ledger().all_activity_ids().size();
+    EXPECT_EQ(scripts()["sink"].upload_calls, 2);
+    auto& l = m_engine->ledger();
+    auto a1 = l.activity(1);
+    ASSERT_TRUE(a1);
+    auto links = l.links(1);
+    ASSERT_EQ(links.size(), 3u);  // headunit, trainer, and the sink's copy
+    EXPECT_EQ(links[0].remote_id, "headunit");
+    EXPECT_EQ(links[0].matched_by, "origin");
+    EXPECT_EQ(links[1].remote_id, "trainer");
+    EXPECT_EQ(links[1].matched_by, "time");
+    EXPECT_TRUE(links[1].has_power);
+    // Power beats HR: the trainer's file is the one delivered.
+    EXPECT_EQ(a1->chosen_link_id, links[1].id);
+    EXPECT_EQ(a1->content_sha256, sha256_hex(test::synth_gpx(k_t0 + 1, 59, 45.0, 7.0, "Ride", true)));
+    EXPECT_EQ(links[2].account_id, "sink");
+    EXPECT_EQ(links[2].matched_by, "delivered");
+    EXPECT_EQ(l.all_activity_ids().size(), 2u);
+    // A second poll of the same items changes nothing.
+    ASSERT_TRUE(m_engine->trigger_sync("src").ok());
+    ASSERT_TRUE(run_until([&] { return scripts()["src"].list_calls == 2; }));
+    m_io.run_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(scripts()["sink"].upload_calls, 2);
+    EXPECT_EQ(l.all_activity_ids().size(), 2u);
+}
+
+TEST_F(EngineTest, DecodeFailuresAndNonActivitiesAreRecordedWithReasons) {
+    scripts()["src"].items = {{item("broken"), std::string("<gpx><trk><trkseg><trkpt lat=")},
+                              {item("route"), std::string("<?xml version=\"1.0\"?><gpx version=\"1.1\"><rte><rtept "
+                                                          "lat=\"1\" lon=\"2\"/></rte></gpx>")}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().source_item("src", "route").has_value(); }));
+    auto broken = m_engine->ledger().source_item("src", "broken");
+    ASSERT_TRUE(broken);
+    EXPECT_EQ(broken->state, "failed");
+    EXPECT_EQ(broken->reason, "decode_failed");
+    EXPECT_NE(broken->detail.value_or("").find("line 1"), std::string::npos) << broken->detail.value_or("");
+    auto route = m_engine->ledger().source_item("src", "route");
+    EXPECT_EQ(route->state, "skipped");
+    EXPECT_EQ(route->reason, "not_an_activity");
+    EXPECT_TRUE(m_engine->ledger().all_activity_ids().empty());
+}
+
+TEST_F(EngineTest, TransientFailureBacksOffThenRetryDelivers) {
+    scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)}};
+    scripts()["sink"].uploads.push_back(Error::transient("net.timeout", "sink timed out"));
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("failed").size() == 1; }));
+    auto d = m_engine->ledger().deliveries_in_state("failed")[0];
+    EXPECT_EQ(d.reason, "sink_transient");
+    EXPECT_EQ(d.message, "sink timed out");
+    EXPECT_EQ(d.attempts, 1);
+    ASSERT_TRUE(d.retry_at);
+    // First retry: 30 s with full jitter kept in [15, 30] s.
+    EXPECT_GE(*d.retry_at - 1700000000.0, 15.0);
+    EXPECT_LE(*d.retry_at - 1700000000.0, 30.0);
+    // Not retried before its time (the clock stands still).
+    m_io.run_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(scripts()["sink"].upload_calls, 1);
+    ASSERT_TRUE(m_engine->retry_delivery(d.id).ok());
+    ASSERT_TRUE(run_until([&] { return delivery_state(d.id, "delivered"); }));
+    EXPECT_EQ(m_engine->ledger().delivery(d.id)->attempts, 2);
+    EXPECT_FALSE(m_engine->retry_delivery(d.id).ok());  // nothing left to retry
+}
+
+TEST_F(EngineTest, PermanentRateLimitedAndAuthFailures) {
+    scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)},
+                              {item("b"), test::synth_gpx(k_t0 + 86400)},
+                              {item("c"), test::synth_gpx(k_t0 + 2 * 86400)}};
+    Error limited{"http.429", ErrorClass::rate_limited, "slow down", std::chrono::seconds(120)};
+    scripts()["sink"].uploads = {Error::permanent("http.422", "rejected the file"), limited,
+                                 Error{"http.401", ErrorClass::auth, "token expired", {}}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("failed").size() == 3; }));
+    auto failed = m_engine->ledger().deliveries_in_state("failed");
+    EXPECT_EQ(failed[0].reason, "sink_rejected");
+    EXPECT_FALSE(failed[0].retry_at);  // permanent: never retried by itself
+    EXPECT_EQ(failed[1].reason, "sink_rate_limited");
+    EXPECT_DOUBLE_EQ(*failed[1].retry_at, 1700000000.0 + 120);
+    EXPECT_EQ(failed[2].reason, "sink_auth");
+    SQLite::Statement q(m_store->db(), "SELECT state, last_error FROM accounts WHERE id = 'sink'");
+    ASSERT_TRUE(q.executeStep());
+    EXPECT_EQ(q.getColumn(0).getString(), "needs_reauth");
+    EXPECT_EQ(q.getColumn(1).getString(), "token expired");
+}
+
+TEST_F(EngineTest, InFlightAfterCrashIsReconciledBeforeAnyRetry) {
+    // A first run delivers nothing (the sink is down) and leaves the delivery
+    // in flight, as a kill -9 during the upload would.
+    scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)}, {item("b"), test::synth_gpx(k_t0 + 86400)}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }))
+        << "uploads " << scripts()["sink"].upload_calls << ", deliveries " << deliveries().size() << ", activities "
+        << m_engine->ledger().all_activity_ids().size();
+    m_engine->stop();
+    m_io.run_for(std::chrono::milliseconds(20));
+    m_engine.reset();
+    m_store->db().exec("UPDATE deliveries SET state = 'in_flight', remote_id = NULL");
+    scripts()["sink"].upload_calls = 0;
+    // The sink has both: reconcile finds them and uploads nothing.
+    scripts()["sink"].existing = "found-on-sink";
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }));
+    EXPECT_EQ(scripts()["sink"].find_calls, 2);
+    EXPECT_EQ(scripts()["sink"].upload_calls, 0);
+    auto d = m_engine->ledger().deliveries_in_state("delivered")[0];
+    EXPECT_EQ(d.remote_id, "found-on-sink");
+    EXPECT_EQ(d.reason, "reconciled");
+    // And when the sink does not have it, it is uploaded once.
+    m_engine->stop();
+    m_io.run_for(std::chrono::milliseconds(20));
+    m_engine.reset();
+    m_store->db().exec("UPDATE deliveries SET state = 'in_flight' WHERE id = 1");
+    scripts()["sink"].existing.reset();
+    start();
+    ASSERT_TRUE(run_until([&] { return scripts()["sink"].upload_calls == 1; }));
+    ASSERT_TRUE(run_until([&] { return delivery_state(1, "delivered"); }));
+}
+
+TEST_F(EngineTest, AmbiguousMatchIsHeldUntilAPersonDecides) {
+    // Two known rides 4 minutes apart, then a third copy between them.
+    scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0, 20, 45.0, 7.0)},
+                              {item("b"), test::synth_gpx(k_t0 + 240, 20, 46.0, 7.0)}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 1; }));
+    // a and b are within 5 min of each other: b matched a by time.
+    EXPECT_EQ(m_engine->ledger().all_activity_ids().size(), 1u);
+    m_cfg.sync.match_tolerance_s = 200;  // now they are apart ...
+    scripts()["src"].items = {
+        {item("c"), test::synth_gpx(k_t0 + 400, 20, 47.0, 7.0)},
+        {item("d"), test::synth_gpx(k_t0 + 800, 20, 48.0, 7.0)},
+        {item("e"), test::synth_gpx(k_t0 + 600, 20, 49.0, 7.0)}};  // ... and e sits between c and d
+    m_engine->configure(m_cfg);
+    ASSERT_TRUE(m_engine->trigger_sync("src").ok());
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().source_item("src", "e").has_value(); }));
+    auto e = m_engine->ledger().source_item("src", "e");
+    EXPECT_EQ(e->reason, "ambiguous_match");
+    EXPECT_EQ(e->detail, "could be activity 2 or 3");
+    auto act = m_engine->ledger().activity(*e->activity_id);
+    EXPECT_EQ(act->ambiguous_with, "[2,3]");
+    auto ds = m_engine->ledger().deliveries(act->id);
+    ASSERT_EQ(ds.size(), 1u);
+    EXPECT_EQ(ds[0].state, "skipped");
+    EXPECT_EQ(ds[0].reason, "ambiguous_match");
+    // A person looks and says "deliver it".
+    ASSERT_TRUE(m_engine->retry_delivery(ds[0].id).ok());
+    ASSERT_TRUE(run_until([&] { return delivery_state(ds[0].id, "delivered"); }));
+}
+
+TEST_F(EngineTest, JobsReportProgressAndEventsAreNumbered) {
+    for (int i = 0; i < 12; ++i)
+        scripts()["src"].items.push_back({item("r" + std::to_string(i)), test::synth_gpx(k_t0 + i * 86400.0)});
+    std::vector<int64_t> ids;
+    start();
+    m_engine->add_listener([&](const store::EventRow& e) { ids.push_back(e.id); });
+    auto job = m_engine->trigger_sync("src");
+    ASSERT_TRUE(job.ok());
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().job(*job)->state == "done"; }));
+    auto j = m_engine->ledger().job(*job);
+    EXPECT_EQ(j->done, 12);
+    EXPECT_EQ(j->total, 12);
+    EXPECT_FALSE(m_engine->trigger_sync("sink").ok());
+    EXPECT_EQ(m_engine->trigger_sync("nobody").error().code, "engine.unknown_account");
+    ASSERT_FALSE(ids.empty());
+    for (size_t i = 1; i < ids.size(); ++i) EXPECT_EQ(ids[i], ids[i - 1] + 1);
+    // Backfill over the route.
+    auto bf = m_engine->start_backfill(std::string("r"), std::nullopt, k_t0, std::nullopt);
+    ASSERT_TRUE(bf.ok());
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().job(*bf)->state == "done"; }));
+    EXPECT_EQ(m_engine->ledger().job(*bf)->total, 12);
+    EXPECT_EQ(m_engine->start_backfill(std::string("nope"), std::nullopt, k_t0, std::nullopt).error().code,
+              "engine.unknown_route");
+    EXPECT_EQ(m_engine->start_backfill(std::nullopt, std::string("src"), k_t0, k_t0 - 1).error().code,
+              "engine.bad_window");
+}
+
+TEST_F(EngineTest, RoutesAddedLaterPlanHistory) {
+    scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)}};
+    m_cfg.routes.clear();
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().all_activity_ids().size() == 1; }));
+    m_io.run_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(deliveries().empty());
+    config::RouteConfig r;
+    r.id = "late";
+    r.from = {"src"};
+    r.to = {"sink"};
+    r.since = "2019-01-01";
+    m_cfg.routes = {r};
+    m_engine->configure(m_cfg);
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 1; }));
+}
+
+}  // namespace
+}  // namespace fitbridge::engine
