@@ -154,7 +154,8 @@ TEST_F(DaemonTest, ClientCommandsTalkToTheDaemon) {
     int port = free_port();
     write_text(m_dir / "fitbridge.yaml",
                "api:\n  listen: 127.0.0.1:" + std::to_string(port) +
-                   "\naccounts:\n  - id: icu\n    provider: intervals_icu\n    api_key_file: icu.key\n");
+                   "\naccounts:\n  - id: rides\n    provider: folder\n    path: " + m_dir.path().string() +
+                   "\n    min_bytes: \"2048\"\n");
     NotifyListener notify(m_dir / "notify");
     auto d = start();
     ASSERT_FALSE(notify.wait_for("READY=1").empty()) << d->output();
@@ -166,7 +167,7 @@ TEST_F(DaemonTest, ClientCommandsTalkToTheDaemon) {
     };
     auto [scode, sout] = run({"status"}, "status2.out");
     EXPECT_EQ(scode, 0) << sout;
-    EXPECT_NE(sout.find("accounts:\n  icu              intervals_icu  ok\n"), std::string::npos) << sout;
+    EXPECT_NE(sout.find("accounts:\n  rides            folder         ok\n"), std::string::npos) << sout;
     auto [jcode, jout] = run({"status", "--json"}, "status3.out");
     EXPECT_EQ(jcode, 0);
     EXPECT_EQ(jout.rfind("{\"version\":", 0), 0u) << jout;
@@ -175,7 +176,7 @@ TEST_F(DaemonTest, ClientCommandsTalkToTheDaemon) {
     EXPECT_EQ(hout, "ok\n");
     auto [ccode, cout] = run({"config", "show"}, "show.out");
     EXPECT_EQ(ccode, 0);
-    EXPECT_NE(cout.find("api_key_file: icu.key"), std::string::npos) << cout;
+    EXPECT_NE(cout.find("min_bytes: 2048"), std::string::npos) << cout;
     d->signal(SIGTERM);
     EXPECT_EQ(d->wait(), 0);
     auto [dcode, dout] = run({"healthcheck"}, "health2.out");
