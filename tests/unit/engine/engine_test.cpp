@@ -342,6 +342,26 @@ TEST_F(EngineTest, JobsReportProgressAndEventsAreNumbered) {
               "engine.bad_window");
 }
 
+TEST_F(EngineTest, JobsSurviveRestarts) {
+    scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)}};
+    // Left running and queued by a process that died.
+    m_store->db().exec("INSERT INTO accounts(id, provider, created_at) VALUES ('gone', 'fake_source', 0)");
+    m_store->db().exec(
+        "INSERT INTO jobs(id, kind, account_id, state, params, done, created_at, updated_at) VALUES "
+        "(7, 'sync', 'src', 'running', '{}', 3, 0, 0), "
+        "(8, 'backfill', NULL, 'queued', '{\"since\":1500000000,\"until\":null,\"accounts\":[\"src\"]}', 0, 0, 0), "
+        "(9, 'sync', 'gone', 'queued', '{}', 0, 0, 0)");
+    start();
+    ASSERT_TRUE(run_until([&] {
+        return m_engine->ledger().job(7)->state == "done" && m_engine->ledger().job(8)->state == "done";
+    }));
+    EXPECT_EQ(m_engine->ledger().job(7)->total, 1);
+    EXPECT_EQ(m_engine->ledger().job(8)->total, 1);
+    auto gone = m_engine->ledger().job(9);
+    EXPECT_EQ(gone->state, "cancelled");
+    EXPECT_EQ(gone->error, "its account is no longer configured");
+}
+
 TEST_F(EngineTest, RoutesAddedLaterPlanHistory) {
     scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)}};
     m_cfg.routes.clear();
