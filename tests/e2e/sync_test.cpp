@@ -243,6 +243,51 @@ TEST(SyncE2E, ApiEndpoints) {
     EXPECT_EQ(d.stop(), 0);
 }
 
+TEST(SyncE2E, ClientCommands) {
+    TempDir dir("sync-cli");
+    write_file(dir / "inbox" / "morning.gpx", synth_gpx(1700000000));
+    write_file(dir / "inbox" / "evening.gpx", synth_gpx(1700040000, 20, 46.0, 8.0));
+    Daemon d(dir, k_config);
+    ASSERT_TRUE(d.start()) << d.log();
+    ASSERT_TRUE(Daemon::eventually([&] { return archive_files(dir / "archive").size() == 2; })) << d.log();
+    auto run = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), FITBRIDGE_BINARY);
+        Process p(args, d.env(), dir / "cli.out");
+        auto code = p.wait(std::chrono::seconds(20));
+        return std::make_pair(code.value_or(-1), p.output());
+    };
+    auto [acode, aout] = run({"activities"});
+    EXPECT_EQ(acode, 0);
+    EXPECT_EQ(aout,
+              // Listed in name order, so "evening" was ingested first.
+              "     2  2023-11-14T22:13:20Z  ride        0.3 km  morning                         archive:delivered\n"
+              "     1  2023-11-15T09:20:00Z  ride        0.3 km  evening                         archive:delivered\n");
+    auto [one_code, one] = run({"activity", "2"});
+    EXPECT_EQ(one_code, 0);
+    EXPECT_NE(one.find("activity 2: morning\n  start 2023-11-14T22:13:20Z  sport ride  distance 0.3 km\n"),
+              std::string::npos)
+        << one;
+    EXPECT_NE(one.find("    archive      delivered 2023/2023-11-14T2213_ride_morning.gpx\n"), std::string::npos) << one;
+    EXPECT_EQ(run({"activity", "99"}).first, 1);
+    EXPECT_EQ(run({"activity"}).first, 2);
+    auto [pcode, pout] = run({"plan"});
+    EXPECT_EQ(pcode, 0);
+    EXPECT_EQ(pout, "would deliver 0, skip 0, already delivered 2\n");
+    auto [scode, sout] = run({"sync", "inbox"});
+    EXPECT_EQ(scode, 0) << sout;
+    EXPECT_NE(sout.find("inbox: sync job 1 queued\njob 1: done, 2 of 2 items processed\n"), std::string::npos) << sout;
+    auto [bcode, bout] = run({"backfill", "--since", "2023-01-01", "inbox-to-archive"});
+    EXPECT_EQ(bcode, 0) << bout;
+    EXPECT_NE(bout.find("job 2: done, 2 of 2 items processed"), std::string::npos) << bout;
+    auto [ucode, uout] = run({"backfill", "inbox-to-archive"});
+    EXPECT_EQ(ucode, 2);
+    EXPECT_NE(uout.find("--since DATE is required"), std::string::npos);
+    auto [ecode, eout] = run({"backfill", "--since", "2023-01-01", "nope"});
+    EXPECT_EQ(ecode, 1);
+    EXPECT_NE(eout.find("HTTP 404: no route 'nope'"), std::string::npos) << eout;
+    EXPECT_EQ(d.stop(), 0);
+}
+
 TEST(SyncE2E, KillNineDuringImportLosesNothingAndDuplicatesNothing) {
     TempDir dir("sync-crash");
     constexpr int k_files = 500;

@@ -352,9 +352,8 @@ TEST_F(EngineTest, JobsSurviveRestarts) {
         "(8, 'backfill', NULL, 'queued', '{\"since\":1500000000,\"until\":null,\"accounts\":[\"src\"]}', 0, 0, 0), "
         "(9, 'sync', 'gone', 'queued', '{}', 0, 0, 0)");
     start();
-    ASSERT_TRUE(run_until([&] {
-        return m_engine->ledger().job(7)->state == "done" && m_engine->ledger().job(8)->state == "done";
-    }));
+    ASSERT_TRUE(run_until(
+        [&] { return m_engine->ledger().job(7)->state == "done" && m_engine->ledger().job(8)->state == "done"; }));
     EXPECT_EQ(m_engine->ledger().job(7)->total, 1);
     EXPECT_EQ(m_engine->ledger().job(8)->total, 1);
     auto gone = m_engine->ledger().job(9);
