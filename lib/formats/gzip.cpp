@@ -57,13 +57,13 @@ Gunzipped gunzip(std::span<const uint8_t> bytes, uint64_t max_output) {
     size_t consumed = 0;  // input offset of zs.next_in
     size_t member = 1;
     size_t member_start = 0;
+    uint8_t probe = 0;  // one byte of room past the cap: lives as long as zs points at it
 
     while (true) {
         if (produced == out.payload.size()) {
             if (produced >= max_output) {
                 // At the cap: the payload is too big unless the stream ends
                 // without producing another byte.
-                uint8_t probe = 0;
                 zs.next_out = &probe;
                 zs.avail_out = 1;
             } else {
