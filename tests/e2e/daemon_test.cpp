@@ -152,10 +152,9 @@ TEST_F(DaemonTest, PetsTheWatchdog) {
 
 TEST_F(DaemonTest, ClientCommandsTalkToTheDaemon) {
     int port = free_port();
-    write_text(m_dir / "fitbridge.yaml",
-               "api:\n  listen: 127.0.0.1:" + std::to_string(port) +
-                   "\naccounts:\n  - id: rides\n    provider: folder\n    path: " + m_dir.path().string() +
-                   "\n    min_bytes: \"2048\"\n");
+    write_text(m_dir / "fitbridge.yaml", "api:\n  listen: 127.0.0.1:" + std::to_string(port) +
+                                             "\naccounts:\n  - id: rides\n    provider: folder\n    path: " +
+                                             m_dir.path().string() + "\n    min_bytes: \"2048\"\n");
     NotifyListener notify(m_dir / "notify");
     auto d = start();
     ASSERT_FALSE(notify.wait_for("READY=1").empty()) << d->output();

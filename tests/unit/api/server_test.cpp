@@ -107,8 +107,9 @@ TEST_F(ServerTest, HealthzIsPublicEverythingElseNeedsTheToken) {
     EXPECT_EQ(status_of(get("/healthz", "")), 200);
     auto none = get("/v1/things/1", "");
     EXPECT_EQ(status_of(none), 401);
-    EXPECT_EQ(test::body_of(none),
-              "{\"error\":{\"code\":\"unauthorized\",\"message\":\"missing bearer token (see <state dir>/api-token)\"}}\n");
+    EXPECT_EQ(
+        test::body_of(none),
+        "{\"error\":{\"code\":\"unauthorized\",\"message\":\"missing bearer token (see <state dir>/api-token)\"}}\n");
     auto wrong = get("/v1/things/1", "Authorization: Bearer 0000\r\n");
     EXPECT_EQ(status_of(wrong), 401);
     EXPECT_NE(test::body_of(wrong).find("wrong bearer token"), std::string::npos);
