@@ -22,6 +22,10 @@
 #include "core/error.hpp"
 #include "formats/summary.hpp"
 
+namespace fitbridge::net {
+class HttpClient;
+}
+
 namespace fitbridge::providers {
 
 template <typename T>
@@ -124,6 +128,9 @@ struct Context {
     const Clock* clock = nullptr;
     std::filesystem::path state_dir;
     const config::Config* config = nullptr;  // for secret resolution
+    // The HTTP client for platform providers (one per daemon, shared); the
+    // engine fills it with net::make_http_client(). Tests pass a fake.
+    std::shared_ptr<net::HttpClient> http = nullptr;
 };
 
 struct Factory {

@@ -7,14 +7,16 @@
 
 #include "providers/archive/archive.hpp"
 #include "providers/folder/folder.hpp"
+#include "providers/intervals_icu/intervals_icu.hpp"
 #include "providers/provider.hpp"
 
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 2> k_registry{{
+    static const std::array<Factory, 3> k_registry{{
         folder::factory(),
         archive::factory(),
+        intervals_icu::factory(),
     }};
     return k_registry;
 }

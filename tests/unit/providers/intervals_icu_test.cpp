@@ -1,0 +1,697 @@
+// The Intervals.icu provider against the Intervals.icu fake server
+// (tests/fakes/run intervals) over real loopback HTTP. Requests go through a
+// small blocking socket client implementing net::HttpClient, so these tests
+// check the wire format independently of lib/net's client.
+
+#include "providers/intervals_icu/intervals_icu.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "formats/decode.hpp"
+#include "json/json.hpp"
+#include "net/http_client.hpp"
+#include "provider_test_util.hpp"
+#include "support/process.hpp"
+#include "support/raw_http.hpp"
+
+namespace fitbridge::providers::intervals_icu {
+namespace {
+
+using test::bytes_of;
+using test::run;
+using test::slurp;
+namespace fs = std::filesystem;
+
+constexpr std::string_view k_key = "test-api-key";  // the fake's defaults
+constexpr std::string_view k_token = "test-oauth-token";
+// "API_KEY:test-api-key" in base64.
+constexpr std::string_view k_basic = "Basic QVBJX0tFWTp0ZXN0LWFwaS1rZXk=";
+
+struct RawReply {
+    int status = 0;
+    std::string head;
+    std::string body;
+};
+
+// One exchange over a fresh loopback connection (Connection: close).
+RawReply exchange(int port, const std::string& method, const std::string& target, const net::Headers& headers,
+                  const std::string& body) {
+    fitbridge::test::RawConn c(port);
+    if (!c.connected()) return {};
+    std::string req =
+        fmt::format("{} {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n", method, target, port);
+    for (const auto& [k, v] : headers) req += fmt::format("{}: {}\r\n", k, v);
+    req += fmt::format("Content-Length: {}\r\n\r\n", body.size());
+    req += body;
+    if (!c.send(req)) return {};
+    auto r = c.read_response();
+    RawReply out;
+    out.status = fitbridge::test::status_of(r);
+    if (r) {
+        auto end = r->find("\r\n\r\n");
+        out.head = r->substr(0, end);
+        out.body = fitbridge::test::body_of(r);
+    }
+    return out;
+}
+
+// net::HttpClient over blocking loopback sockets: enough HTTP/1.1 for the
+// fake (Content-Length bodies, one request per connection).
+class SocketClient final : public net::HttpClient {
+public:
+    boost::asio::awaitable<Result<net::HttpResponse>> send(net::HttpRequest request) override {
+        const std::string prefix = "http://127.0.0.1:";
+        if (!request.url.starts_with(prefix)) co_return Error::permanent("test.url", "unexpected URL " + request.url);
+        auto slash = request.url.find('/', prefix.size());
+        const int port = std::stoi(request.url.substr(prefix.size(), slash - prefix.size()));
+        const std::string target = slash == std::string::npos ? "/" : request.url.substr(slash);
+        fitbridge::test::RawConn c(port);
+        if (!c.connected()) co_return Error::transient("net.connect", "connection refused");
+        std::string req =
+            fmt::format("{} {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n", request.method, target, port);
+        for (const auto& [k, v] : request.headers) req += fmt::format("{}: {}\r\n", k, v);
+        req += fmt::format("Content-Length: {}\r\n\r\n", request.body.size());
+        req += request.body;
+        if (!c.send(req)) co_return Error::transient("net.write", "write failed");
+        auto raw = c.read_response();
+        if (!raw || raw->find("\r\n\r\n") == std::string::npos)
+            co_return Error::transient("net.reset", "connection closed before a response");
+        net::HttpResponse r;
+        r.status = fitbridge::test::status_of(raw);
+        auto end = raw->find("\r\n\r\n");
+        std::string head = raw->substr(0, end);
+        size_t pos = head.find("\r\n");
+        while (pos != std::string::npos) {
+            pos += 2;
+            auto eol = head.find("\r\n", pos);
+            std::string line = head.substr(pos, eol == std::string::npos ? std::string::npos : eol - pos);
+            auto colon = line.find(':');
+            if (colon != std::string::npos) {
+                std::string name = line.substr(0, colon);
+                for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                r.headers.emplace_back(name, line.substr(line.find_first_not_of(' ', colon + 1)));
+            }
+            pos = eol;
+        }
+        r.body = raw->substr(end + 4);
+        for (const auto& [k, v] : r.headers)
+            if (k == "content-length" && std::stoul(v) != r.body.size())
+                co_return Error::transient("net.truncated", "connection closed mid-body");
+        r.final_url = request.url;
+        co_return r;
+    }
+};
+
+// One fake server for the whole suite, reset before each test.
+class Fake {
+public:
+    Fake() : m_out(fs::temp_directory_path() / fmt::format("fitbridge-icu-fake-{}.out", ::getpid())) {
+        const char* path = std::getenv("PATH");
+        m_proc = std::make_unique<fitbridge::test::Process>(
+            std::vector<std::string>{std::string(FITBRIDGE_SOURCE_DIR) + "/tests/fakes/run", "intervals", "--port",
+                                     "0"},
+            std::map<std::string, std::string>{{"PATH", path ? path : "/usr/bin:/bin"},
+                                               {"HOME", std::getenv("HOME") ? std::getenv("HOME") : "/tmp"}},
+            m_out);
+        for (int i = 0; i < 200 && m_base.empty(); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+            auto text = m_proc->output();
+            if (auto nl = text.find('\n'); nl != std::string::npos && text.starts_with("http://"))
+                m_base = text.substr(0, nl);
+        }
+        if (m_base.empty()) throw std::runtime_error("fake server did not start: " + m_proc->output());
+        m_port = std::stoi(m_base.substr(m_base.rfind(':') + 1));
+    }
+    ~Fake() {
+        m_proc.reset();
+        std::error_code ec;
+        fs::remove(m_out, ec);
+    }
+    const std::string& base() const { return m_base; }
+    int port() const { return m_port; }
+
+    RawReply control(const std::string& method, const std::string& path, const std::string& body = {}) {
+        return exchange(m_port, method, path, {{"Content-Type", "application/json"}}, body);
+    }
+    void reset() { control("POST", "/_fake/reset"); }
+    // Adds activities (a JSON object or array); returns their ids.
+    std::vector<std::string> add(const std::string& json) {
+        auto r = control("POST", "/_fake/activities", json);
+        auto doc = json::parse(r.body);
+        std::vector<std::string> ids;
+        for (const auto& v : doc->GetArray()) ids.emplace_back(v.GetString());
+        return ids;
+    }
+    void fault(const std::string& json) { control("POST", "/_fake/faults", json); }
+    rapidjson::Document requests() {
+        auto r = control("GET", "/_fake/requests");
+        return json::parse(r.body).value();
+    }
+    rapidjson::Document activities() { return json::parse(control("GET", "/_fake/activities").body).value(); }
+
+private:
+    fs::path m_out;
+    std::unique_ptr<fitbridge::test::Process> m_proc;
+    std::string m_base;
+    int m_port = 0;
+};
+
+std::string header_of(const rapidjson::Value& req, std::string_view name) {
+    for (const auto& h : req["headers"].GetArray())
+        if (std::string_view(h[0].GetString()) == name) return h[1].GetString();
+    return {};
+}
+
+std::string b64(const std::string& s) {
+    static constexpr char k_a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    size_t i = 0;
+    for (; i + 2 < s.size(); i += 3) {
+        uint32_t v =
+            (static_cast<uint8_t>(s[i]) << 16) | (static_cast<uint8_t>(s[i + 1]) << 8) | static_cast<uint8_t>(s[i + 2]);
+        for (int sh = 18; sh >= 0; sh -= 6) out.push_back(k_a[(v >> sh) & 63]);
+    }
+    if (i < s.size()) {
+        uint32_t v = static_cast<uint8_t>(s[i]) << 16;
+        if (i + 1 < s.size()) v |= static_cast<uint8_t>(s[i + 1]) << 8;
+        out.push_back(k_a[(v >> 18) & 63]);
+        out.push_back(k_a[(v >> 12) & 63]);
+        out.push_back(i + 1 < s.size() ? k_a[(v >> 6) & 63] : '=');
+        out.push_back('=');
+    }
+    return out;
+}
+
+std::string slurp_b64(std::string_view in) {
+    std::string out;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (char c : in) {
+        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+                : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                : c >= '0' && c <= '9' ? c - '0' + 52
+                : c == '+'             ? 62
+                : c == '/'             ? 63
+                                       : -1;
+        if (v < 0) continue;
+        acc = (acc << 6) | static_cast<uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((acc >> bits) & 0xff));
+        }
+    }
+    return out;
+}
+
+class IntervalsIcuTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { s_fake = new Fake(); }
+    static void TearDownTestSuite() {
+        delete s_fake;
+        s_fake = nullptr;
+    }
+    void SetUp() override {
+        fake().reset();
+        test::write_text(m_dir / "key", std::string(k_key) + "\n");
+        test::write_text(m_dir / "token", std::string(k_token));
+    }
+    static Fake& fake() { return *s_fake; }
+
+    config::AccountConfig account(std::map<std::string, std::string> options,
+                                  std::map<std::string, std::vector<std::string>> lists = {}) {
+        config::AccountConfig a;
+        a.id = "icu";
+        a.provider = "intervals_icu";
+        if (!options.contains("token_file") && !options.contains("api_key_file"))
+            options["api_key_file"] = (m_dir / "key").string();
+        if (!options.contains("base_url")) options["base_url"] = fake().base();
+        a.options = std::move(options);
+        a.list_options = std::move(lists);
+        return a;
+    }
+
+    std::unique_ptr<IntervalsIcuProvider> make(std::map<std::string, std::string> options = {},
+                                               std::map<std::string, std::vector<std::string>> lists = {}) {
+        Context ctx{m_io.get_executor(), &m_clock, m_dir.path(), nullptr, m_http};
+        auto p = factory().create(account(std::move(options), std::move(lists)), ctx);
+        if (!p) throw std::runtime_error(p.error().message);
+        return std::unique_ptr<IntervalsIcuProvider>(dynamic_cast<IntervalsIcuProvider*>(p->release()));
+    }
+
+    struct File {
+        std::string bytes;
+        formats::Summary summary;
+    };
+    static File corpus(const std::string& rel) {
+        File f{slurp(test::k_corpus / rel), {}};
+        f.summary = formats::decode(bytes_of(f.bytes));
+        return f;
+    }
+    static UploadRequest request(const File& f, std::string name, std::string external_id) {
+        return UploadRequest{bytes_of(f.bytes), &f.summary, std::move(name), std::move(external_id)};
+    }
+
+    // Lists every page of a window.
+    std::vector<RemoteActivity> list_all(Provider& p, ListQuery q) {
+        std::vector<RemoteActivity> all;
+        for (int guard = 0; guard < 50; ++guard) {
+            auto page = run(p.list(q));
+            if (!page) throw std::runtime_error(page.error().message);
+            for (auto& i : page->items) all.push_back(std::move(i));
+            if (!page->next_cursor) return all;
+            q.cursor = page->next_cursor;
+        }
+        throw std::runtime_error("listing did not end");
+    }
+
+    static inline Fake* s_fake = nullptr;
+    test::TempDir m_dir;
+    boost::asio::io_context m_io;
+    // 2025-02-01T00:00:00Z
+    ManualClock m_clock{SysTime(std::chrono::seconds(1738368000))};
+    std::shared_ptr<net::HttpClient> m_http = std::make_shared<SocketClient>();
+};
+
+// ---- options ----------------------------------------------------------------
+
+TEST_F(IntervalsIcuTest, ValidationErrorsNameTheOption) {
+    auto error_of = [&](std::map<std::string, std::string> o, std::map<std::string, std::vector<std::string>> l = {}) {
+        config::AccountConfig a;
+        a.id = "icu";
+        a.provider = "intervals_icu";
+        a.options = std::move(o);
+        a.list_options = std::move(l);
+        auto r = factory().validate(a);
+        return r ? std::string("ok") : r.error().message;
+    };
+    EXPECT_EQ(error_of({{"api_key_file", "k"}}), "ok");
+    EXPECT_EQ(error_of({{"token_file", "t"}, {"athlete_id", "i77"}, {"overlap_days", "0"}}), "ok");
+    EXPECT_EQ(error_of({}),
+              "api_key_file: required (a file holding the API key from intervals.icu/settings), or token_file for "
+              "an OAuth token");
+    EXPECT_EQ(error_of({{"api_key_file", "k"}, {"token_file", "t"}}),
+              "api_key_file, token_file: set only one (an API key uses Basic auth, an OAuth token Bearer)");
+    EXPECT_EQ(error_of({{"api_key_file", "k"}, {"base_url", "ftp://x"}}),
+              "base_url: 'ftp://x' must start with https:// (or http:// for a local fake)");
+    EXPECT_EQ(error_of({{"api_key_file", "k"}, {"overlap_days", "-1"}}),
+              "overlap_days: expected a whole number of days 0..365, got '-1'");
+    EXPECT_EQ(error_of({{"api_key_file", "k"}, {"page_size", "0"}}), "page_size: expected a number 1..1000, got '0'");
+    EXPECT_EQ(error_of({{"api_key_file", "k"}, {"api_key", "secret"}}), "unknown option 'api_key'");
+    EXPECT_EQ(error_of({{"api_key_file", "k"}}, {{"gear_map", {"ride:b1", "run"}}}),
+              "gear_map: 'run' must be <sport family>:<gear id>, e.g. ride:b12345");
+    EXPECT_EQ(error_of({{"api_key_file", "k"}}, {{"athlete_id", {"a", "b"}}}),
+              "athlete_id: expected one value, got a list");
+    EXPECT_NE(find_factory("intervals_icu"), nullptr);
+}
+
+// ---- listing ------------------------------------------------------------------
+
+TEST_F(IntervalsIcuTest, ListsAWindowWithBasicAuthAndMapsFields) {
+    auto ids = fake().add(R"([
+        {"start_date": "2025-01-10T08:00:00Z", "type": "VirtualRide", "name": "Zwift - Watopia",
+         "elapsed_time": 3600, "distance": 30000.5},
+        {"start_date": "2025-01-11T09:30:00Z", "type": "Run", "name": "Easy run", "elapsed_time": 1800,
+         "distance": 5000},
+        {"start_date": "2025-01-11T18:00:00Z", "strava": true},
+        {"start_date": "2025-01-20T08:00:00Z", "type": "Ride", "name": "Outside the window"}])");
+    auto p = make();
+    ListQuery q;
+    q.since = 1736467200;  // 2025-01-10T00:00:00Z
+    q.until = 1736985600;  // 2025-01-16T00:00:00Z
+    auto page = run(p->list(q));
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_FALSE(page->next_cursor);
+    ASSERT_EQ(page->items.size(), 3u);
+    // Descending, as the API answers.
+    const auto& stub = page->items[0];
+    EXPECT_EQ(stub.remote_id, ids[2]);
+    EXPECT_EQ(stub.unavailable_reason, "Strava-sourced activity: Intervals.icu does not provide it through its API");
+    const auto& run_item = page->items[1];
+    EXPECT_EQ(run_item.remote_id, ids[1]);
+    EXPECT_EQ(run_item.name, "Easy run");
+    EXPECT_EQ(run_item.start_time, 1736587800.0);
+    EXPECT_EQ(run_item.elapsed_s, 1800.0);
+    EXPECT_EQ(run_item.distance_m, 5000.0);
+    EXPECT_EQ(run_item.sport_family, "run");
+    EXPECT_FALSE(run_item.unavailable_reason);
+    const auto& ride = page->items[2];
+    EXPECT_EQ(ride.sport_family, "ride");
+    EXPECT_EQ(ride.distance_m, 30000.5);
+    EXPECT_EQ(ride.origin, fake().base() + "/activities/" + ids[0]);
+
+    auto log = fake().requests();
+    ASSERT_EQ(log.Size(), 1u);
+    EXPECT_STREQ(log[0]["method"].GetString(), "GET");
+    EXPECT_STREQ(log[0]["path"].GetString(), "/api/v1/athlete/0/activities");
+    // Local date-times widened by 14 h each side (the API filters on local time).
+    EXPECT_STREQ(log[0]["query"].GetString(),
+                 "oldest=2025-01-09T10%3A00%3A00&newest=2025-01-16T14%3A00%3A00&limit=200");
+    EXPECT_EQ(header_of(log[0], "Authorization"), k_basic);
+    EXPECT_EQ(k_basic, "Basic " + b64("API_KEY:" + std::string(k_key)));
+}
+
+TEST_F(IntervalsIcuTest, PagesByMovingNewestDown) {
+    std::string rows = "[";
+    for (int i = 0; i < 7; ++i)
+        rows += fmt::format(R"({}{{"start_date": "2025-01-{:02d}T07:00:00Z", "type": "Ride", "name": "r{}"}})",
+                            i ? "," : "", 10 + i, i);
+    fake().add(rows + "]");
+    auto p = make({{"page_size", "3"}, {"athlete_id", "i12345"}});
+    ListQuery q;
+    q.since = 1736467200;  // 2025-01-10
+    q.until = 1737072000;  // 2025-01-17
+    auto all = list_all(*p, q);
+    std::vector<std::string> names;
+    for (const auto& a : all) names.push_back(a.name);
+    // Each once, though page boundaries are listed twice by the API.
+    EXPECT_EQ(names, (std::vector<std::string>{"r6", "r5", "r4", "r3", "r2", "r1", "r0"}));
+    auto log = fake().requests();
+    ASSERT_EQ(log.Size(), 4u);
+    for (const auto& r : log.GetArray()) EXPECT_STREQ(r["path"].GetString(), "/api/v1/athlete/i12345/activities");
+    // Newest of page n+1 = local start of the oldest row of page n (fake: UTC+1).
+    EXPECT_STREQ(log[1]["args"]["newest"][0].GetString(), "2025-01-14T08:00:00");
+    EXPECT_STREQ(log[2]["args"]["newest"][0].GetString(), "2025-01-12T08:00:00");
+    EXPECT_STREQ(log[3]["args"]["newest"][0].GetString(), "2025-01-10T08:00:00");
+    EXPECT_STREQ(log[3]["args"]["limit"][0].GetString(), "3");
+}
+
+TEST_F(IntervalsIcuTest, IncrementalListingKeepsATrailingOverlap) {
+    fake().add(R"([{"start_date": "2025-01-30T07:00:00Z", "type": "Ride", "name": "recent"},
+                   {"start_date": "2025-01-20T07:00:00Z", "type": "Ride", "name": "old"}])");
+    auto p = make({{"overlap_days", "3"}});
+    auto first = run(p->list({}));
+    ASSERT_TRUE(first) << first.error().message;
+    ASSERT_EQ(first->items.size(), 1u);
+    EXPECT_EQ(first->items[0].name, "recent");
+    auto log = fake().requests();
+    // No watermark yet: now (2025-02-01) - 3 days - 14 h, and no newest (= now).
+    EXPECT_STREQ(log[0]["query"].GetString(), "oldest=2025-01-28T10%3A00%3A00&limit=200");
+    EXPECT_EQ(slurp(m_dir / "intervals_icu" / "icu.watermark"), "1738220400\n");
+
+    // A later poll (and a new provider after a restart) starts 3 days before
+    // the newest activity seen.
+    m_clock.advance(std::chrono::hours(24 * 10));
+    auto again = make({{"overlap_days", "3"}});
+    auto second = run(again->list({}));
+    ASSERT_TRUE(second);
+    log = fake().requests();
+    EXPECT_STREQ(log[1]["query"].GetString(), "oldest=2025-01-26T17%3A00%3A00&limit=200");
+    EXPECT_EQ(second->items.size(), 1u);
+}
+
+// ---- download -----------------------------------------------------------------
+
+TEST_F(IntervalsIcuTest, DownloadsOriginalsPlainOrGzipped) {
+    const auto fit = corpus("fit/garmin-fr55-coretemp-walk.fit");
+    auto ids = fake().add(fmt::format(R"([{{"file_b64": "{}", "name": "plain"}},
+        {{"file_b64": "{}", "name": "zipped", "serve_gzip": true, "start_date": "2024-01-01T00:00:00Z"}}])",
+                                      b64(fit.bytes), b64(fit.bytes)));
+    auto p = make();
+    RemoteActivity item;
+    item.remote_id = ids[0];
+    auto plain = run(p->download(item));
+    ASSERT_TRUE(plain) << plain.error().message;
+    EXPECT_EQ(*plain, fit.bytes);
+    item.remote_id = ids[1];
+    auto zipped = run(p->download(item));
+    ASSERT_TRUE(zipped) << zipped.error().message;
+    ASSERT_GT(zipped->size(), 2u);
+    EXPECT_EQ(static_cast<uint8_t>((*zipped)[0]), 0x1f);
+    auto decoded = formats::decode(bytes_of(*zipped));
+    EXPECT_EQ(decoded.content_sha256, fit.summary.content_sha256);
+    auto log = fake().requests();
+    EXPECT_STREQ(log[0]["path"].GetString(), ("/api/v1/activity/" + ids[0] + "/file").c_str());
+
+    // Something that is not an activity file says what came back.
+    fake().fault(fmt::format(R"({{"path": "/api/v1/activity/{}/file", "status": 200,
+        "body": "<html>maintenance</html>", "headers": [["Content-Type", "text/html"]]}})",
+                             ids[0]));
+    item.remote_id = ids[0];
+    auto html = run(p->download(item));
+    ASSERT_FALSE(html);
+    EXPECT_EQ(html.error().cls, ErrorClass::permanent);
+    EXPECT_EQ(html.error().message,
+              "Intervals.icu sent 24 bytes of text/html starting \"<html>maintenance</html>\" for activity " + ids[0] +
+                  ", not a FIT, TCX or GPX file");
+
+    item.remote_id = "i999999";
+    auto missing = run(p->download(item));
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().cls, ErrorClass::permanent);
+    EXPECT_EQ(missing.error().code, "intervals_icu.not_found");
+}
+
+// ---- upload -------------------------------------------------------------------
+
+TEST_F(IntervalsIcuTest, UploadsMultipartAndRecognisesDuplicates) {
+    const auto fit = corpus("fit/garmin-fr55-coretemp-walk.fit");
+    auto p = make();
+    auto first = run(p->upload(request(fit, "Lunch walk & talk", "fitbridge-0123456789abcdef")));
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_FALSE(first->duplicate);
+    EXPECT_EQ(first->remote_id, "i1001");
+
+    auto log = fake().requests();
+    ASSERT_EQ(log.Size(), 1u);
+    const auto& req = log[0];
+    EXPECT_STREQ(req["method"].GetString(), "POST");
+    EXPECT_STREQ(req["path"].GetString(), "/api/v1/athlete/0/activities");
+    EXPECT_STREQ(req["query"].GetString(), "name=Lunch%20walk%20%26%20talk&external_id=fitbridge-0123456789abcdef");
+    EXPECT_EQ(header_of(req, "Authorization"), k_basic);
+    const std::string ctype = header_of(req, "Content-Type");
+    ASSERT_TRUE(ctype.starts_with("multipart/form-data; boundary=fitbridge-")) << ctype;
+    const std::string boundary = ctype.substr(ctype.find('=') + 1);
+    // The body is exactly one file part holding the original bytes.
+    std::string body = slurp_b64(req["body_b64"].GetString());
+    EXPECT_EQ(body,
+              "--" + boundary +
+                  "\r\nContent-Disposition: form-data; name=\"file\"; "
+                  "filename=\"fitbridge-0123456789abcdef.fit\"\r\nContent-Type: application/octet-stream\r\n\r\n" +
+                  fit.bytes + "\r\n--" + boundary + "--\r\n");
+    auto stored = fake().activities();
+    ASSERT_EQ(stored.Size(), 1u);
+    EXPECT_STREQ(stored[0]["name"].GetString(), "Lunch walk & talk");
+    EXPECT_STREQ(stored[0]["external_id"].GetString(), "fitbridge-0123456789abcdef");
+    EXPECT_STREQ(stored[0]["type"].GetString(), "Walk");
+
+    // The same file again (even gzipped): 200, all duplicates, same id.
+    auto again = run(p->upload(request(fit, "Again", "fitbridge-other")));
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->remote_id, "i1001");
+    EXPECT_EQ(fake().activities().Size(), 1u);
+}
+
+TEST_F(IntervalsIcuTest, GzippedUploadsKeepTheirSuffix) {
+    const auto gz = corpus("fit/garmin-fenix2-run.fit.gz");
+    auto p = make();
+    auto r = run(p->upload(request(gz, "Run", "x1")));
+    ASSERT_TRUE(r) << r.error().message;
+    auto log = fake().requests();
+    auto body = slurp_b64(log[0]["body_b64"].GetString());
+    EXPECT_NE(body.find("filename=\"x1.fit.gz\""), std::string::npos);
+}
+
+TEST_F(IntervalsIcuTest, RejectedFilesArePermanentWithThePlatformsMessage) {
+    const auto bad = corpus("bad/header-only.fit");  // sniffs as FIT, has no records
+    auto p = make();
+    auto r = run(p->upload(request(bad, "Broken", "x")));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().cls, ErrorClass::permanent);
+    EXPECT_EQ(r.error().message, "Intervals.icu rejected the file: cannot read fit file: index out of range");
+
+    // Not an activity file at all: refused before anything is sent.
+    std::string text = "hello";
+    auto local = run(p->upload(UploadRequest{bytes_of(text), nullptr, "x", "y"}));
+    ASSERT_FALSE(local);
+    EXPECT_EQ(local.error().cls, ErrorClass::permanent);
+    EXPECT_EQ(fake().requests().Size(), 1u);
+}
+
+// ---- errors -------------------------------------------------------------------
+
+TEST_F(IntervalsIcuTest, ErrorClassesFollowThePlatform) {
+    auto p = make();
+    ListQuery q;
+    q.since = 1736467200;
+    auto list_error = [&]() {
+        auto r = run(p->list(q));
+        EXPECT_FALSE(r);
+        return r ? Error{} : r.error();
+    };
+
+    fake().fault(R"({"path": "/api/v1/athlete", "status": 429, "headers": [["Retry-After", "7"]],
+                     "body": "{\"status\":429,\"error\":\"Too Many Requests\"}"})");
+    auto limited = list_error();
+    EXPECT_EQ(limited.cls, ErrorClass::rate_limited);
+    EXPECT_EQ(limited.retry_after, std::chrono::seconds(7));
+
+    fake().fault(R"({"path": "/api/v1/athlete", "status": 503, "count": 2})");
+    EXPECT_EQ(list_error().cls, ErrorClass::transient);
+    EXPECT_EQ(list_error().cls, ErrorClass::transient);
+    EXPECT_TRUE(run(p->list(q)));  // the burst is over
+
+    fake().fault(R"({"path": "/api/v1/athlete", "pass_through": true, "truncate": true})");
+    EXPECT_EQ(list_error().cls, ErrorClass::transient);
+    fake().fault(R"({"path": "/api/v1/athlete", "close": true})");
+    EXPECT_EQ(list_error().cls, ErrorClass::transient);
+
+    fake().control("POST", "/_fake/outage", R"({"seconds": 30})");
+    auto outage = list_error();
+    EXPECT_EQ(outage.cls, ErrorClass::transient);
+    EXPECT_EQ(outage.message, "Intervals.icu failed the activity list (503 Service Unavailable)");
+    fake().control("DELETE", "/_fake/faults");
+    EXPECT_TRUE(run(p->list(q)));
+
+    // A slow answer still arrives (the client's deadline decides, not us).
+    fake().fault(R"({"path": "/api/v1/athlete", "delay_ms": 300})");
+    EXPECT_TRUE(run(p->list(q)));
+
+    // Wrong key: 401, an auth error that says where the key comes from.
+    test::write_text(m_dir / "key", "wrong");
+    auto unauthorized = list_error();
+    EXPECT_EQ(unauthorized.cls, ErrorClass::auth);
+    EXPECT_EQ(unauthorized.message,
+              "Intervals.icu rejected the credentials for the activity list (401 Unauthorized); check the key in "
+              "api_key_file");
+
+    // The API key configured as a Bearer token: 403 Access denied.
+    auto bearer = make({{"token_file", (m_dir / "key").string()}});
+    test::write_text(m_dir / "key", std::string(k_key));
+    auto r = run(bearer->list(q));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().cls, ErrorClass::auth);
+    EXPECT_EQ(r.error().message,
+              "Intervals.icu denied the activity list (403 Access denied): a personal API key must be configured with "
+              "api_key_file (sent as Basic API_KEY:<key>); token_file is only for OAuth tokens");
+    auto log = fake().requests();
+    EXPECT_EQ(header_of(log[log.Size() - 1], "Authorization"), "Bearer " + std::string(k_key));
+
+    // A missing key file is an auth error naming the option.
+    auto nokey = make({{"api_key_file", (m_dir / "absent").string()}});
+    auto n = run(nokey->list(q));
+    ASSERT_FALSE(n);
+    EXPECT_EQ(n.error().cls, ErrorClass::auth);
+    EXPECT_TRUE(n.error().message.starts_with("api_key_file: ")) << n.error().message;
+}
+
+TEST_F(IntervalsIcuTest, OAuthTokensUseBearer) {
+    fake().add(R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride"})");
+    auto p = make({{"token_file", (m_dir / "token").string()}});
+    ListQuery q;
+    q.since = 1736467200;
+    auto r = run(p->list(q));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->items.size(), 1u);
+    EXPECT_EQ(header_of(fake().requests()[0], "Authorization"), "Bearer test-oauth-token");
+}
+
+// ---- find_existing, updates, gear ---------------------------------------------
+
+TEST_F(IntervalsIcuTest, FindsExistingByExternalIdOrStartAndSport) {
+    const auto fit = corpus("fit/garmin-fr55-coretemp-walk.fit");
+    ASSERT_TRUE(fit.summary.start_time);
+    const double start = *fit.summary.start_time;
+    auto ids = fake().add(fmt::format(R"([
+        {{"start": {}, "type": "Walk", "name": "by time"}},
+        {{"start": {}, "type": "Ride", "name": "other sport", "external_id": "ext-b"}}])",
+                                      start + 30, start - 120));
+    auto p = make();
+    auto by_time = run(p->find_existing(request(fit, "x", "ext-a")));
+    ASSERT_TRUE(by_time) << by_time.error().message;
+    EXPECT_EQ(*by_time, ids[0]);
+    auto by_ext = run(p->find_existing(request(fit, "x", "ext-b")));
+    ASSERT_TRUE(by_ext);
+    EXPECT_EQ(*by_ext, ids[1]);
+    auto log = fake().requests();
+    // start ± 5 min, widened by 14 h for local dates.
+    EXPECT_STREQ(log[0]["args"]["oldest"][0].GetString(), "2025-01-27T23:28:02");
+    EXPECT_STREQ(log[0]["args"]["newest"][0].GetString(), "2025-01-29T03:38:02");
+
+    File shifted = fit;
+    shifted.summary.start_time = start + 3600;
+    auto none = run(p->find_existing(request(shifted, "x", "ext-c")));
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+    shifted.summary.start_time = start - 100;
+    shifted.summary.sport_family = "run";  // near the ride and the walk, but neither sport
+    none = run(p->find_existing(request(shifted, "x", "ext-c")));
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+}
+
+TEST_F(IntervalsIcuTest, RenamesAndUpdatesWithPartialPuts) {
+    auto ids = fake().add(R"([{"start_date": "2025-01-10T08:00:00Z", "type": "Ride", "name": "Old",
+                               "description": "keep"}, {"strava": true}])");
+    fake().control("POST", "/_fake/gear", R"([{"id": "b1", "name": "Tarmac"}, {"id": "s2", "name": "Pegasus",
+                                              "type": "Shoes", "retired": "2024-01-01"}])");
+    auto p = make();
+    auto r = run(p->update_name(ids[0], "Zwift \"Alpe\" ride"));
+    ASSERT_TRUE(r) << r.error().message;
+    auto log = fake().requests();
+    EXPECT_STREQ(log[0]["method"].GetString(), "PUT");
+    EXPECT_STREQ(log[0]["path"].GetString(), ("/api/v1/activity/" + ids[0]).c_str());
+    EXPECT_STREQ(log[0]["body"].GetString(), R"({"name":"Zwift \"Alpe\" ride"})");
+    EXPECT_EQ(header_of(log[0], "Content-Type"), "application/json");
+
+    ActivityUpdate u;
+    u.description = "Indoor";
+    u.type = "VirtualRide";
+    u.gear_id = "b1";
+    ASSERT_TRUE(run(p->update_activity(ids[0], u)));
+    EXPECT_STREQ(fake().requests()[1]["body"].GetString(),
+                 R"({"description":"Indoor","type":"VirtualRide","gear":{"id":"b1"}})");
+    auto stored = fake().activities();
+    const auto& a = stored[stored[0]["id"].GetString() == ids[0] ? 0 : 1];
+    EXPECT_STREQ(a["name"].GetString(), "Zwift \"Alpe\" ride");
+    EXPECT_STREQ(a["description"].GetString(), "Indoor");
+    EXPECT_STREQ(a["type"].GetString(), "VirtualRide");
+    EXPECT_STREQ(a["gear"]["name"].GetString(), "Tarmac");
+
+    // Strava activities cannot be updated: a permanent error with the reason.
+    auto strava = run(p->update_name(ids[1], "x"));
+    ASSERT_FALSE(strava);
+    EXPECT_EQ(strava.error().cls, ErrorClass::permanent);
+    EXPECT_EQ(strava.error().message,
+              "Intervals.icu rejected the update of activity " + ids[1] + " (422 Strava activities cannot be updated)");
+    auto missing = run(p->update_name("i424242", "x"));
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, "intervals_icu.not_found");
+
+    auto gear = run(p->list_gear());
+    ASSERT_TRUE(gear) << gear.error().message;
+    ASSERT_EQ(gear->size(), 2u);
+    EXPECT_EQ((*gear)[0].id, "b1");
+    EXPECT_EQ((*gear)[0].name, "Tarmac");
+    EXPECT_EQ((*gear)[0].type, "Bike");
+    EXPECT_FALSE((*gear)[0].retired);
+    EXPECT_TRUE((*gear)[1].retired);
+    EXPECT_STREQ(fake().requests()[fake().requests().Size() - 1]["path"].GetString(), "/api/v1/athlete/0/gear");
+}
+
+TEST_F(IntervalsIcuTest, GearMapSetsGearOnNewUploadsOnly) {
+    const auto walk = corpus("fit/garmin-fr55-coretemp-walk.fit");
+    ASSERT_EQ(walk.summary.sport_family, "walk");
+    auto p = make({}, {{"gear_map", {"ride:b1", "walk:s2"}}});
+    auto r = run(p->upload(request(walk, "Walk", "w")));
+    ASSERT_TRUE(r) << r.error().message;
+    auto log = fake().requests();
+    ASSERT_EQ(log.Size(), 2u);
+    EXPECT_STREQ(log[1]["method"].GetString(), "PUT");
+    EXPECT_STREQ(log[1]["body"].GetString(), R"({"gear":{"id":"s2"}})");
+    // A duplicate is left alone.
+    ASSERT_TRUE(run(p->upload(request(walk, "Walk", "w"))));
+    EXPECT_EQ(fake().requests().Size(), 3u);
+}
+
+}  // namespace
+}  // namespace fitbridge::providers::intervals_icu
