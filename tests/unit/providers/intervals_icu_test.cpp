@@ -584,6 +584,29 @@ TEST_F(IntervalsIcuTest, ErrorClassesFollowThePlatform) {
     EXPECT_TRUE(n.error().message.starts_with("api_key_file: ")) << n.error().message;
 }
 
+TEST_F(IntervalsIcuTest, ThePlatformLimiterAnswers429WithRetryAfter) {
+    // About 10 requests/s with a small burst (§4.4); the fake's limiter is off
+    // unless configured.
+    fake().control("POST", "/_fake/config", R"({"rate_limit_per_s": 10, "rate_burst": 3})");
+    auto p = make();
+    ListQuery q;
+    q.since = 1736467200;
+    int ok = 0;
+    std::optional<Error> limited;
+    for (int i = 0; i < 10 && !limited; ++i) {
+        auto r = run(p->list(q));
+        if (r)
+            ++ok;
+        else
+            limited = r.error();
+    }
+    ASSERT_TRUE(limited);
+    EXPECT_GE(ok, 3);
+    EXPECT_EQ(limited->cls, ErrorClass::rate_limited);
+    EXPECT_EQ(limited->retry_after, std::chrono::seconds(1));
+    EXPECT_EQ(limited->message, "Intervals.icu rate limit hit during the activity list (429)");
+}
+
 TEST_F(IntervalsIcuTest, OAuthTokensUseBearer) {
     fake().add(R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride"})");
     auto p = make({{"token_file", (m_dir / "token").string()}});
