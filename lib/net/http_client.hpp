@@ -27,7 +27,10 @@ struct HttpRequest {
     Headers headers;
     std::string body;
     // When set, the body is streamed from this file (uploads of originals).
+    // `body` (if any) is sent before the file's bytes and `body_suffix` after
+    // them, which is how multipart.hpp frames a streamed file part.
     std::optional<std::filesystem::path> body_file;
+    std::string body_suffix;
     std::chrono::milliseconds timeout{30000};  // whole request, connect to last byte
     uint64_t max_response_bytes = 64ull << 20;
     bool follow_redirects = true;  // up to 5; Authorization is dropped when the host changes
@@ -35,7 +38,7 @@ struct HttpRequest {
 
 struct HttpResponse {
     int status = 0;
-    Headers headers;  // names lower-case
+    Headers headers;   // names lower-case
     std::string body;  // decoded (Content-Encoding: gzip is undone)
     std::string final_url;
     // First header value with this lower-case name, or empty.
