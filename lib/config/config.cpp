@@ -99,11 +99,12 @@ const std::array<Field<ApiConfig>, 7> k_api_fields{{
     {"max_connections", Kind::integer, &ApiConfig::max_connections, false, check_max_conn},
 }};
 
-const std::array<Field<SyncConfig>, 4> k_sync_fields{{
+const std::array<Field<SyncConfig>, 5> k_sync_fields{{
     {"match_tolerance", Kind::duration, &SyncConfig::match_tolerance_s, false, check_tolerance},
     {"match_duration_ratio", Kind::number, &SyncConfig::match_duration_ratio, false, check_ratio},
     {"max_concurrent_per_account", Kind::integer, &SyncConfig::max_concurrent_per_account, false, check_concurrency},
     {"settle_time", Kind::duration, &SyncConfig::settle_time_s, false, check_settle},
+    {"name_authority", Kind::string, &SyncConfig::name_authority, false, nullptr},
 }};
 
 const std::array<Field<AccountConfig>, 4> k_account_fields{{
@@ -482,6 +483,12 @@ Result<Config> parse(std::string_view yaml, const std::string& source_name) {
         if (root["routes"] && !root["routes"].IsNull()) {
             auto rr = parse_routes(ctx, root["routes"], c);
             if (!rr) return rr.error();
+        }
+        if (!c.sync.name_authority.empty() &&
+            std::none_of(c.accounts.begin(), c.accounts.end(),
+                         [&](const AccountConfig& a) { return a.id == c.sync.name_authority; })) {
+            return ctx.fail(root["sync"]["name_authority"], "sync.name_authority",
+                            fmt::format("unknown account '{}'", c.sync.name_authority));
         }
     } catch (const YAML::Exception& e) {
         return Error::permanent("config.invalid",

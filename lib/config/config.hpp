@@ -32,6 +32,9 @@ struct SyncConfig {
     double match_duration_ratio = 0.05;
     int64_t max_concurrent_per_account = 2;
     int64_t settle_time_s = 5;
+    // The account whose activity names win: a rename there is applied to
+    // every other copy FitBridge knows (empty: names are never synced).
+    std::string name_authority;
 };
 
 // One configured account of a provider (a source, a sink, or both).

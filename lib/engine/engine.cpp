@@ -120,6 +120,7 @@ struct Engine::Account {
     std::deque<int64_t> queued_jobs;
     bool stopped = false;
     bool busy = false;
+    bool read_from = false;  // polled: a route reads from it, or it is the name authority
     std::chrono::steady_clock::time_point next_poll{};
 };
 
@@ -168,6 +169,19 @@ void Engine::emit(const std::string& type, const std::string& data_json) {
 
 // ---- configuration ----------------------------------------------------------
 
+namespace {
+bool reads_from(const config::Config& c, const std::string& id) {
+    return id == c.sync.name_authority || std::any_of(c.routes.begin(), c.routes.end(), [&](const auto& r) {
+               return std::find(r.from.begin(), r.from.end(), id) != r.from.end();
+           });
+}
+
+bool same_account(const config::AccountConfig& a, const config::AccountConfig& b) {
+    return a.provider == b.provider && a.poll_interval_s == b.poll_interval_s && a.enabled == b.enabled &&
+           a.options == b.options && a.list_options == b.list_options;
+}
+}  // namespace
+
 void Engine::start_account(const config::AccountConfig& cfg) {
     auto a = std::make_shared<Account>(m_executor, cfg);
     a->factory = m_factories(cfg.provider);
@@ -187,7 +201,11 @@ void Engine::start_account(const config::AccountConfig& cfg) {
         }
     }
     m_accounts[cfg.id] = a;
-    if (a->provider && (a->provider->capabilities() & (providers::k_list_window | providers::k_list_cursor))) {
+    // Poll only what routes read from (and the name authority): listing a
+    // sink nobody reads from would spend its quota for nothing.
+    a->read_from = reads_from(m_cfg, cfg.id);
+    if (a->provider && a->read_from &&
+        (a->provider->capabilities() & (providers::k_list_window | providers::k_list_cursor))) {
         if (a->provider->capabilities() & providers::k_watch) {
             std::weak_ptr<Account> w = a;
             a->provider->watch([w]() {
@@ -210,20 +228,14 @@ void Engine::stop_account(const std::string& id) {
     m_accounts.erase(it);
 }
 
-namespace {
-bool same_account(const config::AccountConfig& a, const config::AccountConfig& b) {
-    return a.provider == b.provider && a.poll_interval_s == b.poll_interval_s && a.enabled == b.enabled &&
-           a.options == b.options && a.list_options == b.list_options;
-}
-}  // namespace
-
 void Engine::configure(const config::Config& cfg) {
     m_cfg = cfg;
     std::vector<std::string> gone;
     for (const auto& [id, a] : m_accounts) {
         auto it = std::find_if(cfg.accounts.begin(), cfg.accounts.end(),
                                [&](const config::AccountConfig& c) { return c.id == id; });
-        if (it == cfg.accounts.end() || !same_account(a->cfg, *it)) gone.push_back(id);
+        if (it == cfg.accounts.end() || !same_account(a->cfg, *it) || a->read_from != reads_from(cfg, id))
+            gone.push_back(id);
     }
     for (const auto& id : gone) stop_account(id);
     for (const auto& c : cfg.accounts)
@@ -402,7 +414,48 @@ awaitable<void> Engine::run_backfill(int64_t job_id, std::vector<std::string> ac
     emit("job.updated", event_json({{"job", std::to_string(job_id)}, {"state", state}}));
 }
 
+awaitable<void> Engine::propagate_name(int64_t activity_id, std::string name, std::string authority) {
+    m_ledger.set_activity_name(activity_id, name);
+    emit("activity.renamed",
+         event_json({{"activity", std::to_string(activity_id)}, {"name", name}, {"by", authority}}));
+    for (const auto& l : m_ledger.links(activity_id)) {
+        if (l.account_id == authority) continue;
+        auto it = m_accounts.find(l.account_id);
+        if (it == m_accounts.end() || !it->second->provider ||
+            !(it->second->provider->capabilities() & providers::k_update_name))
+            continue;
+        auto r = co_await it->second->provider->update_name(l.remote_id, name);
+        if (m_stopping) co_return;
+        if (!r) {
+            log::warn("activity {}: renaming on {} failed: {}", activity_id, l.account_id, r.error().message);
+            emit("activity.rename_failed", event_json({{"activity", std::to_string(activity_id)},
+                                                       {"account", l.account_id},
+                                                       {"detail", r.error().message}}));
+        }
+    }
+}
+
 awaitable<bool> Engine::ingest_item(std::shared_ptr<Account> a, providers::RemoteActivity item) {
+    // Already linked (an earlier ingest, or a copy FitBridge delivered there):
+    // nothing to fetch; the name authority's renames flow to the other copies.
+    if (auto link = m_ledger.link_by_remote(a->cfg.id, item.remote_id)) {
+        if (!m_ledger.source_item(a->cfg.id, item.remote_id)) {
+            store::SourceItem rec;
+            rec.account_id = a->cfg.id;
+            rec.remote_id = item.remote_id;
+            rec.state = "ingested";
+            rec.origin = item.origin;
+            rec.name = item.name;
+            rec.activity_id = link->activity_id;
+            rec.attempts = 1;
+            rec.seen_at = m_ledger.now();
+            m_ledger.put_source_item(rec);
+        }
+        auto act = m_ledger.activity(link->activity_id);
+        if (act && a->cfg.id == m_cfg.sync.name_authority && !item.name.empty() && item.name != act->name)
+            co_await propagate_name(act->id, item.name, a->cfg.id);
+        co_return true;
+    }
     auto seen = m_ledger.source_item(a->cfg.id, item.remote_id);
     // Seen before: never processed again, unless fetching it failed.
     if (seen && !(seen->state == "failed" && seen->reason == reason_name(Reason::download_failed))) co_return true;

@@ -88,6 +88,7 @@ private:
     boost::asio::awaitable<bool> ingest_item(std::shared_ptr<Account> a, providers::RemoteActivity item);
     void ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& bytes,
                         const formats::Summary& s);
+    boost::asio::awaitable<void> propagate_name(int64_t activity_id, std::string name, std::string authority);
     void replan(int64_t activity_id);
     void replan_all();
     void wake_deliveries();

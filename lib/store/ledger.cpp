@@ -298,6 +298,22 @@ std::optional<LinkRow> Ledger::link(int64_t link_id) {
     return read_link(q);
 }
 
+std::optional<LinkRow> Ledger::link_by_remote(const std::string& account, const std::string& remote_id) {
+    SQLite::Statement q(m_db,
+                        std::string("SELECT ") + k_link_cols + " FROM links WHERE account_id = ? AND remote_id = ?");
+    q.bind(1, account);
+    q.bind(2, remote_id);
+    if (!q.executeStep()) return std::nullopt;
+    return read_link(q);
+}
+
+void Ledger::set_activity_name(int64_t id, const std::string& name) {
+    SQLite::Statement q(m_db, "UPDATE activities SET name = ? WHERE id = ?");
+    q.bind(1, name);
+    q.bind(2, id);
+    q.exec();
+}
+
 bool Ledger::ensure_delivery(int64_t activity_id, const std::string& sink, const std::string& state,
                              const std::optional<std::string>& reason) {
     SQLite::Statement q(m_db,

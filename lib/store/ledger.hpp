@@ -126,6 +126,8 @@ public:
     int64_t insert_link(const LinkRow& l);
     std::vector<LinkRow> links(int64_t activity_id);
     std::optional<LinkRow> link(int64_t link_id);
+    std::optional<LinkRow> link_by_remote(const std::string& account, const std::string& remote_id);
+    void set_activity_name(int64_t id, const std::string& name);
 
     // Deliveries.
     // Inserts when (activity, sink) has no row yet; returns true when inserted.

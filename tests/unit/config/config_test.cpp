@@ -115,6 +115,14 @@ TEST(Config, AccountAndRouteRules) {
               "ski, strength, yoga, other)");
 }
 
+TEST(Config, NameAuthorityMustBeAnAccount) {
+    EXPECT_EQ(parse_error("sync:\n  name_authority: icu\n"),
+              "test.yaml:2:19: sync.name_authority: unknown account 'icu'");
+    auto c = parse("sync:\n  name_authority: icu\naccounts:\n  - id: icu\n    provider: x\n", "test.yaml");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->sync.name_authority, "icu");
+}
+
 TEST(Config, SyntaxErrorHasPosition) {
     EXPECT_EQ(parse_error("api:\n  allowed_hosts: [a, b\n"),
               "test.yaml:3:1: YAML syntax error: end of sequence flow not found");

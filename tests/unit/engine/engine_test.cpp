@@ -22,6 +22,7 @@ struct Script {
     std::vector<std::pair<providers::RemoteActivity, std::string>> items;  // listing and file bytes
     std::deque<Result<providers::UploadResult>> uploads;                   // answers, in order
     std::optional<std::string> existing;                                   // find_existing's answer
+    std::vector<std::pair<std::string, std::string>> renames;              // update_name calls
     int upload_calls = 0;
     int find_calls = 0;
     int list_calls = 0;
@@ -57,6 +58,10 @@ public:
         s.uploads.pop_front();
         co_return r;
     }
+    Task<void> update_name(const std::string& remote_id, const std::string& name) override {
+        scripts()[m_id].renames.emplace_back(remote_id, name);
+        co_return Result<void>{};
+    }
     Task<std::optional<std::string>> find_existing(const providers::UploadRequest&) override {
         auto& s = scripts()[m_id];
         ++s.find_calls;
@@ -74,11 +79,18 @@ Result<std::unique_ptr<providers::Provider>> make_source(const config::AccountCo
         std::make_unique<FakeProvider>(a.id, providers::k_list_window | providers::k_download));
 }
 Result<std::unique_ptr<providers::Provider>> make_sink(const config::AccountConfig& a, const providers::Context&) {
-    return std::unique_ptr<providers::Provider>(std::make_unique<FakeProvider>(a.id, providers::k_upload));
+    return std::unique_ptr<providers::Provider>(
+        std::make_unique<FakeProvider>(a.id, providers::k_upload | providers::k_update_name));
+}
+Result<std::unique_ptr<providers::Provider>> make_both(const config::AccountConfig& a, const providers::Context&) {
+    return std::unique_ptr<providers::Provider>(std::make_unique<FakeProvider>(
+        a.id, providers::k_list_window | providers::k_download | providers::k_upload | providers::k_update_name));
 }
 const providers::Factory k_source{"fake_source", "scripted source", providers::k_list_window, accept, make_source};
 const providers::Factory k_sink{"fake_sink", "scripted sink", providers::k_upload, accept, make_sink};
+const providers::Factory k_both{"fake_both", "scripted source and sink", providers::k_upload, accept, make_both};
 const providers::Factory* lookup(std::string_view name) {
+    if (name == "fake_both") return &k_both;
     if (name == "fake_source") return &k_source;
     if (name == "fake_sink") return &k_sink;
     return nullptr;
@@ -361,13 +373,12 @@ TEST_F(EngineTest, JobsSurviveRestarts) {
     EXPECT_EQ(gone->error, "its account is no longer configured");
 }
 
-TEST_F(EngineTest, RoutesAddedLaterPlanHistory) {
+TEST_F(EngineTest, OnlyAccountsRoutesReadFromArePolledAndNewRoutesPlanHistory) {
     scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)}};
     m_cfg.routes.clear();
     start();
-    ASSERT_TRUE(run_until([&] { return m_engine->ledger().all_activity_ids().size() == 1; }));
-    m_io.run_for(std::chrono::milliseconds(50));
-    EXPECT_TRUE(deliveries().empty());
+    m_io.run_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(scripts()["src"].list_calls, 0);  // nothing reads from it yet
     config::RouteConfig r;
     r.id = "late";
     r.from = {"src"};
@@ -376,6 +387,49 @@ TEST_F(EngineTest, RoutesAddedLaterPlanHistory) {
     m_cfg.routes = {r};
     m_engine->configure(m_cfg);
     ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 1; }));
+    // A second sink added later receives the history too.
+    config::AccountConfig sink2;
+    sink2.id = "sink2";
+    sink2.provider = "fake_sink";
+    m_store->db().exec("INSERT INTO accounts(id, provider, created_at) VALUES ('sink2', 'fake_sink', 0)");
+    m_cfg.accounts.push_back(sink2);
+    m_cfg.routes[0].to.push_back("sink2");
+    m_engine->configure(m_cfg);
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }));
+    EXPECT_EQ(scripts()["sink2"].upload_calls, 1);
+}
+
+TEST_F(EngineTest, RenamesAtTheNameAuthorityPropagate) {
+    // src -> hub (the name authority, also listed) and src -> sink.
+    m_cfg.accounts[1].id = "hub";
+    m_cfg.accounts[1].provider = "fake_both";
+    config::AccountConfig sink;
+    sink.id = "sink";
+    sink.provider = "fake_sink";
+    m_cfg.accounts.push_back(sink);
+    m_store->db().exec("INSERT INTO accounts(id, provider, created_at) VALUES ('hub', 'fake_both', 0)");
+    m_cfg.routes[0].to = {"hub", "sink"};
+    m_cfg.sync.name_authority = "hub";
+    auto gpx = test::synth_gpx(k_t0);
+    scripts()["src"].items = {{item("morning"), gpx}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }));
+    const std::string on_hub = "remote-" + sha256_hex(gpx).substr(0, 8);
+    // The athlete renames the ride on the hub; the next poll of the hub sees it.
+    auto listed = item(on_hub);
+    listed.name = "Hill repeats";
+    scripts()["hub"].items = {{listed, gpx}};
+    ASSERT_TRUE(m_engine->trigger_sync("hub").ok());
+    ASSERT_TRUE(run_until([&] { return !scripts()["sink"].renames.empty(); }));
+    EXPECT_EQ(scripts()["sink"].renames, (std::vector<std::pair<std::string, std::string>>{{on_hub, "Hill repeats"}}));
+    EXPECT_TRUE(scripts()["hub"].renames.empty());  // the authority itself is not written back
+    EXPECT_EQ(m_engine->ledger().activity(1)->name, "Hill repeats");
+    EXPECT_EQ(scripts()["hub"].upload_calls, 1);  // listing our own upload did not re-ingest it
+    // Polling again with the same name changes nothing.
+    ASSERT_TRUE(m_engine->trigger_sync("hub").ok());
+    ASSERT_TRUE(run_until([&] { return scripts()["hub"].list_calls == 3; }));
+    m_io.run_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(scripts()["sink"].renames.size(), 1u);
 }
 
 }  // namespace
