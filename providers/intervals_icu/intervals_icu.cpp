@@ -589,8 +589,9 @@ private:
         req.method = std::move(method);
         req.url = m_o.base_url + path + (query.empty() ? "" : "?" + query);
         req.headers = std::move(headers);
+        // No Accept header: the file endpoint answers octet-stream, and a
+        // Spring server may refuse (406) an Accept it cannot produce.
         req.headers.emplace_back("Authorization", *auth);
-        req.headers.emplace_back("Accept", "application/json");
         req.body = std::move(body);
         auto r = co_await m_http->send(std::move(req));
         if (!r) co_return r.error();
