@@ -128,8 +128,8 @@ struct Context {
     const Clock* clock = nullptr;
     std::filesystem::path state_dir;
     const config::Config* config = nullptr;  // for secret resolution
-    // The HTTP client for platform providers (one per daemon, shared); the
-    // engine fills it with net::make_http_client(). Tests pass a fake.
+    // The HTTP client for platform providers (one per daemon, shared). When
+    // null, a platform provider builds its own on `executor`; tests pass a fake.
     std::shared_ptr<net::HttpClient> http = nullptr;
 };
 

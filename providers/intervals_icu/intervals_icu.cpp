@@ -16,6 +16,8 @@
 #include "formats/gzip.hpp"
 #include "json/json.hpp"
 #include "net/http_client.hpp"
+#include "net/rate_limit.hpp"
+#include "net/retry.hpp"
 
 namespace fitbridge::providers::intervals_icu {
 
@@ -33,7 +35,6 @@ constexpr double k_tz_slack_s = 14 * 3600;
 // listed start must be to count as the same activity.
 constexpr double k_find_window_s = 300;
 constexpr double k_same_start_s = 60;
-constexpr std::chrono::seconds k_default_retry_after{10};
 constexpr uint64_t k_max_gunzip = 512ull << 20;
 constexpr std::string_view k_stub_reason = "Strava-sourced activity: Intervals.icu does not provide it through its API";
 
@@ -580,9 +581,6 @@ private:
     // One API call; any non-2xx answer becomes an Error naming `what`.
     Task<net::HttpResponse> call(std::string method, std::string path, std::string query, net::Headers headers,
                                  std::string what, std::string body = {}) {
-        if (!m_http)
-            co_return Error::permanent("intervals_icu.no_http",
-                                       "no HTTP client was given to the Intervals.icu provider");
         auto auth = auth_header();
         if (!auth) co_return auth.error();
         net::HttpRequest req;
@@ -599,55 +597,52 @@ private:
         co_return std::move(*r);
     }
 
-    // Intervals.icu's answers as error classes (§4.4): 401/403 auth (403 on a
-    // Bearer is almost always an API key sent as a token), 422 a rejected
-    // file or parameter, 429 rate limited, 408/5xx transient.
+    // Intervals.icu's answers as errors: net::classify_status gives the class
+    // (and the 429 wait); the platform's specifics get their own reasons
+    // (§4.4): 403 is an auth problem here (an API key sent as a Bearer token
+    // gets "Access denied"), 422 on an upload is a rejected file.
     std::optional<Error> status_error(const net::HttpResponse& r, std::string_view what) const {
         const int s = r.status;
         if (s >= 200 && s < 300) return std::nullopt;
-        const std::string msg = body_message(r.body);
-        if (s == 401)
-            return Error{"intervals_icu.unauthorized",
-                         ErrorClass::auth,
-                         fmt::format("Intervals.icu rejected the credentials for the {} (401 {}); check {}", what, msg,
-                                     m_o.api_key_file ? "the key in api_key_file" : "the token in token_file"),
-                         {}};
-        if (s == 403) {
-            if (m_o.token_file)
-                return Error{"intervals_icu.forbidden",
-                             ErrorClass::auth,
-                             fmt::format("Intervals.icu denied the {} (403 {}): a personal API key must be configured "
-                                         "with api_key_file (sent as Basic API_KEY:<key>); token_file is only for "
-                                         "OAuth tokens",
-                                         what, msg),
-                             {}};
-            return Error{"intervals_icu.forbidden",
-                         ErrorClass::auth,
-                         fmt::format("Intervals.icu denied the {} (403 {}): the key has no access to athlete {}", what,
-                                     msg, m_o.athlete_id),
-                         {}};
-        }
-        if (s == 429) {
-            Error e{"intervals_icu.rate_limited", ErrorClass::rate_limited,
-                    fmt::format("Intervals.icu rate limit hit during the {} (429)", what), k_default_retry_after};
-            auto ra = header_value(r, "retry-after");
-            if (auto n = parse_int(ra); n && *n >= 0) e.retry_after = std::chrono::seconds(*n);
-            return e;
-        }
-        if (s == 408 || s >= 500)
-            return Error::transient("intervals_icu.unavailable",
-                                    fmt::format("Intervals.icu failed the {} ({} {})", what, s, msg));
-        if (s == 422 && what == "upload")
-            return Error::permanent("intervals_icu.rejected", fmt::format("Intervals.icu rejected the file: {}", msg));
-        if (s == 404)
-            return Error::permanent("intervals_icu.not_found",
-                                    fmt::format("Intervals.icu has no such thing for the {} (404 {})", what, msg));
         if (s >= 300 && s < 400)
             return Error::permanent(
                 "intervals_icu.redirect",
                 fmt::format("Intervals.icu answered the {} with an unfollowed redirect ({})", what, s));
-        return Error::permanent("intervals_icu.rejected",
-                                fmt::format("Intervals.icu rejected the {} ({} {})", what, s, msg));
+        auto base = net::classify_status(r, what, m_clock);
+        if (!base) return std::nullopt;
+        Error e = std::move(*base);
+        const std::string msg = body_message(r.body);
+        if (s == 401) {
+            e.code = "intervals_icu.unauthorized";
+            e.message = fmt::format("Intervals.icu rejected the credentials for the {} (401 {}); check {}", what, msg,
+                                    m_o.api_key_file ? "the key in api_key_file" : "the token in token_file");
+        } else if (s == 403) {
+            e.code = "intervals_icu.forbidden";
+            e.cls = ErrorClass::auth;
+            e.message = m_o.token_file
+                            ? fmt::format(
+                                  "Intervals.icu denied the {} (403 {}): a personal API key must be configured with "
+                                  "api_key_file (sent as Basic API_KEY:<key>); token_file is only for OAuth tokens",
+                                  what, msg)
+                            : fmt::format("Intervals.icu denied the {} (403 {}): the key has no access to athlete {}",
+                                          what, msg, m_o.athlete_id);
+        } else if (s == 429) {
+            e.code = "intervals_icu.rate_limited";
+            e.message = fmt::format("Intervals.icu rate limit hit during the {} (429)", what);
+        } else if (e.cls == ErrorClass::transient) {
+            e.code = "intervals_icu.unavailable";
+            e.message = fmt::format("Intervals.icu failed the {} ({} {})", what, s, msg);
+        } else if (s == 422 && what == "upload") {
+            e.code = "intervals_icu.rejected";
+            e.message = fmt::format("Intervals.icu rejected the file: {}", msg);
+        } else if (s == 404) {
+            e.code = "intervals_icu.not_found";
+            e.message = fmt::format("Intervals.icu has no such thing for the {} (404 {})", what, msg);
+        } else {
+            e.code = "intervals_icu.rejected";
+            e.message = fmt::format("Intervals.icu rejected the {} ({} {})", what, s, msg);
+        }
+        return e;
     }
 
     boost::asio::awaitable<void> apply_gear_map(const std::string& remote_id, const UploadRequest& request) {
@@ -705,13 +700,35 @@ Result<void> validate(const config::AccountConfig& account) {
     return {};
 }
 
+// The client a provider builds for itself when the daemon gives none: the
+// real client, paced to Intervals.icu's ~10 requests/s (§4.4) and retrying
+// transient failures. Retrying an upload is safe: the platform de-duplicates
+// by a hash of the file. Pacing uses real time whatever clock the context
+// has, because the server's limit is in real time.
+class OwnHttpClient final : public net::HttpClient {
+public:
+    explicit OwnHttpClient(boost::asio::any_io_executor executor)
+        : m_base(net::make_http_client(std::move(executor))),
+          m_limiter(net::RateLimitConfig{k_requests_per_second, k_requests_per_second, 0.5}, system_clock()),
+          m_retrying(*m_base, system_clock(), net::RetryPolicy{}, net::timer_sleep(), net::random_jitter(),
+                     &m_limiter) {}
+    boost::asio::awaitable<Result<net::HttpResponse>> send(net::HttpRequest request) override {
+        return m_retrying.send(std::move(request));
+    }
+
+private:
+    static constexpr double k_requests_per_second = 10;
+    std::unique_ptr<net::HttpClient> m_base;
+    net::RateLimiter m_limiter;
+    net::RetryingClient m_retrying;
+};
+
 Result<std::unique_ptr<Provider>> create(const config::AccountConfig& account, const Context& context) {
     auto o = parse_options(account);
     if (!o) return o.error();
-    if (!context.http)
-        return Error::permanent("intervals_icu.no_http",
-                                fmt::format("account '{}': no HTTP client available for Intervals.icu", account.id));
-    return std::unique_ptr<Provider>(std::make_unique<Impl>(account, std::move(*o), context));
+    Context own = context;
+    if (!own.http) own.http = std::make_shared<OwnHttpClient>(context.executor);
+    return std::unique_ptr<Provider>(std::make_unique<Impl>(account, std::move(*o), own));
 }
 
 }  // namespace

@@ -19,6 +19,8 @@ namespace fitbridge::providers::intervals_icu {
 // (trailing window re-listed by incremental polls, default 3); `page_size`
 // (activities per list request, default 200); `gear_map` (list of
 // "<sport family>:<gear id>", gear set on activities this account uploads).
+// Without Context::http the provider builds its own client (paced to about
+// 10 requests/s, retrying transient failures).
 Factory factory();
 
 // One item of the athlete's gear list.

@@ -212,6 +212,26 @@ std::string slurp_b64(std::string_view in) {
     return out;
 }
 
+// Runs a provider coroutine on `io` (whose executor the real client's sockets
+// use) until it finishes; pooled idle connections may keep `io` busy after.
+template <typename T>
+Result<T> run_on(boost::asio::io_context& io, Task<T> task) {
+    std::optional<Result<T>> out;
+    std::exception_ptr failure;
+    bool done = false;
+    auto wrapper = [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); };
+    boost::asio::co_spawn(io, wrapper(), [&](std::exception_ptr e) {
+        failure = e;
+        done = true;
+    });
+    io.restart();
+    while (!done && io.run_one() > 0) {
+    }
+    if (failure) std::rethrow_exception(failure);
+    if (!out) throw std::runtime_error("the io_context ran out of work before the task finished");
+    return std::move(*out);
+}
+
 class IntervalsIcuTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() { s_fake = new Fake(); }
@@ -616,6 +636,59 @@ TEST_F(IntervalsIcuTest, OAuthTokensUseBearer) {
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->items.size(), 1u);
     EXPECT_EQ(header_of(fake().requests()[0], "Authorization"), "Bearer test-oauth-token");
+}
+
+TEST_F(IntervalsIcuTest, WorksThroughTheRealClientItBuildsItself) {
+    // No client in the context: the provider makes its own (net client,
+    // paced, retrying) on the context's executor.
+    const auto walk = corpus("fit/garmin-fr55-coretemp-walk.fit");
+    const auto run_file = corpus("fit/garmin-fenix2-run.fit");
+    auto ids = fake().add(fmt::format(R"({{"file_b64": "{}", "name": "Listed"}})", b64(walk.bytes)));
+    Context ctx{m_io.get_executor(), &m_clock, m_dir.path(), nullptr};
+    auto made = factory().create(account({}), ctx);
+    ASSERT_TRUE(made) << made.error().message;
+    auto& p = **made;
+
+    // A 5xx burst is retried inside the client.
+    fake().fault(R"({"path": "/api/v1/athlete/0/activities", "method": "GET", "status": 503, "count": 2})");
+    ListQuery q;
+    q.since = *walk.summary.start_time - 3600;
+    q.until = *walk.summary.start_time + 3600;
+    auto page = run_on(m_io, p.list(q));
+    ASSERT_TRUE(page) << page.error().message;
+    ASSERT_EQ(page->items.size(), 1u);
+    EXPECT_EQ(page->items[0].remote_id, ids[0]);
+    EXPECT_EQ(page->items[0].start_time, walk.summary.start_time);
+
+    auto bytes = run_on(m_io, p.download(page->items[0]));
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    EXPECT_EQ(*bytes, walk.bytes);
+
+    auto up = run_on(m_io, p.upload(request(run_file, "Run", "fitbridge-run")));
+    ASSERT_TRUE(up) << up.error().message;
+    EXPECT_FALSE(up->duplicate);
+    auto dup = run_on(m_io, p.upload(request(run_file, "Run", "fitbridge-run")));
+    ASSERT_TRUE(dup) << dup.error().message;
+    EXPECT_TRUE(dup->duplicate);
+    EXPECT_EQ(dup->remote_id, up->remote_id);
+    ASSERT_TRUE(run_on(m_io, p.update_name(up->remote_id, "Renamed")));
+
+    const auto bad = corpus("bad/header-only.fit");
+    auto rejected = run_on(m_io, p.upload(request(bad, "Broken", "x")));
+    ASSERT_FALSE(rejected);
+    EXPECT_EQ(rejected.error().cls, ErrorClass::permanent);
+    EXPECT_EQ(rejected.error().message, "Intervals.icu rejected the file: cannot read fit file: index out of range");
+
+    auto log = fake().requests();
+    ASSERT_EQ(log.Size(), 8u);  // 2 failed + 1 list, download, 2 uploads, rename, rejected upload
+    for (const auto& r : log.GetArray()) EXPECT_EQ(header_of(r, "Authorization"), k_basic);
+    EXPECT_STREQ(log[5]["method"].GetString(), "POST");
+    const std::string ctype = header_of(log[5], "Content-Type");
+    ASSERT_TRUE(ctype.starts_with("multipart/form-data; boundary=")) << ctype;
+    EXPECT_NE(slurp_b64(log[5]["body_b64"].GetString()).find(run_file.bytes), std::string::npos);
+    EXPECT_STREQ(log[6]["body"].GetString(), R"({"name":"Renamed"})");
+    auto stored = fake().activities();
+    EXPECT_EQ(stored.Size(), 2u);
 }
 
 // ---- find_existing, updates, gear ---------------------------------------------
