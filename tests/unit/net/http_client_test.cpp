@@ -22,6 +22,7 @@
 
 #include "core/clock.hpp"
 #include "net/multipart.hpp"
+#include "net_test_util.hpp"
 #include "test_server.hpp"
 
 namespace fitbridge::test {
@@ -180,21 +181,6 @@ TestPki make_test_pki(const std::filesystem::path& dir) {
 // ------------------------------------------------------------------ tests
 
 namespace {
-
-// Result<T> has no default constructor, which co_spawn's completion needs,
-// so the task runs inside a void coroutine that stores what it returns.
-template <typename T>
-T run_io(asio::io_context& io, asio::awaitable<T> task) {
-    std::optional<T> out;
-    std::exception_ptr failure;
-    asio::co_spawn(
-        io, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(task)); },
-        [&](std::exception_ptr e) { failure = e; });
-    io.restart();
-    io.run();
-    if (failure) std::rethrow_exception(failure);
-    return std::move(*out);
-}
 
 Result<net::HttpResponse> fetch(net::HttpClient& client, asio::io_context& io, net::HttpRequest request) {
     return run_io(io, client.send(std::move(request)));
