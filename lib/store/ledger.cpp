@@ -484,4 +484,21 @@ void Ledger::set_account_state(const std::string& account, const std::string& st
     q.exec();
 }
 
+std::optional<double> Ledger::account_blocked_until(const std::string& account) {
+    SQLite::Statement q(m_db, "SELECT blocked_until FROM accounts WHERE id = ?");
+    q.bind(1, account);
+    if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
+    return q.getColumn(0).getDouble();
+}
+
+void Ledger::set_account_blocked_until(const std::string& account, std::optional<double> until) {
+    SQLite::Statement q(m_db, "UPDATE accounts SET blocked_until = ? WHERE id = ?");
+    if (until)
+        q.bind(1, *until);
+    else
+        q.bind(1);
+    q.bind(2, account);
+    q.exec();
+}
+
 }  // namespace fitbridge::store

@@ -159,6 +159,10 @@ public:
     void set_account_polled(const std::string& account, const std::optional<std::string>& error);
     void set_account_state(const std::string& account, const std::string& state,
                            const std::optional<std::string>& error);
+    // The account's rate-limit block (Unix seconds) that survives restarts
+    // (net::RateLimiter::blocked_until); nullopt when none or no such account.
+    std::optional<double> account_blocked_until(const std::string& account);
+    void set_account_blocked_until(const std::string& account, std::optional<double> until);
 
 private:
     SQLite::Database& m_db;

@@ -86,7 +86,7 @@ struct TestServer::Impl {
             if (!has_length) res.content_length(res.body().size());
             res.keep_alive(!reply.close && msg.keep_alive());
             co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-            if (ec || !res.keep_alive()) co_return;
+            if (ec || !res.keep_alive() || reply.drop) co_return;
         }
     }
 
@@ -272,6 +272,20 @@ TEST_F(HttpClientTest, OpensANewConnectionAfterTheServerClosedOne) {
         EXPECT_EQ(r->body, "bye");
     }
     EXPECT_EQ(server.connections(), 3);
+}
+
+TEST_F(HttpClientTest, PooledConnectionTheServerDroppedIsNotReused) {
+    TestServer server([](const ServerRequest& r) {
+        ServerReply reply{200, {}, "ok"};
+        reply.drop = r.connection == 1;
+        return reply;
+    });
+    ASSERT_TRUE(fetch(*client, io, get(server.url("/1"))).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the FIN arrive
+    auto r = fetch(*client, io, get(server.url("/2")));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(server.connections(), 2);
+    EXPECT_EQ(server.requests().size(), 2u);
 }
 
 TEST_F(HttpClientTest, CrossHostRedirectDropsAuthorizationSameHostKeepsIt) {

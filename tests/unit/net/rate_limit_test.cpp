@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <SQLiteCpp/Statement.h>
+
 #include "net_test_util.hpp"
+#include "store/ledger.hpp"
+#include "store/store.hpp"
+#include "test_server.hpp"
 
 namespace fitbridge::test {
 namespace {
@@ -116,6 +121,35 @@ TEST(RateLimiter, TooManyRequestsBlocksAndTheBlockCanBePersisted) {
     EXPECT_EQ(restarted.delay(net::Priority::backfill), milliseconds(20000));
     clock.advance(seconds(20));
     EXPECT_EQ(restarted.delay(net::Priority::live), milliseconds(0));
+}
+
+TEST(RateLimiter, BlockSurvivesARestartThroughTheLedger) {
+    auto dir = make_temp_dir("net-block");
+    ManualClock clock(k_start);
+    {
+        auto st = store::Store::open(dir / "state.db");
+        ASSERT_TRUE(st.ok()) << st.error().message;
+        SQLite::Statement q((*st)->db(), "INSERT INTO accounts (id, provider, created_at) VALUES ('s', 'strava', 0)");
+        q.exec();
+        net::RateLimiter limiter({}, clock);
+        limiter.observe(response(429, {{"x-ratelimit-limit", "200,2000"}, {"x-ratelimit-usage", "201,900"}}));
+        store::Ledger ledger(**st, clock);
+        auto until = limiter.blocked_until();
+        ASSERT_TRUE(until);
+        ledger.set_account_blocked_until("s", std::chrono::duration<double>(until->time_since_epoch()).count());
+    }
+    auto st = store::Store::open(dir / "state.db");
+    ASSERT_TRUE(st.ok());
+    store::Ledger ledger(**st, clock);
+    auto stored = ledger.account_blocked_until("s");
+    ASSERT_TRUE(stored);
+    net::RateLimiter restarted({}, clock);
+    restarted.set_blocked_until(SysTime(std::chrono::milliseconds(static_cast<int64_t>(*stored * 1000))));
+    EXPECT_EQ(restarted.delay(net::Priority::live), milliseconds(100000));  // until 22:15:00
+    ledger.set_account_blocked_until("s", std::nullopt);
+    EXPECT_FALSE(ledger.account_blocked_until("s"));
+    EXPECT_FALSE(ledger.account_blocked_until("nobody"));
+    std::filesystem::remove_all(dir);
 }
 
 TEST(RateLimiter, AcquireWaitsOnARealTimer) {

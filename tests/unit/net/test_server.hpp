@@ -35,6 +35,7 @@ struct ServerReply {
     std::chrono::milliseconds delay{0};
     bool hang = false;   // never answer (the client's deadline must fire)
     bool close = false;  // close the connection after answering
+    bool drop = false;   // close after answering although the reply said keep-alive
 };
 
 struct TlsFiles {
