@@ -36,6 +36,8 @@ constexpr double k_tz_slack_s = 14 * 3600;
 constexpr double k_find_window_s = 300;
 constexpr double k_same_start_s = 60;
 constexpr uint64_t k_max_gunzip = 512ull << 20;
+constexpr std::string_view k_list_fields =
+    "id,name,start_date,start_date_local,type,elapsed_time,distance,source,external_id";
 constexpr std::string_view k_stub_reason = "Strava-sourced activity: Intervals.icu does not provide it through its API";
 
 Error invalid(std::string message) { return Error::permanent("config.invalid", std::move(message)); }
@@ -526,6 +528,8 @@ private:
         std::string query = "oldest=" + url_encode(oldest);
         if (!newest.empty()) query += "&newest=" + url_encode(newest);
         if (limit > 0) query += fmt::format("&limit={}", limit);
+        // Only what listing reads: a full activity has ~180 properties.
+        query += "&fields=" + std::string(k_list_fields);
         auto r = co_await call("GET", fmt::format("/api/v1/athlete/{}/activities", url_encode(m_o.athlete_id)), query,
                                {}, "activity list");
         if (!r) co_return r.error();

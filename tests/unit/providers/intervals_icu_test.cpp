@@ -374,7 +374,8 @@ TEST_F(IntervalsIcuTest, ListsAWindowWithBasicAuthAndMapsFields) {
     EXPECT_STREQ(log[0]["path"].GetString(), "/api/v1/athlete/0/activities");
     // Local date-times widened by 14 h each side (the API filters on local time).
     EXPECT_STREQ(log[0]["query"].GetString(),
-                 "oldest=2025-01-09T10%3A00%3A00&newest=2025-01-16T14%3A00%3A00&limit=200");
+                 "oldest=2025-01-09T10%3A00%3A00&newest=2025-01-16T14%3A00%3A00&limit=200&fields=id,name,start_date,"
+                 "start_date_local,type,elapsed_time,distance,source,external_id");
     EXPECT_EQ(header_of(log[0], "Authorization"), k_basic);
     EXPECT_EQ(k_basic, "Basic " + b64("API_KEY:" + std::string(k_key)));
 }
@@ -414,7 +415,9 @@ TEST_F(IntervalsIcuTest, IncrementalListingKeepsATrailingOverlap) {
     EXPECT_EQ(first->items[0].name, "recent");
     auto log = fake().requests();
     // No watermark yet: now (2025-02-01) - 3 days - 14 h, and no newest (= now).
-    EXPECT_STREQ(log[0]["query"].GetString(), "oldest=2025-01-28T10%3A00%3A00&limit=200");
+    EXPECT_STREQ(log[0]["query"].GetString(),
+                 "oldest=2025-01-28T10%3A00%3A00&limit=200&fields=id,name,start_date,start_date_local,type,elapsed_"
+                 "time,distance,source,external_id");
     EXPECT_EQ(slurp(m_dir / "intervals_icu" / "icu.watermark"), "1738220400\n");
 
     // A later poll (and a new provider after a restart) starts 3 days before
@@ -424,7 +427,9 @@ TEST_F(IntervalsIcuTest, IncrementalListingKeepsATrailingOverlap) {
     auto second = run(again->list({}));
     ASSERT_TRUE(second);
     log = fake().requests();
-    EXPECT_STREQ(log[1]["query"].GetString(), "oldest=2025-01-26T17%3A00%3A00&limit=200");
+    EXPECT_STREQ(log[1]["query"].GetString(),
+                 "oldest=2025-01-26T17%3A00%3A00&limit=200&fields=id,name,start_date,start_date_local,type,elapsed_"
+                 "time,distance,source,external_id");
     EXPECT_EQ(second->items.size(), 1u);
 }
 
