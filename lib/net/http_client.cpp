@@ -19,6 +19,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cstdio>
 #include <map>
@@ -99,6 +100,63 @@ Result<std::string> gunzip(const std::string& in, uint64_t cap) {
     inflateEnd(&zs);
     if (rc != Z_STREAM_END) return Error::transient("net.gzip", "response body is not valid or complete gzip data");
     return out;
+}
+
+// gunzip() for a downloaded file: inflates `path` into a sibling and renames
+// it over the original, so a failure leaves no half-decoded file behind.
+Result<void> gunzip_file(const std::filesystem::path& path, uint64_t cap) {
+    const std::filesystem::path tmp = path.string() + ".inflating";
+    std::FILE* in = std::fopen(path.c_str(), "rb");
+    std::FILE* out = in ? std::fopen(tmp.c_str(), "wb") : nullptr;
+    if (!in || !out) {
+        if (in) std::fclose(in);
+        return Error::permanent("net.response_file", fmt::format("cannot decode {}", path.string()));
+    }
+    z_stream zs{};
+    inflateInit2(&zs, 15 + 32);
+    std::vector<char> inbuf(k_chunk);
+    std::vector<char> outbuf(k_chunk);
+    uint64_t total = 0;
+    int rc = Z_OK;
+    std::optional<Error> error;
+    bool eof = false;
+    while (!error && !eof) {
+        size_t n = std::fread(inbuf.data(), 1, inbuf.size(), in);
+        if (n == 0) break;
+        zs.next_in = reinterpret_cast<Bytef*>(inbuf.data());
+        zs.avail_in = static_cast<uInt>(n);
+        while (zs.avail_in > 0 && !error) {
+            zs.next_out = reinterpret_cast<Bytef*>(outbuf.data());
+            zs.avail_out = static_cast<uInt>(outbuf.size());
+            rc = inflate(&zs, Z_NO_FLUSH);
+            size_t produced = outbuf.size() - zs.avail_out;
+            total += produced;
+            if (total > cap)
+                error = Error::permanent("net.too_large", fmt::format("decoded response exceeds {} bytes", cap));
+            else if (produced > 0 && std::fwrite(outbuf.data(), 1, produced, out) != produced)
+                error = Error::permanent("net.response_file", fmt::format("cannot write {}", tmp.string()));
+            else if (rc == Z_STREAM_END && zs.avail_in > 0)
+                inflateReset(&zs);  // concatenated gzip members
+            else if (rc == Z_STREAM_END)
+                eof = std::feof(in) != 0;
+            else if (rc != Z_OK && rc != Z_BUF_ERROR)
+                error = Error::transient("net.gzip", "response body is not valid gzip data");
+            else if (rc == Z_BUF_ERROR && produced == 0)
+                break;
+        }
+    }
+    inflateEnd(&zs);
+    std::fclose(in);
+    if (std::fclose(out) != 0 && !error) error = Error::permanent("net.response_file", "cannot write " + tmp.string());
+    if (!error && rc != Z_STREAM_END) error = Error::transient("net.gzip", "response body is truncated gzip data");
+    std::error_code ec;
+    if (!error) std::filesystem::rename(tmp, path, ec);
+    if (error || ec) {
+        std::filesystem::remove(tmp, ec);
+        if (!error) error = Error::permanent("net.response_file", fmt::format("cannot replace {}", path.string()));
+        return *error;
+    }
+    return {};
 }
 
 struct Connection;
@@ -357,31 +415,78 @@ private:
             if (ec) co_return fail("send to");
         }
 
-        http::response_parser<http::string_body> parser;
-        parser.header_limit(64 * 1024);
-        parser.body_limit(request.max_response_bytes);
-        if (verb == http::verb::head) parser.skip(true);
-        co_await http::async_read(stream, conn.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-        out.response_started = parser.got_some();
+        http::response_parser<http::empty_body> head_parser;
+        head_parser.header_limit(64 * 1024);
+        head_parser.body_limit(request.max_response_bytes);
+        if (verb == http::verb::head) head_parser.skip(true);
+        co_await http::async_read_header(stream, conn.buffer, head_parser,
+                                         asio::redirect_error(asio::use_awaitable, ec));
+        out.response_started = head_parser.got_some();
+        // A Content-Length over the limit is refused with the header already.
         if (ec == http::error::body_limit) {
             out.error = Error::permanent("net.too_large", fmt::format("response from {} exceeds {} bytes", url.origin(),
                                                                       request.max_response_bytes));
             co_return out;
         }
         if (ec) co_return fail("read from");
-
-        auto& msg = parser.get();
-        out.keep_alive = msg.keep_alive();
+        const int status = static_cast<int>(head_parser.get().result_int());
         HttpResponse& response = out.response;
-        response.status = static_cast<int>(msg.result_int());
-        for (const auto& field : msg) {
+        response.status = status;
+        for (const auto& field : head_parser.get()) {
             std::string name(field.name_string());
             for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             response.headers.emplace_back(std::move(name), std::string(field.value()));
         }
-        response.body = std::move(msg.body());
-        auto encoding = response.header("content-encoding");
-        if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip")) {
+        const auto encoding = response.header("content-encoding");
+        const bool gzipped = iequals(encoding, "gzip") || iequals(encoding, "x-gzip");
+        auto too_large = [&] {
+            out.error = Error::permanent("net.too_large", fmt::format("response from {} exceeds {} bytes", url.origin(),
+                                                                      request.max_response_bytes));
+            out.keep_alive = false;
+            return std::move(out);
+        };
+
+        if (request.response_file && status >= 200 && status < 300) {
+            const auto& path = *request.response_file;
+            http::response_parser<http::file_body> parser(std::move(head_parser));
+            parser.body_limit(request.max_response_bytes);
+            beast::error_code file_ec;
+            parser.get().body().open(path.c_str(), beast::file_mode::write, file_ec);
+            if (file_ec) {
+                out.error = Error::permanent("net.response_file",
+                                             fmt::format("cannot write {}: {}", path.string(), file_ec.message()));
+                out.keep_alive = false;
+                co_return out;
+            }
+            if (!parser.is_done())
+                co_await http::async_read(stream, conn.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+            parser.get().body().close();
+            out.keep_alive = parser.get().keep_alive();
+            std::error_code ignored;
+            if (ec) std::filesystem::remove(path, ignored);
+            if (ec == http::error::body_limit) co_return too_large();
+            if (ec) co_return fail("read from");
+            if (gzipped) {
+                if (auto decoded = gunzip_file(path, request.max_response_bytes); !decoded) {
+                    std::filesystem::remove(path, ignored);
+                    out.error = decoded.error();
+                    co_return out;
+                }
+                erase_header(response.headers, "content-encoding");
+                erase_header(response.headers, "content-length");
+            }
+            co_return out;
+        }
+
+        http::response_parser<http::string_body> parser(std::move(head_parser));
+        parser.body_limit(request.max_response_bytes);
+        if (!parser.is_done())
+            co_await http::async_read(stream, conn.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == http::error::body_limit) co_return too_large();
+        if (ec) co_return fail("read from");
+        out.keep_alive = parser.get().keep_alive();
+        response.body = std::move(parser.get().body());
+        if (gzipped) {
             auto decoded = gunzip(response.body, request.max_response_bytes);
             if (!decoded) {
                 out.error = decoded.error();

@@ -33,6 +33,10 @@ struct HttpRequest {
     std::string body_suffix;
     std::chrono::milliseconds timeout{30000};  // whole request, connect to last byte
     uint64_t max_response_bytes = 64ull << 20;
+    // When set, a 2xx body goes to this file instead of `body` (gzip undone,
+    // capped by max_response_bytes, removed again on failure); other
+    // statuses keep their body in memory for the error message.
+    std::optional<std::filesystem::path> response_file;
     bool follow_redirects = true;  // up to 5; Authorization is dropped when the host changes
 };
 

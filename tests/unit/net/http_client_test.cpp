@@ -456,6 +456,62 @@ TEST_F(HttpClientTest, MultipartUploadIsStreamedFromTheFile) {
     std::filesystem::remove_all(dir);
 }
 
+std::string read_file(const std::filesystem::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+TEST_F(HttpClientTest, DownloadsStreamToTheResponseFile) {
+    std::string original;
+    for (unsigned i = 0; i < 700000; ++i) original += static_cast<char>((i * 31u + i / 1000u) % 251u);
+    TestServer server([&](const ServerRequest& r) {
+        if (r.target == "/plain") return ServerReply{200, {}, original};
+        if (r.target == "/gz") return ServerReply{200, {{"Content-Encoding", "gzip"}}, gzip(original)};
+        if (r.target == "/redirect") return ServerReply{302, {{"Location", "/plain"}}, ""};
+        return ServerReply{404, {}, R"({"error":"Not Found"})"};
+    });
+    auto dir = make_temp_dir("net-download");
+    net::HttpRequest req = get(server.url("/plain"));
+    req.response_file = dir / "a.fit";
+    auto r = fetch(*client, io, req);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(r->body.empty());
+    EXPECT_EQ(read_file(dir / "a.fit"), original);
+
+    req.url = server.url("/gz");
+    req.response_file = dir / "b.fit";
+    r = fetch(*client, io, req);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(read_file(dir / "b.fit"), original);
+    EXPECT_EQ(r->header("content-encoding"), "");
+
+    req.url = server.url("/redirect");
+    req.response_file = dir / "c.fit";
+    r = fetch(*client, io, req);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(read_file(dir / "c.fit"), original);
+
+    req.url = server.url("/missing");
+    req.response_file = dir / "d.fit";
+    r = fetch(*client, io, req);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->status, 404);
+    EXPECT_EQ(r->body, R"({"error":"Not Found"})");
+    EXPECT_FALSE(std::filesystem::exists(dir / "d.fit"));
+
+    for (std::string target : {"/plain", "/gz"}) {
+        req.url = server.url(target);
+        req.response_file = dir / "e.fit";
+        req.max_response_bytes = 100000;
+        r = fetch(*client, io, req);
+        ASSERT_FALSE(r.ok()) << target;
+        EXPECT_EQ(r.error().code, "net.too_large");
+        EXPECT_FALSE(std::filesystem::exists(dir / "e.fit")) << target;
+        EXPECT_FALSE(std::filesystem::exists(dir / "e.fit.inflating")) << target;
+    }
+    std::filesystem::remove_all(dir);
+}
+
 TEST_F(HttpClientTest, MissingUploadFileIsPermanent) {
     TestServer server([](const ServerRequest&) { return ServerReply{}; });
     net::HttpRequest req = get(server.url("/up"));
