@@ -19,6 +19,7 @@ Control API (JSON bodies):
 
 import base64
 import json
+import os
 import socket
 import sys
 import threading
@@ -296,8 +297,23 @@ class FakeServer:
             pass
 
 
+def exit_with_parent():
+    """Exits when the process that started us goes away, so a crashed test
+    run leaves no fake server behind."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def serve(platform, port):
-    """Runs a fake in the foreground: prints its base URL, serves until killed."""
+    """Runs a fake in the foreground: prints its base URL, serves until killed
+    (or until its parent process exits)."""
+    exit_with_parent()
     server = FakeServer(platform, port)
     print(server.base_url, flush=True)
     try:
