@@ -572,6 +572,43 @@ TEST_F(TlsTest, CertificateForAnotherHostIsRejected) {
     EXPECT_TRUE(server.requests().empty());
 }
 
+TEST_F(TlsTest, SilentPeerHitsTheDeadlineDuringTheHandshake) {
+    // The kernel completes the TCP handshake from the backlog; nobody ever
+    // answers the ClientHello.
+    asio::io_context server_io;
+    tcp::acceptor silent(server_io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    net::ClientOptions options;
+    options.ca_file = s_pki.ca_cert;
+    auto c = net::make_http_client(io.get_executor(), options);
+    net::HttpRequest req = get("https://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/");
+    req.timeout = std::chrono::milliseconds(300);
+    auto start = std::chrono::steady_clock::now();
+    auto r = fetch(*c, io, req);
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "net.timeout");
+    EXPECT_EQ(r.error().cls, ErrorClass::transient);
+    EXPECT_LT(elapsed, std::chrono::milliseconds(2000));
+}
+
+TEST_F(HttpClientTest, HeadAndNoContentAnswersHaveNoBody) {
+    TestServer server([](const ServerRequest& r) {
+        if (r.method == "HEAD") return ServerReply{200, {{"Content-Length", "1234"}}, ""};
+        return ServerReply{204, {}, ""};
+    });
+    net::HttpRequest req = get(server.url("/h"));
+    req.method = "HEAD";
+    auto r = fetch(*client, io, req);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("content-length"), "1234");
+    req.method = "DELETE";
+    r = fetch(*client, io, req);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->status, 204);
+    EXPECT_EQ(server.connections(), 1);  // both on one connection
+}
+
 TEST_F(TlsTest, TlsConnectionsAreReused) {
     TestServer server([](const ServerRequest&) { return ServerReply{200, {}, "secure"}; }, s_pki.server);
     net::ClientOptions options;
