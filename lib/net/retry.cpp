@@ -53,7 +53,20 @@ boost::asio::awaitable<Result<HttpResponse>> RetryingClient::send(HttpRequest re
     const RequestKind kind =
         request.method == "GET" || request.method == "HEAD" ? RequestKind::read : RequestKind::write;
     for (int attempt = 1;; ++attempt) {
-        if (m_limiter) co_await m_limiter->acquire(m_priority, kind);
+        if (m_limiter) {
+            // A budget that is gone for longer than we would sleep (Strava's
+            // daily window) goes back to the caller to persist and reschedule.
+            auto wait = m_limiter->delay(m_priority, kind);
+            if (wait > m_policy.max_rate_limit_wait) {
+                Error blocked{"net.rate_budget", ErrorClass::rate_limited,
+                              fmt::format("{}: request budget exhausted for {} s", what,
+                                          std::chrono::ceil<std::chrono::seconds>(wait).count()),
+                              std::chrono::ceil<std::chrono::seconds>(wait)};
+                Result<HttpResponse> out(std::move(blocked));
+                co_return out;
+            }
+            co_await m_limiter->acquire(m_priority, kind);
+        }
         auto result = co_await m_inner.send(request);
         Error error;
         if (result) {
@@ -72,6 +85,14 @@ boost::asio::awaitable<Result<HttpResponse>> RetryingClient::send(HttpRequest re
             if (wait > m_policy.max_rate_limit_wait) co_return error;
         } else {
             wait = backoff_delay(m_policy, attempt - 1, m_jitter());
+            // A 503 may say when the service is back; never retry before that.
+            if (result) {
+                if (auto ra = parse_retry_after(result->header("retry-after"), m_clock.now())) {
+                    auto asked = std::chrono::duration_cast<milliseconds>(*ra);
+                    if (asked > m_policy.max_rate_limit_wait) co_return error;
+                    wait = std::max(wait, asked);
+                }
+            }
         }
         co_await m_sleep(wait);
     }

@@ -47,8 +47,9 @@ public:
                    Priority priority = Priority::live);
 
     // Answers that retrying cannot change (2xx-4xx but 408/429) come back as
-    // responses; when attempts run out, or a 429 asks for more than
-    // max_rate_limit_wait, the last failure comes back as a classified Error.
+    // responses; when attempts run out, a server asks for a wait longer than
+    // max_rate_limit_wait, or the limiter's budget is gone for longer than
+    // that (code net.rate_budget), the failure comes back as a classified Error.
     boost::asio::awaitable<Result<HttpResponse>> send(HttpRequest request) override;
 
 private:

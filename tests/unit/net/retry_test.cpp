@@ -150,6 +150,25 @@ TEST_F(RetryTest, TransportErrorsRetryUnlessPermanentOrUnsafe) {
     EXPECT_EQ(r.error().code, "net.timeout");
 }
 
+TEST_F(RetryTest, ServiceUnavailableWithRetryAfterWaitsAtLeastThatLong) {
+    inner.script = {response(503, {{"retry-after", "5"}}), response(200)};
+    net::RetryingClient client(inner, clock, {}, recording_sleep(), constant(0.5));
+    ASSERT_TRUE(send(client).ok());
+    EXPECT_EQ(sleeps, (std::vector<milliseconds>{milliseconds(5000)}));
+}
+
+TEST_F(RetryTest, ExhaustedBudgetComesBackWithoutARequest) {
+    net::RateLimiter limiter({}, clock);
+    limiter.set_blocked_until(clock.now() + seconds(3600));
+    net::RetryingClient client(inner, clock, {}, recording_sleep(), constant(0.5), &limiter);
+    auto r = send(client);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "net.rate_budget");
+    EXPECT_EQ(r.error().cls, ErrorClass::rate_limited);
+    EXPECT_EQ(r.error().retry_after, seconds(3600));
+    EXPECT_TRUE(inner.requests.empty());
+}
+
 TEST_F(RetryTest, RateLimiterIsConsultedAndFedEveryAttempt) {
     net::RateLimiter limiter({}, clock);
     inner.script = {response(429, {{"retry-after", "3"}}), response(200)};
