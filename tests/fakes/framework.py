@@ -8,7 +8,8 @@ connections, an outage window) and a JSON control API under /_fake/ that the
 real platforms never use. Standard library only.
 
 Control API (JSON bodies):
-  GET    /_fake/requests          the request log, oldest first
+  GET    /_fake/requests          the request log, oldest first (each with the
+                                   answer's "status", null when dropped)
   DELETE /_fake/requests          clear the log
   POST   /_fake/faults            queue a fault (see Fault.from_json)
   DELETE /_fake/faults            drop queued faults and any outage
@@ -200,14 +201,18 @@ class FakeServer:
                 reply = self.control(request)
             self.send(handler, reply)
             return
+        entry = request.to_json()
+        entry["status"] = None  # the answer's status; stays None for a dropped connection
         with self.lock:
-            self.log.append(request.to_json())
-            fault = self.take_fault(request)
+            self.log.append(entry)
             outage = time.time() < self.outage_until
+            # A fault is spent only on a request that reaches the platform.
+            fault = None if outage else self.take_fault(request)
         if outage:
             if self.outage_mode == "close":
                 self.drop(handler)
             else:
+                entry["status"] = 503
                 self.send(handler, json_reply({"status": 503, "error": "Service Unavailable"}, 503))
             return
         if fault is not None and fault.delay_ms:
@@ -223,6 +228,7 @@ class FakeServer:
                 reply = self.platform.route(request)
             if fault is not None:
                 reply.headers.extend(fault.headers)
+        entry["status"] = reply.status
         self.send(handler, reply, truncate=fault is not None and fault.truncate)
 
     def take_fault(self, request):
