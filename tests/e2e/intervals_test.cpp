@@ -97,7 +97,8 @@ TEST(IntervalsE2E, ZwiftFolderBackfillsIntoIntervalsExactlyOnce) {
         write_file(dir / "staging" / name, shifted_gpx(corpus, i * 207360.0));
     }
     fs::create_directories(dir / "zwift");
-    for (const auto& e : fs::directory_iterator(dir / "staging")) fs::rename(e.path(), dir / "zwift" / e.path().filename());
+    for (const auto& e : fs::directory_iterator(dir / "staging"))
+        fs::rename(e.path(), dir / "zwift" / e.path().filename());
 
     // A storm of 429s and then a 30-second outage while the backfill runs.
     ASSERT_EQ(fake.control("POST", "/_fake/faults",
@@ -118,7 +119,8 @@ accounts:
     poll_interval: 10s
   - id: icu
     provider: intervals_icu
-    base_url: )" + fake.base_url() + R"(
+    base_url: )" + fake.base_url() +
+                      R"(
     api_key_file: {DIR}/icu.key
 routes:
   - id: zwift-to-icu
