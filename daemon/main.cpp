@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/serve.hpp"
+#include "cli/auth.hpp"
 #include "cli/client.hpp"
 #include "cli/inspect.hpp"
 #include "cli/sync_commands.hpp"
@@ -35,6 +36,7 @@ Commands:
                                             the ledger's activities, newest first
   activity [--json] ID                      one activity: copies, deliveries, why not on X
   inspect [--json] PATH...                  decode FIT/GPX/TCX files (gzipped or not)
+  auth [--port N] [--timeout S] ACCOUNT     authorise an account with OAuth (prints the URL to open)
   config check [FILE]                       validate a config file (exit 0, or 78)
   config show                               the effective config, secrets redacted
   --version                                 version and compiled-in providers
@@ -87,7 +89,7 @@ struct Command {
     int (*run)(std::vector<std::string>);
 };
 
-constexpr std::array<Command, 10> k_commands{{
+constexpr std::array<Command, 11> k_commands{{
     {"serve", run_serve},
     {"status", client<cli::run_status>},
     {"healthcheck", client<cli::run_healthcheck>},
@@ -97,6 +99,7 @@ constexpr std::array<Command, 10> k_commands{{
     {"activities", client<cli::run_activities>},
     {"activity", client<cli::run_activity>},
     {"inspect", run_inspect},
+    {"auth", client<cli::run_auth>},
     {"config", client<cli::run_config>},
 }};
 

@@ -24,7 +24,9 @@
 
 namespace fitbridge::net {
 class HttpClient;
-}
+class TokenStore;
+struct OAuthEndpoints;
+}  // namespace fitbridge::net
 
 namespace fitbridge::providers {
 
@@ -118,6 +120,14 @@ public:
     virtual Task<std::optional<std::string>> find_existing(const UploadRequest& request);
     virtual Task<void> update_name(const std::string& remote_id, const std::string& name);
 
+    // Where this account's credentials come from, for the API's credential
+    // health (never the secret). nullopt: the provider needs none.
+    struct CredentialSource {
+        std::string kind;    // api_key | token | oauth2 (what is or will be sent)
+        std::string origin;  // the option naming a file (e.g. "api_key_file"), or "stored"
+    };
+    virtual std::optional<CredentialSource> credential_source() const { return std::nullopt; }
+
     // Stops background work (watchers, timers) before destruction.
     virtual void shutdown() {}
 };
@@ -131,6 +141,9 @@ struct Context {
     // The HTTP client for platform providers (one per daemon, shared). When
     // null, a platform provider builds its own on `executor`; tests pass a fake.
     std::shared_ptr<net::HttpClient> http = nullptr;
+    // Credentials stored by `fitbridge auth` or POST /v1/accounts/{id}/credentials
+    // (and rotated OAuth tokens). Null: the provider can use only file secrets.
+    net::TokenStore* tokens = nullptr;
 };
 
 struct Factory {
@@ -140,6 +153,12 @@ struct Factory {
     // Checks an account's provider options; errors name the option.
     Result<void> (*validate)(const config::AccountConfig& account);
     Result<std::unique_ptr<Provider>> (*create)(const config::AccountConfig& account, const Context& context);
+    // Whether the account takes credentials of `kind` (api_key, token, oauth2)
+    // through the store; the error says why not. Null: the provider takes none.
+    Result<void> (*accept_credentials)(const config::AccountConfig& account, std::string_view kind);
+    // The OAuth2 endpoints and client for `fitbridge auth` (client secret read
+    // through `config`'s secret rules). Null: the platform has no OAuth flow here.
+    Result<net::OAuthEndpoints> (*oauth)(const config::AccountConfig& account, const config::Config& config);
 };
 
 // The compiled-in providers, one explicit table (registry.cpp).

@@ -2,7 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <cmath>
 
 #include "core/time.hpp"
 #include "json/json.hpp"
@@ -213,6 +218,34 @@ Response activity(Request& r, engine::Engine& e) {
     return json_response(200, b.str());
 }
 
+// Credential health: what kind, from where, until when; never the secret.
+void write_credentials(json::Builder& b, const engine::AccountView& v) {
+    if (!v.credentials) {
+        b.w.Null();
+        return;
+    }
+    const auto& c = *v.credentials;
+    b.w.StartObject();
+    b.key("kind");
+    b.string(c.kind);
+    b.key("origin");
+    b.string(c.origin);
+    b.key("expires_at");
+    time_or_null(b, c.expires_at);
+    b.key("updated_at");
+    time_or_null(b, c.updated_at);
+    b.key("scope");
+    if (c.scope.empty())
+        b.w.Null();
+    else
+        b.string(c.scope);
+    b.key("refreshable");
+    b.w.Bool(c.refreshable);
+    b.key("needs_reauth");
+    b.w.Bool(v.state == "needs_reauth");
+    b.w.EndObject();
+}
+
 Response accounts(engine::Engine& e) {
     json::Builder b;
     b.w.StartObject();
@@ -234,6 +267,12 @@ Response accounts(engine::Engine& e) {
         b.w.EndArray();
         b.key("next_poll_in_s");
         b.opt_number(v.next_poll_in_s ? std::optional<double>(std::round(*v.next_poll_in_s)) : std::nullopt);
+        b.key("state");
+        b.string(v.state);
+        b.key("last_error");
+        b.opt_string(v.last_error);
+        b.key("credentials");
+        write_credentials(b, v);
         if (v.source) {
             b.key("items");
             b.w.StartObject();
@@ -298,6 +337,81 @@ Response engine_error(const Error& err) {
                      : 409;
     if (err.code == "engine.bad_window") status = 400;
     return error_response(status, err.code.substr(err.code.find('.') + 1), err.message);
+}
+
+// POST /v1/accounts/{id}/credentials: a key or token for a platform without a
+// usable OAuth flow here (or the result of `fitbridge auth`).
+//   {"kind": "api_key", "api_key": "..."}
+//   {"kind": "token" | "oauth2", "access_token": "...", "refresh_token": "...",
+//    "expires_at": "2026-12-01T12:00:00Z" | "expires_in": 21600, "scope": "..."}
+Response set_credentials(Request& r, engine::Engine& e) {
+    auto doc = json::parse(r.body);
+    if (!doc) return error_response(400, "bad_json", doc.error().message);
+    if (!doc->IsObject()) return error_response(400, "bad_request", "expected a JSON object");
+    static constexpr std::array<std::string_view, 7> k_fields{
+        "kind", "api_key", "access_token", "refresh_token", "expires_at", "expires_in", "scope"};
+    for (auto it = doc->MemberBegin(); it != doc->MemberEnd(); ++it) {
+        std::string_view k(it->name.GetString(), it->name.GetStringLength());
+        if (std::find(k_fields.begin(), k_fields.end(), k) == k_fields.end())
+            return error_response(400, "bad_request",
+                                  fmt::format("unknown field '{}' ({})", k, fmt::join(k_fields, ", ")));
+        const bool numeric = k == "expires_in";
+        if (numeric ? !it->value.IsNumber() : !it->value.IsString())
+            return error_response(400, "bad_request",
+                                  fmt::format("{}: expected a {}", k, numeric ? "number" : "string"));
+    }
+    net::Credentials c;
+    c.kind = json::get_string(*doc, "kind").value_or("");
+    auto text = [&](const char* key) { return json::get_string(*doc, key).value_or(""); };
+    if (c.kind == "api_key") {
+        c.access_token = text("api_key");
+        if (c.access_token.empty()) return error_response(400, "bad_request", "api_key: required with kind api_key");
+        for (const char* k : {"access_token", "refresh_token", "expires_at", "expires_in"})
+            if (doc->HasMember(k))
+                return error_response(400, "bad_request", fmt::format("{}: not used with kind api_key", k));
+    } else if (c.kind == "token" || c.kind == "oauth2") {
+        c.access_token = text("access_token");
+        if (c.access_token.empty())
+            return error_response(400, "bad_request", fmt::format("access_token: required with kind {}", c.kind));
+        if (doc->HasMember("api_key"))
+            return error_response(400, "bad_request", fmt::format("api_key: not used with kind {}", c.kind));
+        c.refresh_token = text("refresh_token");
+        if (doc->HasMember("expires_at") && doc->HasMember("expires_in"))
+            return error_response(400, "bad_request", "expires_at, expires_in: give one");
+        if (auto at = json::get_string(*doc, "expires_at")) {
+            auto t = parse_iso8601(*at);
+            if (!t) return error_response(400, "bad_request", "expires_at: expected a time like 2026-12-01T12:00:00Z");
+            c.expires_at = SysTime(std::chrono::milliseconds(static_cast<int64_t>(std::llround(*t * 1000))));
+        } else if (auto in = json::get_number(*doc, "expires_in")) {
+            if (*in <= 0 || *in > 10 * 365 * 86400.0)
+                return error_response(400, "bad_request", "expires_in: expected seconds, more than 0");
+            c.expires_at =
+                SysTime(std::chrono::milliseconds(static_cast<int64_t>(std::llround((e.ledger().now() + *in) * 1000))));
+        }
+    } else {
+        return error_response(400, "bad_request", "kind: required, one of api_key, token, oauth2");
+    }
+    c.scope = text("scope");
+    const std::string id = r.params.at("id");
+    if (auto ok = e.set_credentials(id, c); !ok) {
+        const auto& err = ok.error();
+        if (err.code == "engine.unknown_account" || err.cls == ErrorClass::permanent) return engine_error(err);
+        return error_response(500, "store_failed", err.message);
+    }
+    json::Builder b;
+    b.w.StartObject();
+    b.key("account");
+    b.string(id);
+    b.key("credentials");
+    bool found = false;
+    for (const auto& v : e.accounts()) {
+        if (v.id != id) continue;
+        write_credentials(b, v);
+        found = true;
+    }
+    if (!found) b.w.Null();
+    b.w.EndObject();
+    return json_response(200, b.str());
 }
 
 Response backfill(Request& r, engine::Engine& e) {
@@ -370,6 +484,7 @@ void register_sync_routes(api::Router& router, engine::Engine& e) {
         if (!id) return engine_error(id.error());
         return job_created(*id, e);
     });
+    router.add("POST", "/v1/accounts/{id}/credentials", [&e](Request& r) { return set_credentials(r, e); });
     router.add("POST", "/v1/backfill", [&e](Request& r) { return backfill(r, e); });
     router.add("GET", "/v1/jobs", [&e](Request&) {
         json::Builder b;

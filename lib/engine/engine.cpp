@@ -121,6 +121,7 @@ struct Engine::Account {
     bool stopped = false;
     bool busy = false;
     bool read_from = false;  // polled: a route reads from it, or it is the name authority
+    bool reauth_logged = false;
     std::chrono::steady_clock::time_point next_poll{};
 };
 
@@ -129,6 +130,7 @@ Engine::Engine(asio::any_io_executor executor, store::Store& store, const Clock&
     : m_executor(std::move(executor)),
       m_store(store),
       m_ledger(store, clock),
+      m_tokens(store, clock),
       m_clock(clock),
       m_state_dir(std::move(state_dir)),
       m_factories(std::move(factories)),
@@ -190,7 +192,7 @@ void Engine::start_account(const config::AccountConfig& cfg) {
     } else if (a->factory == nullptr) {
         a->create_error = fmt::format("unknown provider '{}'", cfg.provider);
     } else {
-        providers::Context ctx{m_executor, &m_clock, m_state_dir, &m_cfg};
+        providers::Context ctx{m_executor, &m_clock, m_state_dir, &m_cfg, nullptr, &m_tokens};
         auto p = a->factory->create(cfg, ctx);
         if (p) {
             a->provider = std::move(*p);
@@ -274,7 +276,7 @@ void Engine::configure(const config::Config& cfg) {
     }
 }
 
-std::vector<AccountView> Engine::accounts() const {
+std::vector<AccountView> Engine::accounts() {
     std::vector<AccountView> out;
     const auto now = std::chrono::steady_clock::now();
     for (const auto& [id, a] : m_accounts) {
@@ -288,6 +290,28 @@ std::vector<AccountView> Engine::accounts() const {
         if (a->provider) v.ignored = a->provider->ignored();
         if (v.source && a->provider && a->next_poll > now)
             v.next_poll_in_s = std::chrono::duration<double>(a->next_poll - now).count();
+        if (auto st = m_ledger.account_state(id)) {
+            v.state = st->state;
+            v.last_error = st->last_error;
+        }
+        if (auto src = a->provider ? a->provider->credential_source() : std::nullopt) {
+            AccountView::Credentials c;
+            c.kind = src->kind;
+            c.origin = src->origin;
+            if (src->origin == "stored") {
+                if (auto meta = m_ledger.credential_meta(id)) {
+                    c.kind = meta->kind;
+                    c.expires_at = meta->expires_at;
+                    c.updated_at = meta->updated_at;
+                    c.scope = meta->scope;
+                    c.refreshable = meta->has_refresh_token;
+                }
+            }
+            v.credentials = std::move(c);
+        } else if (!a->provider && a->factory && a->factory->accept_credentials) {
+            // The provider could not start; still say where credentials belong.
+            v.credentials = AccountView::Credentials{"unknown", "unknown", {}, {}, {}, false};
+        }
         out.push_back(std::move(v));
     }
     return out;
@@ -310,6 +334,11 @@ void Engine::remove_stale_temp_files() {
 
 // ---- polling and ingest -----------------------------------------------------
 
+bool Engine::needs_reauth(const std::string& account) {
+    auto st = m_ledger.account_state(account);
+    return st && st->state == "needs_reauth";
+}
+
 awaitable<void> Engine::poll_loop(std::shared_ptr<Account> a) {
     a->next_poll = std::chrono::steady_clock::now();
     while (!a->stopped && !m_stopping) {
@@ -319,7 +348,16 @@ awaitable<void> Engine::poll_loop(std::shared_ptr<Account> a) {
             co_await run_sync(a, job, {});
             continue;
         }
-        if (std::chrono::steady_clock::now() >= a->next_poll) {
+        if (std::chrono::steady_clock::now() >= a->next_poll && needs_reauth(a->cfg.id)) {
+            // Polling again would only be refused again: wait for new
+            // credentials (set_credentials restarts the account) or a manual sync.
+            if (!a->reauth_logged)
+                log::warn("account {}: needs re-authorisation; periodic polls paused until its credentials are fixed",
+                          a->cfg.id);
+            a->reauth_logged = true;
+            a->next_poll = std::chrono::steady_clock::now() + std::chrono::seconds(a->cfg.poll_interval_s);
+        } else if (std::chrono::steady_clock::now() >= a->next_poll) {
+            a->reauth_logged = false;
             co_await run_sync(a, std::nullopt, {});
             if (a->stopped || m_stopping) break;
             auto interval =
@@ -738,6 +776,8 @@ awaitable<void> Engine::deliver(store::DeliveryRow d) {
     if (r) {
         auto tx = m_ledger.transaction();
         set(r->duplicate ? "duplicate" : "delivered", r->remote_id, std::nullopt, std::nullopt, std::nullopt, false);
+        // The sink took it: whatever credentials problem it had is over.
+        if (needs_reauth(d.sink_id)) m_ledger.set_account_state(d.sink_id, "ok", std::nullopt);
         store::LinkRow l;
         l.activity_id = d.activity_id;
         l.account_id = d.sink_id;
@@ -846,6 +886,35 @@ Result<int64_t> Engine::start_backfill(const std::optional<std::string>& route,
     q.until = until;
     asio::co_spawn(m_executor, run_backfill(id, accounts, q), asio::detached);
     return id;
+}
+
+const providers::Factory* Engine::factory_of(const std::string& account) const {
+    auto it = m_accounts.find(account);
+    return it == m_accounts.end() ? nullptr : it->second->factory;
+}
+
+Result<void> Engine::set_credentials(const std::string& account, const net::Credentials& credentials) {
+    auto it = m_accounts.find(account);
+    if (it == m_accounts.end())
+        return Error::permanent("engine.unknown_account", fmt::format("no account '{}'", account));
+    const auto* factory = it->second->factory;
+    if (factory == nullptr || factory->accept_credentials == nullptr)
+        return Error::permanent("engine.no_credentials", fmt::format("account '{}' ({}) takes no credentials", account,
+                                                                     it->second->cfg.provider));
+    if (auto ok = factory->accept_credentials(it->second->cfg, credentials.kind); !ok) return ok.error();
+    if (auto saved = m_tokens.save(account, credentials); !saved) return saved.error();
+    // A new provider reads the new credentials; the old one may be mid-request
+    // and finishes on its own (it holds what it needs).
+    config::AccountConfig cfg = it->second->cfg;
+    stop_account(account);
+    m_ledger.set_account_state(account, "ok", std::nullopt);
+    start_account(cfg);
+    const int replanned = m_ledger.replan_auth_failures(account);
+    log::info("account {}: new {} credentials stored{}", account, credentials.kind,
+              replanned ? fmt::format("; {} deliveries planned again", replanned) : std::string());
+    emit("account.credentials", event_json({{"account", account}, {"kind", credentials.kind}}));
+    if (replanned) wake_deliveries();
+    return {};
 }
 
 Result<void> Engine::retry_delivery(int64_t delivery_id) {

@@ -17,6 +17,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "formats/summary.hpp"
+#include "net/oauth.hpp"
 #include "providers/provider.hpp"
 #include "store/ledger.hpp"
 
@@ -33,6 +34,18 @@ struct AccountView {
     std::optional<std::string> create_error;
     std::vector<providers::IgnoredItem> ignored;
     std::optional<double> next_poll_in_s;
+    std::string state = "ok";  // ok | needs_reauth | error | disabled
+    std::optional<std::string> last_error;
+    // Credential health (never the secret); nullopt when the provider needs none.
+    struct Credentials {
+        std::string kind;    // api_key | token | oauth2 | none (stored, not yet given)
+        std::string origin;  // the option naming a file, or "stored"
+        std::optional<double> expires_at;
+        std::optional<double> updated_at;
+        std::string scope;
+        bool refreshable = false;
+    };
+    std::optional<Credentials> credentials;
 };
 
 // Finds a provider factory by name; tests inject their own.
@@ -58,11 +71,17 @@ public:
     Result<int64_t> start_backfill(const std::optional<std::string>& route, const std::optional<std::string>& account,
                                    double since, std::optional<double> until);
     Result<void> retry_delivery(int64_t delivery_id);
+    // Stores new credentials for an account (the provider must accept their
+    // kind), restarts its provider with them, clears needs_reauth, re-plans
+    // deliveries that failed on the old ones and polls a source now.
+    Result<void> set_credentials(const std::string& account, const net::Credentials& credentials);
+    // The account's provider factory (for `fitbridge auth`'s OAuth endpoints).
+    const providers::Factory* factory_of(const std::string& account) const;
     // Dry run over the ledger and the current routes: JSON, no side effects.
     std::string plan_json();
 
     store::Ledger& ledger() { return m_ledger; }
-    std::vector<AccountView> accounts() const;
+    std::vector<AccountView> accounts();
 
     int add_listener(EventListener listener);
     void remove_listener(int id);
@@ -96,10 +115,12 @@ private:
     void remove_stale_temp_files();
     void start_account(const config::AccountConfig& cfg);
     void stop_account(const std::string& id);
+    bool needs_reauth(const std::string& account);
 
     boost::asio::any_io_executor m_executor;
     store::Store& m_store;
     store::Ledger m_ledger;
+    net::SqliteTokenStore m_tokens;
     const Clock& m_clock;
     std::filesystem::path m_state_dir;
     FactoryLookup m_factories;

@@ -270,6 +270,11 @@ asio::awaitable<Result<void>> OAuth2TokenSource::refresh() {
 bool OAuth2TokenSource::invalidate(const std::string& authorization) {
     if (m_dead) return false;
     if (!m_credentials || authorization != "Bearer " + m_credentials->access_token) return true;  // already replaced
+    if (m_credentials->refresh_token.empty()) {
+        // A long-lived token (Intervals.icu issues no refresh token): nothing can cure the 401.
+        m_dead = true;
+        return false;
+    }
     if (!m_refreshed_for_401.empty() && m_refreshed_for_401 == m_credentials->access_token) {
         m_dead = true;
         return false;
@@ -279,7 +284,7 @@ bool OAuth2TokenSource::invalidate(const std::string& authorization) {
 }
 
 asio::awaitable<Result<HttpResponse>> send_authorized(HttpClient& http, TokenSource& tokens, HttpRequest request,
-                                                      const Clock& clock) {
+                                                      const Clock& clock, Final401 final_401) {
     for (int attempt = 0;; ++attempt) {
         Result<std::string> auth = co_await tokens.authorization();
         if (!auth) {
@@ -297,6 +302,7 @@ asio::awaitable<Result<HttpResponse>> send_authorized(HttpClient& http, TokenSou
         if (!sent || sent->status != 401) co_return sent;
         // Always report the rejection: a second 401 is what tells the source to give up.
         if (tokens.invalidate(*auth) && attempt == 0) continue;
+        if (final_401 == Final401::response) co_return sent;
         auto e = classify_status(
             *sent, fmt::format("{} {}", request.method, request.url.substr(0, request.url.find('?'))), clock);
         Result<HttpResponse> out(e ? *e : auth_error("http.401", "unauthorised"));

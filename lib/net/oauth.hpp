@@ -111,11 +111,16 @@ private:
     std::string m_refreshed_for_401;  // the access token a 401-triggered refresh produced
 };
 
+// What send_authorized does with a 401 that a refresh did not cure.
+enum class Final401 {
+    error,     // an auth error (the caller marks the account needs_reauth)
+    response,  // the 401 response itself, for a provider that words its own errors
+};
+
 // Sends `request` with `tokens`' Authorization; after a 401 lets the source
-// refresh once and resends. A 401 that survives that is an auth error (the
-// caller marks the account needs_reauth); other statuses come back as responses.
+// refresh once and resends. Other statuses come back as responses.
 boost::asio::awaitable<Result<HttpResponse>> send_authorized(HttpClient& http, TokenSource& tokens, HttpRequest request,
-                                                             const Clock& clock);
+                                                             const Clock& clock, Final401 final_401 = Final401::error);
 
 struct Pkce {
     std::string verifier;   // 43 characters of base64url randomness

@@ -466,8 +466,8 @@ void Ledger::prune_events(int64_t keep) {
 void Ledger::set_account_polled(const std::string& account, const std::optional<std::string>& error) {
     SQLite::Statement q(m_db,
                         "UPDATE accounts SET last_poll_at = ?, last_error = ?, "
-                        "state = CASE WHEN state IN ('ok', 'error') THEN (CASE WHEN ? IS NULL THEN 'ok' ELSE 'error' "
-                        "END) ELSE state END WHERE id = ?");
+                        "state = CASE WHEN ? IS NULL AND state IN ('ok', 'error', 'needs_reauth') THEN 'ok' "
+                        "WHEN state = 'ok' THEN 'error' ELSE state END WHERE id = ?");
     q.bind(1, now());
     bind_opt(q, 2, error);
     bind_opt(q, 3, error);
@@ -482,6 +482,41 @@ void Ledger::set_account_state(const std::string& account, const std::string& st
     bind_opt(q, 2, error);
     q.bind(3, account);
     q.exec();
+}
+
+std::optional<Ledger::AccountState> Ledger::account_state(const std::string& account) {
+    SQLite::Statement q(m_db, "SELECT state, last_error, last_poll_at FROM accounts WHERE id = ?");
+    q.bind(1, account);
+    if (!q.executeStep()) return std::nullopt;
+    AccountState a;
+    a.state = q.getColumn(0).getString();
+    if (!q.getColumn(1).isNull()) a.last_error = q.getColumn(1).getString();
+    if (!q.getColumn(2).isNull()) a.last_poll_at = q.getColumn(2).getDouble();
+    return a;
+}
+
+std::optional<Ledger::CredentialMeta> Ledger::credential_meta(const std::string& account) {
+    SQLite::Statement q(m_db,
+                        "SELECT kind, expires_at, scope, updated_at, COALESCE(refresh_token, '') <> '' "
+                        "FROM credentials WHERE account_id = ?");
+    q.bind(1, account);
+    if (!q.executeStep()) return std::nullopt;
+    CredentialMeta c;
+    c.kind = q.getColumn(0).getString();
+    if (!q.getColumn(1).isNull()) c.expires_at = q.getColumn(1).getDouble();
+    c.scope = q.getColumn(2).getString();
+    c.updated_at = q.getColumn(3).getDouble();
+    c.has_refresh_token = q.getColumn(4).getInt() != 0;
+    return c;
+}
+
+int Ledger::replan_auth_failures(const std::string& sink) {
+    SQLite::Statement q(m_db,
+                        "UPDATE deliveries SET state = 'planned', reason = NULL, retry_at = NULL, updated_at = ? "
+                        "WHERE sink_id = ? AND state = 'failed' AND reason = 'sink_auth'");
+    q.bind(1, now());
+    q.bind(2, sink);
+    return q.exec();
 }
 
 std::optional<double> Ledger::account_blocked_until(const std::string& account) {

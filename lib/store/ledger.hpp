@@ -159,6 +159,24 @@ public:
     void set_account_polled(const std::string& account, const std::optional<std::string>& error);
     void set_account_state(const std::string& account, const std::string& state,
                            const std::optional<std::string>& error);
+    struct AccountState {
+        std::string state;  // ok | needs_reauth | error | disabled
+        std::optional<std::string> last_error;
+        std::optional<double> last_poll_at;
+    };
+    std::optional<AccountState> account_state(const std::string& account);
+    // The stored credentials' description, never the secrets; nullopt when none.
+    struct CredentialMeta {
+        std::string kind;
+        std::optional<double> expires_at;
+        std::string scope;
+        double updated_at = 0;
+        bool has_refresh_token = false;
+    };
+    std::optional<CredentialMeta> credential_meta(const std::string& account);
+    // Deliveries to `sink` that failed on its credentials become planned again
+    // (new credentials arrived); returns how many.
+    int replan_auth_failures(const std::string& sink);
     // The account's rate-limit block (Unix seconds) that survives restarts
     // (net::RateLimiter::blocked_until); nullopt when none or no such account.
     std::optional<double> account_blocked_until(const std::string& account);

@@ -426,6 +426,8 @@ Factory factory() {
         .capabilities = k_caps,
         .validate = &validate,
         .create = &create,
+        .accept_credentials = nullptr,  // reads local files: no credentials
+        .oauth = nullptr,
     };
 }
 

@@ -16,12 +16,15 @@
 #include "formats/gzip.hpp"
 #include "json/json.hpp"
 #include "net/http_client.hpp"
+#include "net/oauth.hpp"
 #include "net/rate_limit.hpp"
 #include "net/retry.hpp"
+#include "net/url.hpp"
 
 namespace fitbridge::providers::intervals_icu {
 
 namespace fs = std::filesystem;
+using net::url_encode;
 
 namespace {
 
@@ -46,6 +49,12 @@ struct Options {
     std::string athlete_id = "0";
     std::optional<std::string> api_key_file;
     std::optional<std::string> token_file;
+    // Credentials kept in the state store (`credentials: stored`, implied by
+    // client_id): from `fitbridge auth` or POST /v1/accounts/{id}/credentials.
+    bool stored = false;
+    std::optional<std::string> client_id;
+    std::optional<std::string> client_secret_file;
+    std::string oauth_scope = "ACTIVITY:WRITE";
     std::string base_url = "https://intervals.icu";
     int overlap_days = 3;
     int page_size = 200;
@@ -68,8 +77,9 @@ Result<void> parse_gear_entry(std::string_view entry, Options& o) {
 }
 
 Result<Options> parse_options(const config::AccountConfig& account) {
-    static constexpr std::array<std::string_view, 7> k_known{"athlete_id",   "api_key_file", "token_file", "base_url",
-                                                             "overlap_days", "page_size",    "gear_map"};
+    static constexpr std::array<std::string_view, 11> k_known{
+        "athlete_id",  "api_key_file", "token_file",   "credentials", "client_id", "client_secret_file",
+        "oauth_scope", "base_url",     "overlap_days", "page_size",   "gear_map"};
     auto known = [](std::string_view k) { return std::find(k_known.begin(), k_known.end(), k) != k_known.end(); };
     Options o;
     for (const auto& [key, values] : account.list_options) {
@@ -89,6 +99,23 @@ Result<Options> parse_options(const config::AccountConfig& account) {
             o.api_key_file = value;
         } else if (key == "token_file") {
             o.token_file = value;
+        } else if (key == "credentials") {
+            if (value != "stored")
+                return invalid(fmt::format(
+                    "credentials: expected 'stored' (set with fitbridge auth or POST /v1/accounts/ID/credentials), "
+                    "got '{}'",
+                    value));
+            o.stored = true;
+        } else if (key == "client_id") {
+            if (value.empty()) return invalid("client_id: must not be empty");
+            o.client_id = value;
+            o.stored = true;
+        } else if (key == "client_secret_file") {
+            if (value.empty()) return invalid("client_secret_file: must name a file");
+            o.client_secret_file = value;
+        } else if (key == "oauth_scope") {
+            if (value.empty()) return invalid("oauth_scope: must not be empty (e.g. ACTIVITY:WRITE)");
+            o.oauth_scope = value;
         } else if (key == "base_url") {
             std::string u = value;
             while (!u.empty() && u.back() == '/') u.pop_back();
@@ -110,48 +137,21 @@ Result<Options> parse_options(const config::AccountConfig& account) {
             if (auto r = parse_gear_entry(value, o); !r) return r.error();
         }
     }
-    if (o.api_key_file && o.token_file)
-        return invalid("api_key_file, token_file: set only one (an API key uses Basic auth, an OAuth token Bearer)");
-    if (!o.api_key_file && !o.token_file)
+    const int ways = (o.api_key_file ? 1 : 0) + (o.token_file ? 1 : 0) + (o.stored ? 1 : 0);
+    if (ways > 1)
+        return invalid(
+            "api_key_file, token_file, credentials/client_id: set only one (an API key uses Basic auth, an OAuth "
+            "token Bearer; stored credentials come from fitbridge auth or the API)");
+    if (ways == 0)
         return invalid(
             "api_key_file: required (a file holding the API key from intervals.icu/settings), or token_file for an "
-            "OAuth token");
+            "OAuth token, or client_id + client_secret_file for fitbridge auth, or credentials: stored");
+    if (o.client_id.has_value() != o.client_secret_file.has_value())
+        return invalid(o.client_id ? "client_secret_file: required with client_id (the OAuth app's secret)"
+                                   : "client_id: required with client_secret_file");
     if ((o.api_key_file && o.api_key_file->empty()) || (o.token_file && o.token_file->empty()))
         return invalid(fmt::format("{}: must name a file", o.api_key_file ? "api_key_file" : "token_file"));
     return o;
-}
-
-std::string base64(std::string_view in) {
-    static constexpr char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
-                     static_cast<uint8_t>(in[i + 2]);
-        for (int s = 18; s >= 0; s -= 6) out.push_back(k_alphabet[(v >> s) & 63]);
-    }
-    if (i < in.size()) {
-        uint32_t v = static_cast<uint8_t>(in[i]) << 16;
-        if (i + 1 < in.size()) v |= static_cast<uint8_t>(in[i + 1]) << 8;
-        out.push_back(k_alphabet[(v >> 18) & 63]);
-        out.push_back(k_alphabet[(v >> 12) & 63]);
-        out.push_back(i + 1 < in.size() ? k_alphabet[(v >> 6) & 63] : '=');
-        out.push_back('=');
-    }
-    return out;
-}
-
-std::string url_encode(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~')
-            out.push_back(c);
-        else
-            out += fmt::format("%{:02X}", u);
-    }
-    return out;
 }
 
 // "YYYY-MM-DDTHH:MM:SS" of Unix seconds; the API reads it as a local time.
@@ -237,6 +237,63 @@ const Clock& system_clock() {
     return k_clock;
 }
 
+Error auth_error(std::string code, std::string message) {
+    return Error{std::move(code), ErrorClass::auth, std::move(message), {}};
+}
+
+// A secret read from its file at every request, so a replaced key is used
+// without a restart. Nothing to refresh: a rejected secret stays rejected.
+class FileSecretSource final : public net::TokenSource {
+public:
+    FileSecretSource(std::string option, std::string path, bool basic, const config::Config& config)
+        : m_option(std::move(option)), m_path(std::move(path)), m_basic(basic), m_config(config) {}
+    boost::asio::awaitable<Result<std::string>> authorization() override {
+        auto secret = config::read_secret(m_path, m_config);
+        if (!secret)
+            co_return auth_error("intervals_icu.credentials", fmt::format("{}: {}", m_option, secret.error().message));
+        co_return m_basic ? "Basic " + net::base64("API_KEY:" + *secret) : "Bearer " + *secret;
+    }
+    bool invalidate(const std::string&) override { return false; }
+
+private:
+    std::string m_option;
+    std::string m_path;
+    bool m_basic;
+    const config::Config& m_config;
+};
+
+// Stored credentials that are not there (yet): every request is an auth error
+// that says how to provide them.
+class MissingSource final : public net::TokenSource {
+public:
+    explicit MissingSource(Error error) : m_error(std::move(error)) {}
+    boost::asio::awaitable<Result<std::string>> authorization() override { co_return m_error; }
+    bool invalidate(const std::string&) override { return false; }
+
+private:
+    Error m_error;
+};
+
+// The OAuth app of an account with client_id (§4.1): the authorize page and
+// the token endpoint live on the same host as the API.
+Result<net::OAuthEndpoints> endpoints_of(const config::AccountConfig& account, const Options& o,
+                                         const config::Config& config) {
+    if (!o.client_id)
+        return invalid(
+            fmt::format("account {} has no client_id: OAuth needs an app registered with Intervals.icu (client_id + "
+                        "client_secret_file); a personal account uses api_key_file instead",
+                        account.id));
+    auto secret = config::read_secret(*o.client_secret_file, config);
+    if (!secret) return invalid(fmt::format("client_secret_file: {}", secret.error().message));
+    net::OAuthEndpoints e;
+    e.authorize_url = o.base_url + "/oauth/authorize";
+    e.token_url = o.base_url + "/api/oauth/token";
+    e.client_id = *o.client_id;
+    e.client_secret = *secret;
+    e.scope = o.oauth_scope;
+    return e;
+}
+
 class Impl final : public IntervalsIcuProvider {
 public:
     Impl(const config::AccountConfig& account, Options options, const Context& context)
@@ -245,6 +302,7 @@ public:
           m_http(context.http),
           m_clock(context.clock != nullptr ? *context.clock : system_clock()),
           m_config(context.config != nullptr ? *context.config : m_empty_config) {
+        m_tokens = make_token_source(account, context);
         if (!context.state_dir.empty())
             m_watermark_path = context.state_dir / "intervals_icu" / (account.id + ".watermark");
         load_watermark();
@@ -571,31 +629,49 @@ private:
         co_return page;
     }
 
-    Result<std::string> auth_header() const {
-        const bool basic = m_o.api_key_file.has_value();
-        auto secret = config::read_secret(basic ? *m_o.api_key_file : *m_o.token_file, m_config);
-        if (!secret)
-            return Error{"intervals_icu.credentials",
-                         ErrorClass::auth,
-                         fmt::format("{}: {}", basic ? "api_key_file" : "token_file", secret.error().message),
-                         {}};
-        return basic ? "Basic " + base64("API_KEY:" + *secret) : "Bearer " + *secret;
+    std::optional<CredentialSource> credential_source() const override {
+        if (m_o.api_key_file) return CredentialSource{"api_key", "api_key_file"};
+        if (m_o.token_file) return CredentialSource{"token", "token_file"};
+        return CredentialSource{m_stored_kind, "stored"};
+    }
+
+    // The Authorization header's source: a file read per request, or the
+    // credentials in the store (an OAuth token source that refreshes when it
+    // can and gives up after a second 401).
+    std::unique_ptr<net::TokenSource> make_token_source(const config::AccountConfig& account, const Context& context) {
+        if (m_o.api_key_file)
+            return std::make_unique<FileSecretSource>("api_key_file", *m_o.api_key_file, true, m_config);
+        if (m_o.token_file) return std::make_unique<FileSecretSource>("token_file", *m_o.token_file, false, m_config);
+        if (context.tokens == nullptr)
+            return std::make_unique<MissingSource>(auth_error(
+                "intervals_icu.no_store", fmt::format("account {}: stored credentials need the state store", m_id)));
+        auto loaded = context.tokens->load(m_id);
+        if (!loaded) return std::make_unique<MissingSource>(loaded.error());
+        if (!*loaded)
+            return std::make_unique<MissingSource>(auth_error(
+                "intervals_icu.no_credentials",
+                fmt::format("account {} has no credentials yet: {}POST them to /v1/accounts/{}/credentials", m_id,
+                            m_o.client_id ? fmt::format("run `fitbridge auth {}` or ", m_id) : "", m_id)));
+        m_stored_kind = (*loaded)->kind;
+        if (m_stored_kind == "api_key") return net::make_api_key_source((*loaded)->access_token);
+        // A bearer token. Intervals.icu issues no refresh token (§4.1), but
+        // one that comes with a refresh token and expiry is refreshed.
+        auto endpoints = endpoints_of(account, m_o, m_config);
+        return std::make_unique<net::OAuth2TokenSource>(*m_http, *context.tokens, m_id,
+                                                        endpoints ? *endpoints : net::OAuthEndpoints{}, m_clock);
     }
 
     // One API call; any non-2xx answer becomes an Error naming `what`.
     Task<net::HttpResponse> call(std::string method, std::string path, std::string query, net::Headers headers,
                                  std::string what, std::string body = {}) {
-        auto auth = auth_header();
-        if (!auth) co_return auth.error();
         net::HttpRequest req;
         req.method = std::move(method);
         req.url = m_o.base_url + path + (query.empty() ? "" : "?" + query);
         req.headers = std::move(headers);
         // No Accept header: the file endpoint answers octet-stream, and a
         // Spring server may refuse (406) an Accept it cannot produce.
-        req.headers.emplace_back("Authorization", *auth);
         req.body = std::move(body);
-        auto r = co_await m_http->send(std::move(req));
+        auto r = co_await net::send_authorized(*m_http, *m_tokens, std::move(req), m_clock, net::Final401::response);
         if (!r) co_return r.error();
         if (auto e = status_error(*r, what)) co_return *e;
         co_return std::move(*r);
@@ -618,8 +694,13 @@ private:
         const std::string msg = body_message(r.body);
         if (s == 401) {
             e.code = "intervals_icu.unauthorized";
-            e.message = fmt::format("Intervals.icu rejected the credentials for the {} (401 {}); check {}", what, msg,
-                                    m_o.api_key_file ? "the key in api_key_file" : "the token in token_file");
+            e.message = fmt::format(
+                "Intervals.icu rejected the credentials for the {} (401 {}); check {}", what, msg,
+                m_o.api_key_file ? std::string("the key in api_key_file")
+                : m_o.token_file
+                    ? std::string("the token in token_file")
+                    : fmt::format("the stored credentials: {}POST new ones to /v1/accounts/{}/credentials",
+                                  m_o.client_id ? fmt::format("run `fitbridge auth {}` again or ", m_id) : "", m_id));
         } else if (s == 403) {
             e.code = "intervals_icu.forbidden";
             e.cls = ErrorClass::auth;
@@ -627,6 +708,11 @@ private:
                             ? fmt::format(
                                   "Intervals.icu denied the {} (403 {}): a personal API key must be configured with "
                                   "api_key_file (sent as Basic API_KEY:<key>); token_file is only for OAuth tokens",
+                                  what, msg)
+                        : m_o.stored && m_stored_kind != "api_key"
+                            ? fmt::format(
+                                  "Intervals.icu denied the {} (403 {}): the stored token is not an OAuth token it "
+                                  "accepts (a personal API key is stored with kind api_key)",
                                   what, msg)
                             : fmt::format("Intervals.icu denied the {} (403 {}): the key has no access to athlete {}",
                                           what, msg, m_o.athlete_id);
@@ -696,12 +782,37 @@ private:
     // progress (its pages arrive as separate list() calls).
     std::optional<double> m_watermark;
     std::optional<double> m_listing_max;
+    std::unique_ptr<net::TokenSource> m_tokens;
+    std::string m_stored_kind = "none";  // the stored credentials' kind, "none" before any
 };
 
 Result<void> validate(const config::AccountConfig& account) {
     auto o = parse_options(account);
     if (!o) return o.error();
     return {};
+}
+
+Result<void> accept_credentials(const config::AccountConfig& account, std::string_view kind) {
+    auto o = parse_options(account);
+    if (!o) return o.error();
+    if (!o->stored)
+        return Error::permanent(
+            "intervals_icu.credentials_in_file",
+            fmt::format("account {} reads its {} from {}: write it there, or replace that option with "
+                        "`credentials: stored` to keep credentials in the state store",
+                        account.id, o->api_key_file ? "API key" : "token",
+                        o->api_key_file ? "api_key_file" : "token_file"));
+    if (kind != "api_key" && kind != "token" && kind != "oauth2")
+        return Error::permanent(
+            "intervals_icu.credential_kind",
+            fmt::format("Intervals.icu takes an api_key or a token (OAuth bearer), not '{}'", kind));
+    return {};
+}
+
+Result<net::OAuthEndpoints> oauth(const config::AccountConfig& account, const config::Config& config) {
+    auto o = parse_options(account);
+    if (!o) return o.error();
+    return endpoints_of(account, *o, config);
 }
 
 // The client a provider builds for itself when the daemon gives none: the
@@ -740,8 +851,13 @@ Result<std::unique_ptr<Provider>> create(const config::AccountConfig& account, c
 std::optional<std::string> sport_family_for_type(std::string_view type) { return formats::family_for_text(type); }
 
 Factory factory() {
-    return Factory{k_provider, "Intervals.icu (API key or OAuth): list, download, upload, rename, gear", k_caps,
-                   &validate, &create};
+    return Factory{.name = k_provider,
+                   .description = "Intervals.icu (API key or OAuth): list, download, upload, rename, gear",
+                   .capabilities = k_caps,
+                   .validate = &validate,
+                   .create = &create,
+                   .accept_credentials = &accept_credentials,
+                   .oauth = &oauth};
 }
 
 }  // namespace fitbridge::providers::intervals_icu

@@ -17,9 +17,18 @@ Inferred (not documented, marked so in the facts sheet): the 429 answer and
 its Retry-After header (limiter off unless configured), the hash covering the
 decompressed file, the wording of error messages, the stub's _note text.
 
+OAuth (§4.1, staff forum post): GET /oauth/authorize?client_id&redirect_uri&
+scope&state stands in for the consent page and approves at once with a 302 to
+redirect_uri?code=...&state=... (or ?error=access_denied when told to deny);
+POST /api/oauth/token with the form client_id, client_secret, code (single
+use, valid 2 minutes) answers {"token_type": "Bearer", "access_token", "scope",
+"athlete": {"id", "name"}}, no refresh token or expiry; the new access token is
+the one the API accepts from then on.
+
 Control API (besides the framework's):
   POST /_fake/config       {"api_key", "token", "athlete_id", "tz_offset_minutes",
-                            "timezone", "rate_limit_per_s", "rate_burst"}
+                            "timezone", "rate_limit_per_s", "rate_burst",
+                            "client_id", "client_secret", "oauth_deny"}
   POST /_fake/activities   one activity or a list: {"id"?, "start_date" (UTC
                             ISO or epoch "start"), "type", "name", "external_id",
                             "source", "strava": bool, "file_b64", "serve_gzip":
@@ -36,6 +45,7 @@ import json
 import re
 import threading
 import time
+import urllib.parse
 
 import activity_files
 from framework import Platform, Reply, json_reply
@@ -43,6 +53,9 @@ from framework import Platform, Reply, json_reply
 ATHLETE = "i12345"
 API_KEY = "test-api-key"
 TOKEN = "test-oauth-token"
+CLIENT_ID = "fitbridge-test"
+CLIENT_SECRET = "test-client-secret"
+CODE_LIFETIME_S = 120
 STUB_NOTE = "STRAVA activities are not available via the API"
 
 
@@ -83,6 +96,11 @@ class Intervals(Platform):
     def reset(self):
         self.api_key = API_KEY
         self.token = TOKEN
+        self.client_id = CLIENT_ID
+        self.client_secret = CLIENT_SECRET
+        self.oauth_deny = False
+        self.codes = {}  # code -> (issued at, scope)
+        self.tokens_issued = 0
         self.athlete = ATHLETE
         self.tz_offset = 60
         self.timezone = "Europe/Berlin"
@@ -198,6 +216,10 @@ class Intervals(Platform):
 
     def route(self, request):
         with self.lock:
+            if request.path == "/oauth/authorize" and request.method == "GET":
+                return self.authorize(request)
+            if request.path == "/api/oauth/token" and request.method == "POST":
+                return self.token_exchange(request)
             denied = self.check_auth(request)
             if denied is not None:
                 return denied
@@ -242,6 +264,35 @@ class Intervals(Platform):
                 del self.activities[act["id"]]
                 return json_reply({"id": act["id"], "icu_athlete_id": act["icu_athlete_id"]})
         return spring_error(404, "Not Found", p)
+
+    # -- OAuth ------------------------------------------------------------
+
+    def authorize(self, request):
+        redirect = request.arg("redirect_uri")
+        if request.arg("client_id") != self.client_id or not redirect:
+            return spring_error(400, "Bad Request", request.path, "unknown client_id or no redirect_uri")
+        params = {"state": request.arg("state") or ""}
+        if self.oauth_deny:
+            params["error"] = "access_denied"
+        else:
+            code = "code-%d-%s" % (len(self.codes) + 1, hashlib.sha256(str(time.time()).encode()).hexdigest()[:12])
+            self.codes[code] = (time.time(), request.arg("scope") or "ACTIVITY:READ")
+            params["code"] = code
+        sep = "&" if "?" in redirect else "?"
+        location = redirect + sep + urllib.parse.urlencode(params)
+        return Reply(302, b"", [("Location", location)], content_type=None)
+
+    def token_exchange(self, request):
+        form = dict(urllib.parse.parse_qsl(request.body.decode("utf-8", "replace")))
+        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+            return json_reply({"status": 401, "error": "Unauthorized", "message": "bad client credentials"}, 401)
+        issued = self.codes.pop(form.get("code", ""), None)
+        if issued is None or time.time() - issued[0] > CODE_LIFETIME_S:
+            return spring_error(400, "Bad Request", request.path, "invalid or expired code")
+        self.tokens_issued += 1
+        self.token = "oauth-token-%d" % self.tokens_issued
+        return json_reply({"token_type": "Bearer", "access_token": self.token, "scope": issued[1],
+                           "athlete": {"id": self.athlete, "name": "Test Athlete"}})
 
     def list_activities(self, request):
         oldest = request.arg("oldest")
@@ -345,6 +396,9 @@ class Intervals(Platform):
             if p == "/_fake/config" and m == "POST":
                 self.api_key = body.get("api_key", self.api_key)
                 self.token = body.get("token", self.token)
+                self.client_id = body.get("client_id", self.client_id)
+                self.client_secret = body.get("client_secret", self.client_secret)
+                self.oauth_deny = bool(body.get("oauth_deny", self.oauth_deny))
                 self.athlete = body.get("athlete_id", self.athlete)
                 self.tz_offset = int(body.get("tz_offset_minutes", self.tz_offset))
                 self.timezone = body.get("timezone", self.timezone)

@@ -86,9 +86,11 @@ Result<std::unique_ptr<providers::Provider>> make_both(const config::AccountConf
     return std::unique_ptr<providers::Provider>(std::make_unique<FakeProvider>(
         a.id, providers::k_list_window | providers::k_download | providers::k_upload | providers::k_update_name));
 }
-const providers::Factory k_source{"fake_source", "scripted source", providers::k_list_window, accept, make_source};
-const providers::Factory k_sink{"fake_sink", "scripted sink", providers::k_upload, accept, make_sink};
-const providers::Factory k_both{"fake_both", "scripted source and sink", providers::k_upload, accept, make_both};
+const providers::Factory k_source{
+    "fake_source", "scripted source", providers::k_list_window, accept, make_source, nullptr, nullptr};
+const providers::Factory k_sink{"fake_sink", "scripted sink", providers::k_upload, accept, make_sink, nullptr, nullptr};
+const providers::Factory k_both{
+    "fake_both", "scripted source and sink", providers::k_upload, accept, make_both, nullptr, nullptr};
 const providers::Factory* lookup(std::string_view name) {
     if (name == "fake_both") return &k_both;
     if (name == "fake_source") return &k_source;

@@ -221,6 +221,31 @@ TEST_F(OAuthTest, SecondUnauthorizedAfterRefreshIsAnAuthError) {
     EXPECT_EQ(platform.server.requests().size(), before);
 }
 
+TEST_F(OAuthTest, UnauthorizedWithoutARefreshTokenIsFinalAtOnce) {
+    // Intervals.icu's long-lived OAuth tokens come with no refresh token.
+    ASSERT_TRUE(tokens->save("strava-me", net::Credentials{"oauth2", "A1", "", std::nullopt, "read"}).ok());
+    platform.reject_all = true;
+    net::OAuth2TokenSource source(*http, *tokens, "strava-me", platform.endpoints(), clock);
+    size_t before = platform.server.requests().size();
+    auto r = run_io(io, net::send_authorized(*http, source, api_get(), clock));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "http.401");
+    EXPECT_EQ(platform.refreshes.load(), 0);
+    EXPECT_EQ(platform.server.requests().size(), before + 1);
+    EXPECT_TRUE(source.needs_reauth());
+}
+
+TEST_F(OAuthTest, FinalUnauthorizedCanComeBackAsTheResponse) {
+    seed(k_now + seconds(3600));
+    platform.reject_all = true;
+    net::OAuth2TokenSource source(*http, *tokens, "strava-me", platform.endpoints(), clock);
+    auto r = run_io(io, net::send_authorized(*http, source, api_get(), clock, net::Final401::response));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->status, 401);
+    EXPECT_EQ(platform.refreshes.load(), 1);
+    EXPECT_TRUE(source.needs_reauth());
+}
+
 TEST_F(OAuthTest, RefusedRefreshNeedsReauth) {
     seed(k_now - seconds(1));
     platform.refuse_refresh = true;

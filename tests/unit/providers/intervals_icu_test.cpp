@@ -18,6 +18,7 @@
 #include "formats/decode.hpp"
 #include "json/json.hpp"
 #include "net/http_client.hpp"
+#include "net/oauth.hpp"
 #include "provider_test_util.hpp"
 #include "support/process.hpp"
 #include "support/raw_http.hpp"
@@ -232,6 +233,23 @@ Result<T> run_on(boost::asio::io_context& io, Task<T> task) {
     return std::move(*out);
 }
 
+// Credentials kept in memory, as the daemon keeps them in its state store.
+class MemoryTokenStore final : public net::TokenStore {
+public:
+    Result<std::optional<net::Credentials>> load(const std::string& account) override {
+        auto it = m_saved.find(account);
+        if (it == m_saved.end()) return std::optional<net::Credentials>();
+        return std::optional<net::Credentials>(it->second);
+    }
+    Result<void> save(const std::string& account, const net::Credentials& c) override {
+        m_saved[account] = c;
+        return {};
+    }
+
+private:
+    std::map<std::string, net::Credentials> m_saved;
+};
+
 class IntervalsIcuTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() { s_fake = new Fake(); }
@@ -251,7 +269,8 @@ protected:
         config::AccountConfig a;
         a.id = "icu";
         a.provider = "intervals_icu";
-        if (!options.contains("token_file") && !options.contains("api_key_file"))
+        if (!options.contains("token_file") && !options.contains("api_key_file") && !options.contains("credentials") &&
+            !options.contains("client_id"))
             options["api_key_file"] = (m_dir / "key").string();
         if (!options.contains("base_url")) options["base_url"] = fake().base();
         a.options = std::move(options);
@@ -261,7 +280,7 @@ protected:
 
     std::unique_ptr<IntervalsIcuProvider> make(std::map<std::string, std::string> options = {},
                                                std::map<std::string, std::vector<std::string>> lists = {}) {
-        Context ctx{m_io.get_executor(), &m_clock, m_dir.path(), nullptr, m_http};
+        Context ctx{m_io.get_executor(), &m_clock, m_dir.path(), nullptr, m_http, &m_tokens};
         auto p = factory().create(account(std::move(options), std::move(lists)), ctx);
         if (!p) throw std::runtime_error(p.error().message);
         return std::unique_ptr<IntervalsIcuProvider>(dynamic_cast<IntervalsIcuProvider*>(p->release()));
@@ -299,6 +318,7 @@ protected:
     // 2025-02-01T00:00:00Z
     ManualClock m_clock{SysTime(std::chrono::seconds(1738368000))};
     std::shared_ptr<net::HttpClient> m_http = std::make_shared<SocketClient>();
+    MemoryTokenStore m_tokens;
 };
 
 // ---- options ----------------------------------------------------------------
@@ -315,11 +335,23 @@ TEST_F(IntervalsIcuTest, ValidationErrorsNameTheOption) {
     };
     EXPECT_EQ(error_of({{"api_key_file", "k"}}), "ok");
     EXPECT_EQ(error_of({{"token_file", "t"}, {"athlete_id", "i77"}, {"overlap_days", "0"}}), "ok");
+    EXPECT_EQ(error_of({{"credentials", "stored"}}), "ok");
+    EXPECT_EQ(error_of({{"client_id", "app"}, {"client_secret_file", "s"}}), "ok");
     EXPECT_EQ(error_of({}),
               "api_key_file: required (a file holding the API key from intervals.icu/settings), or token_file for "
-              "an OAuth token");
-    EXPECT_EQ(error_of({{"api_key_file", "k"}, {"token_file", "t"}}),
-              "api_key_file, token_file: set only one (an API key uses Basic auth, an OAuth token Bearer)");
+              "an OAuth token, or client_id + client_secret_file for fitbridge auth, or credentials: stored");
+    const std::string only_one =
+        "api_key_file, token_file, credentials/client_id: set only one (an API key uses Basic auth, an OAuth token "
+        "Bearer; stored credentials come from fitbridge auth or the API)";
+    EXPECT_EQ(error_of({{"api_key_file", "k"}, {"token_file", "t"}}), only_one);
+    EXPECT_EQ(error_of({{"api_key_file", "k"}, {"credentials", "stored"}}), only_one);
+    EXPECT_EQ(error_of({{"token_file", "t"}, {"client_id", "app"}, {"client_secret_file", "s"}}), only_one);
+    EXPECT_EQ(error_of({{"credentials", "file"}}),
+              "credentials: expected 'stored' (set with fitbridge auth or POST /v1/accounts/ID/credentials), got "
+              "'file'");
+    EXPECT_EQ(error_of({{"client_id", "app"}}), "client_secret_file: required with client_id (the OAuth app's secret)");
+    EXPECT_EQ(error_of({{"credentials", "stored"}, {"client_secret_file", "s"}}),
+              "client_id: required with client_secret_file");
     EXPECT_EQ(error_of({{"api_key_file", "k"}, {"base_url", "ftp://x"}}),
               "base_url: 'ftp://x' must start with https:// (or http:// for a local fake)");
     EXPECT_EQ(error_of({{"api_key_file", "k"}, {"overlap_days", "-1"}}),
@@ -641,6 +673,113 @@ TEST_F(IntervalsIcuTest, OAuthTokensUseBearer) {
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->items.size(), 1u);
     EXPECT_EQ(header_of(fake().requests()[0], "Authorization"), "Bearer test-oauth-token");
+}
+
+// ---- stored credentials (fitbridge auth, POST /v1/accounts/{id}/credentials)
+
+TEST_F(IntervalsIcuTest, StoredCredentialsAreUsedWhenThereAndExplainedWhenNot) {
+    fake().add(R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride"})");
+    ListQuery q;
+    q.since = 1736467200;
+
+    // None stored yet: every call is an auth error saying how to give them; nothing is sent.
+    auto none = make({{"credentials", "stored"}});
+    ASSERT_TRUE(none->credential_source());
+    EXPECT_EQ(none->credential_source()->kind, "none");
+    EXPECT_EQ(none->credential_source()->origin, "stored");
+    auto r = run(none->list(q));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().cls, ErrorClass::auth);
+    EXPECT_EQ(r.error().message, "account icu has no credentials yet: POST them to /v1/accounts/icu/credentials");
+    auto oauth_none = make({{"client_id", "app"}, {"client_secret_file", (m_dir / "token").string()}});
+    EXPECT_EQ(run(oauth_none->list(q)).error().message,
+              "account icu has no credentials yet: run `fitbridge auth icu` or POST them to "
+              "/v1/accounts/icu/credentials");
+    EXPECT_EQ(fake().requests().Size(), 0u);
+
+    // A stored API key goes out as Basic API_KEY:<key>.
+    ASSERT_TRUE(m_tokens.save("icu", net::Credentials{"api_key", std::string(k_key), "", std::nullopt, ""}));
+    auto key = make({{"credentials", "stored"}});
+    EXPECT_EQ(key->credential_source()->kind, "api_key");
+    r = run(key->list(q));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->items.size(), 1u);
+    EXPECT_EQ(header_of(fake().requests()[0], "Authorization"), "Basic QVBJX0tFWTp0ZXN0LWFwaS1rZXk=");
+
+    // A stored OAuth token goes out as Bearer.
+    ASSERT_TRUE(
+        m_tokens.save("icu", net::Credentials{"oauth2", std::string(k_token), "", std::nullopt, "ACTIVITY:WRITE"}));
+    auto token = make({{"credentials", "stored"}});
+    EXPECT_EQ(token->credential_source()->kind, "oauth2");
+    r = run(token->list(q));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(header_of(fake().requests()[1], "Authorization"), "Bearer test-oauth-token");
+
+    // A revoked token: Intervals.icu gives no refresh token, so the 401 is
+    // final at once, and the message says how to fix it.
+    fake().control("POST", "/_fake/faults", R"({"path": "/api/v1/athlete", "count": 1, "status": 401,
+                                                "body": "{\"status\":401,\"error\":\"Unauthorized\"}"})");
+    auto revoked = make({{"client_id", "app"}, {"client_secret_file", (m_dir / "token").string()}});
+    r = run(revoked->list(q));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().cls, ErrorClass::auth);
+    EXPECT_EQ(r.error().message,
+              "Intervals.icu rejected the credentials for the activity list (401 Unauthorized); check the stored "
+              "credentials: run `fitbridge auth icu` again or POST new ones to /v1/accounts/icu/credentials");
+    EXPECT_EQ(fake().requests().Size(), 3u);  // no resend: there was nothing to refresh
+
+    // An API key stored as a token: Intervals.icu's 403, explained.
+    ASSERT_TRUE(m_tokens.save("icu", net::Credentials{"token", std::string(k_key), "", std::nullopt, ""}));
+    auto wrong = make({{"credentials", "stored"}});
+    r = run(wrong->list(q));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message,
+              "Intervals.icu denied the activity list (403 Access denied): the stored token is not an OAuth token it "
+              "accepts (a personal API key is stored with kind api_key)");
+}
+
+TEST_F(IntervalsIcuTest, CredentialsAreAcceptedOnlyWhereTheConfigKeepsThemInTheStore) {
+    auto accept = [&](std::map<std::string, std::string> options, std::string_view kind) {
+        auto r = factory().accept_credentials(account(std::move(options)), kind);
+        return r ? std::string("ok") : r.error().message;
+    };
+    EXPECT_EQ(accept({{"credentials", "stored"}}, "api_key"), "ok");
+    EXPECT_EQ(accept({{"credentials", "stored"}}, "token"), "ok");
+    EXPECT_EQ(accept({{"client_id", "app"}, {"client_secret_file", "s"}}, "oauth2"), "ok");
+    EXPECT_EQ(accept({{"credentials", "stored"}}, "basic"),
+              "Intervals.icu takes an api_key or a token (OAuth bearer), not 'basic'");
+    EXPECT_EQ(accept({}, "api_key"),
+              "account icu reads its API key from api_key_file: write it there, or replace that option with "
+              "`credentials: stored` to keep credentials in the state store");
+    EXPECT_EQ(accept({{"token_file", "t"}}, "oauth2"),
+              "account icu reads its token from token_file: write it there, or replace that option with "
+              "`credentials: stored` to keep credentials in the state store");
+}
+
+TEST_F(IntervalsIcuTest, OAuthEndpointsSitOnTheBaseUrlWithTheAppsSecret) {
+    test::write_text(m_dir / "client-secret", "s3cret\n");
+    config::Config cfg;
+    auto e = factory().oauth(account({{"client_id", "app-7"},
+                                      {"client_secret_file", (m_dir / "client-secret").string()},
+                                      {"oauth_scope", "ACTIVITY:WRITE,WELLNESS:READ"},
+                                      {"base_url", "https://intervals.icu/"}}),
+                             cfg);
+    ASSERT_TRUE(e) << e.error().message;
+    EXPECT_EQ(e->authorize_url, "https://intervals.icu/oauth/authorize");
+    EXPECT_EQ(e->token_url, "https://intervals.icu/api/oauth/token");
+    EXPECT_EQ(e->client_id, "app-7");
+    EXPECT_EQ(e->client_secret, "s3cret");
+    EXPECT_EQ(e->scope, "ACTIVITY:WRITE,WELLNESS:READ");
+
+    auto personal = factory().oauth(account({}), cfg);
+    ASSERT_FALSE(personal);
+    EXPECT_EQ(personal.error().message,
+              "account icu has no client_id: OAuth needs an app registered with Intervals.icu (client_id + "
+              "client_secret_file); a personal account uses api_key_file instead");
+    auto unreadable =
+        factory().oauth(account({{"client_id", "app-7"}, {"client_secret_file", (m_dir / "absent").string()}}), cfg);
+    ASSERT_FALSE(unreadable);
+    EXPECT_TRUE(unreadable.error().message.starts_with("client_secret_file: ")) << unreadable.error().message;
 }
 
 TEST_F(IntervalsIcuTest, WorksThroughTheRealClientItBuildsItself) {
