@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <strings.h>
+
 #include <optional>
 #include <regex>
+#include <utility>
 
 #include "core/time.hpp"
 #include "support/daemon.hpp"
@@ -162,11 +165,245 @@ routes:
     // Renaming a ride at the name authority (the folder) renames it on Intervals.icu.
     fs::rename(dir / "zwift" / "ride-007.gpx", dir / "zwift" / "Alpe du Zwift.gpx");
     ASSERT_TRUE(Daemon::eventually([&] {
-        for (const auto& a : fake.control("GET", "/_fake/activities").json().GetArray())
+        auto all = fake.control("GET", "/_fake/activities").json();  // outlives the loop
+        for (const auto& a : all.GetArray())
             if (a["name"].IsString() && std::string(a["name"].GetString()) == "Alpe du Zwift") return true;
         return false;
     })) << d.log();
     EXPECT_EQ(fake.count("PUT", "/api/v1/activity/[^/]+"), 1);
+    EXPECT_EQ(d.stop(), 0);
+}
+
+// A header of one request in the fake's log.
+std::string header_in(const rapidjson::Value& request, const std::string& name) {
+    for (const auto& h : request["headers"].GetArray())
+        if (strcasecmp(h[0].GetString(), name.c_str()) == 0) return h[1].GetString();
+    return {};
+}
+
+// A browser in a few lines: GET a URL on 127.0.0.1 and return the status and
+// the Location header, if any.
+std::pair<int, std::string> browse(const std::string& url) {
+    static const std::regex k_url(R"(http://127\.0\.0\.1:(\d+)(/.*))");
+    std::smatch m;
+    if (!std::regex_match(url, m, k_url)) return {0, ""};
+    RawConn c(std::stoi(m[1].str()));
+    c.send("GET " + m[2].str() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    auto r = c.read_response();
+    const std::string text = r.value_or("");
+    std::string location;
+    if (auto p = text.find("\r\nLocation: "); p != std::string::npos) {
+        p += 12;
+        location = text.substr(p, text.find("\r\n", p) - p);
+    }
+    return {status_of(r), location};
+}
+
+const rapidjson::Value* account_in(const rapidjson::Document& accounts, const std::string& id) {
+    for (const auto& a : accounts["accounts"].GetArray())
+        if (id == a["id"].GetString()) return &a;
+    return nullptr;
+}
+
+TEST(IntervalsE2E, AuthCommandRunsTheOAuthFlowAndTheDaemonUsesTheToken) {
+    TempDir dir("icu-auth");
+    IntervalsFake fake(dir);
+    ASSERT_FALSE(fake.base_url().empty());
+    write_text(dir / "client-secret", "test-client-secret\n");
+    fs::create_directories(dir / "inbox");
+    Daemon d(dir, R"(api:
+  listen: 127.0.0.1:{PORT}
+accounts:
+  - id: inbox
+    provider: folder
+    path: {DIR}/inbox
+    settle_time: "0"
+  - id: icu
+    provider: intervals_icu
+    base_url: )" + fake.base_url() +
+                      R"(
+    client_id: fitbridge-test
+    client_secret_file: {DIR}/client-secret
+routes:
+  - id: inbox-to-icu
+    from: [inbox]
+    to: [icu]
+)");
+    ASSERT_TRUE(d.start()) << d.log();
+
+    // Before authorisation the ride waits, and the account says why.
+    fs::copy_file(fs::path(FITBRIDGE_TESTDATA_DIR) / "gpx/fittrackee-e2e.gpx", dir / "inbox" / "ride.gpx");
+    auto icu_state = [&](const std::string& want) {
+        auto acc = d.call("GET", "/v1/accounts").json();
+        const auto* a = account_in(acc, "icu");
+        return a != nullptr && want == (*a)["state"].GetString();
+    };
+    ASSERT_TRUE(Daemon::eventually([&] { return icu_state("needs_reauth"); })) << d.log();
+    {
+        auto acc = d.call("GET", "/v1/accounts").json();
+        const auto& c = (*account_in(acc, "icu"))["credentials"];
+        EXPECT_STREQ(c["kind"].GetString(), "none");
+        EXPECT_STREQ(c["origin"].GetString(), "stored");
+        EXPECT_TRUE(c["needs_reauth"].GetBool());
+    }
+    EXPECT_EQ(fake.count("POST", "/api/v1/athlete/[^/]+/activities"), 0);
+
+    // fitbridge auth prints the authorize URL and waits for the redirect.
+    Process auth({FITBRIDGE_BINARY, "auth", "--timeout", "30", "icu"}, d.env(), dir / "auth.log");
+    std::string url;
+    ASSERT_TRUE(Daemon::eventually(
+        [&] {
+            static const std::regex k_line(R"(\n  (http://\S+/oauth/authorize\?\S+)\n)");
+            std::smatch m;
+            auto out = auth.output();
+            if (!std::regex_search(out, m, k_line)) return false;
+            url = m[1].str();
+            return true;
+        },
+        std::chrono::seconds(10)))
+        << auth.output();
+    EXPECT_NE(url.find("client_id=fitbridge-test"), std::string::npos) << url;
+    EXPECT_NE(url.find("code_challenge_method=S256"), std::string::npos) << url;
+    EXPECT_NE(url.find("scope=ACTIVITY%3AWRITE"), std::string::npos) << url;
+
+    // The user approves: the platform redirects the browser to the loopback listener.
+    auto [status, location] = browse(url);
+    ASSERT_EQ(status, 302);
+    ASSERT_TRUE(location.starts_with("http://127.0.0.1:")) << location;
+    EXPECT_NE(location.find("/callback?"), std::string::npos) << location;
+    EXPECT_EQ(browse(location).first, 200);
+    ASSERT_EQ(auth.wait(std::chrono::seconds(20)), 0) << auth.output();
+    EXPECT_NE(auth.output().find("Account icu is authorised (scope ACTIVITY:WRITE)"), std::string::npos)
+        << auth.output();
+
+    // The code went to the token endpoint with the app's secret and the PKCE verifier.
+    auto log = fake.control("GET", "/_fake/requests").json();
+    std::string exchange;
+    for (const auto& r : log.GetArray())
+        if (std::string(r["path"].GetString()) == "/api/oauth/token") exchange = r["body"].GetString();
+    EXPECT_NE(exchange.find("client_secret=test-client-secret"), std::string::npos) << exchange;
+    EXPECT_NE(exchange.find("code_verifier="), std::string::npos) << exchange;
+
+    // The waiting ride goes out with the new bearer token, and the account is healthy.
+    ASSERT_TRUE(Daemon::eventually([&] { return fake.count("POST", "/api/v1/athlete/[^/]+/activities", 201) == 1; }))
+        << d.log();
+    log = fake.control("GET", "/_fake/requests").json();
+    EXPECT_EQ(header_in(log[log.Size() - 1], "Authorization"), "Bearer oauth-token-1");
+    ASSERT_TRUE(Daemon::eventually([&] { return icu_state("ok"); })) << d.log();
+    auto body = d.call("GET", "/v1/accounts").body;
+    EXPECT_EQ(body.find("oauth-token-1"), std::string::npos) << "the token must never be shown";
+    auto acc = d.call("GET", "/v1/accounts").json();
+    const auto& c = (*account_in(acc, "icu"))["credentials"];
+    EXPECT_STREQ(c["kind"].GetString(), "oauth2");
+    EXPECT_STREQ(c["scope"].GetString(), "ACTIVITY:WRITE");
+    EXPECT_TRUE(c["expires_at"].IsNull());
+    EXPECT_FALSE(c["refreshable"].GetBool());
+    EXPECT_FALSE(c["needs_reauth"].GetBool());
+
+    // The tokens live in the state store: a restart keeps using them.
+    ASSERT_EQ(d.stop(), 0);
+    ASSERT_TRUE(d.start()) << d.log();
+    ASSERT_EQ(d.call("POST", "/v1/accounts/inbox/sync").status, 202);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    EXPECT_TRUE(icu_state("ok"));
+    EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(IntervalsE2E, CredentialsEndpointTakesWhatFitsAndPausesPollingUntilFixed) {
+    TempDir dir("icu-creds");
+    IntervalsFake fake(dir);
+    ASSERT_FALSE(fake.base_url().empty());
+    write_text(dir / "icu.key", "test-api-key\n");
+    fs::create_directories(dir / "inbox");
+    Daemon d(dir, R"(api:
+  listen: 127.0.0.1:{PORT}
+accounts:
+  - id: inbox
+    provider: folder
+    path: {DIR}/inbox
+    settle_time: "0"
+  - id: icu
+    provider: intervals_icu
+    base_url: )" + fake.base_url() +
+                      R"(
+    credentials: stored
+    poll_interval: 10s
+  - id: keyed
+    provider: intervals_icu
+    base_url: )" + fake.base_url() +
+                      R"(
+    api_key_file: {DIR}/icu.key
+  - id: archive
+    provider: archive
+    root: {DIR}/archive
+routes:
+  - id: icu-to-archive
+    from: [icu]
+    to: [archive]
+)");
+    ASSERT_TRUE(d.start()) << d.log();
+    auto post = [&](const std::string& account, const std::string& body) {
+        return d.call("POST", "/v1/accounts/" + account + "/credentials", body);
+    };
+    auto error_of = [](const ApiAnswer& a) {
+        auto j = a.json();
+        return std::to_string(a.status) + " " + j["error"]["code"].GetString() + ": " +
+               j["error"]["message"].GetString();
+    };
+    EXPECT_EQ(error_of(post("icu", "{not json")).substr(0, 13), "400 bad_json:");
+    EXPECT_EQ(error_of(post("icu", R"([1])")), "400 bad_request: expected a JSON object");
+    EXPECT_EQ(error_of(post("icu", R"({"kind": "password"})")),
+              "400 bad_request: kind: required, one of api_key, token, oauth2");
+    EXPECT_EQ(error_of(post("icu", R"({"kind": "api_key"})")), "400 bad_request: api_key: required with kind api_key");
+    EXPECT_EQ(error_of(post("icu", R"({"kind": "api_key", "api_key": 7})")),
+              "400 bad_request: api_key: expected a string");
+    EXPECT_EQ(error_of(post("icu", R"({"kind": "token", "access_token": "t", "secret": "x"})")),
+              "400 bad_request: unknown field 'secret' (kind, api_key, access_token, refresh_token, expires_at, "
+              "expires_in, scope)");
+    EXPECT_EQ(error_of(post("icu", R"({"kind": "token", "access_token": "t", "expires_at": "soon"})")),
+              "400 bad_request: expires_at: expected a time like 2026-12-01T12:00:00Z");
+    EXPECT_EQ(error_of(post("nope", R"({"kind": "api_key", "api_key": "k"})")),
+              "404 unknown_account: no account 'nope'");
+    EXPECT_EQ(error_of(post("inbox", R"({"kind": "api_key", "api_key": "k"})")),
+              "409 no_credentials: account 'inbox' (folder) takes no credentials");
+    EXPECT_EQ(error_of(post("keyed", R"({"kind": "api_key", "api_key": "k"})")),
+              "409 credentials_in_file: account keyed reads its API key from api_key_file: write it there, or "
+              "replace that option with `credentials: stored` to keep credentials in the state store");
+
+    // A wrong key: the listing is refused, the account needs re-authorisation,
+    // and periodic polls stop asking.
+    auto ok = post("icu", R"({"kind": "api_key", "api_key": "wrong"})");
+    ASSERT_EQ(ok.status, 200) << ok.body;
+    EXPECT_STREQ(ok.json()["credentials"]["kind"].GetString(), "api_key");
+    const std::string k_list = "/api/v1/athlete/[^/]+/activities";
+    auto icu = [&] {
+        auto acc = d.call("GET", "/v1/accounts").json();
+        rapidjson::Document copy;
+        copy.CopyFrom(*account_in(acc, "icu"), copy.GetAllocator());
+        return copy;
+    };
+    ASSERT_TRUE(Daemon::eventually([&] { return std::string(icu()["state"].GetString()) == "needs_reauth"; }))
+        << d.log();
+    EXPECT_NE(std::string(icu()["last_error"].GetString()).find("401"), std::string::npos);
+    const int refused = fake.count("GET", k_list);
+    EXPECT_GE(refused, 1);
+    std::this_thread::sleep_for(std::chrono::seconds(12));  // past one poll interval (10 s ± 10%)
+    EXPECT_EQ(fake.count("GET", k_list), refused);
+
+    // The right key: polling resumes at once and the account is healthy.
+    fake.control("POST", "/_fake/activities", R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride"})");
+    ASSERT_EQ(post("icu", R"({"kind": "api_key", "api_key": "test-api-key"})").status, 200);
+    ASSERT_TRUE(Daemon::eventually([&] { return std::string(icu()["state"].GetString()) == "ok"; })) << d.log();
+    EXPECT_GT(fake.count("GET", k_list, 200), 0);
+    EXPECT_EQ(d.call("GET", "/v1/accounts").body.find("test-api-key"), std::string::npos);
+
+    // fitbridge auth explains what it cannot do, with the config exit code.
+    Process folder({FITBRIDGE_BINARY, "auth", "inbox"}, d.env(), dir / "auth1.log");
+    EXPECT_EQ(folder.wait(), 78);
+    EXPECT_NE(folder.output().find("account 'inbox' (folder) has no OAuth flow"), std::string::npos) << folder.output();
+    Process personal({FITBRIDGE_BINARY, "auth", "icu"}, d.env(), dir / "auth2.log");
+    EXPECT_EQ(personal.wait(), 78);
+    EXPECT_NE(personal.output().find("account icu has no client_id"), std::string::npos) << personal.output();
     EXPECT_EQ(d.stop(), 0);
 }
 
