@@ -64,12 +64,17 @@ struct RemoteActivity {
     // Set when the source knows it cannot provide the file (e.g. a platform
     // stub); the engine records the item with this reason instead of fetching.
     std::optional<std::string> unavailable_reason;
+    bool backfill = false;  // listed by a backfill job (ListQuery::backfill)
 };
 
 struct ListQuery {
     std::optional<double> since;  // Unix seconds, inclusive
     std::optional<double> until;  // exclusive
     std::optional<std::string> cursor;
+    // A backfill job's listing: its requests (and the downloads of what it
+    // lists, see RemoteActivity::backfill) spend only the backfill share of
+    // the platform's budget, so live polling always finds some left.
+    bool backfill = false;
 };
 
 struct ListPage {

@@ -334,6 +334,24 @@ void Engine::remove_stale_temp_files() {
 
 // ---- polling and ingest -----------------------------------------------------
 
+std::optional<double> Engine::blocked_until(const std::string& account) {
+    auto until = m_ledger.account_blocked_until(account);
+    if (until && *until > m_ledger.now()) return until;
+    return std::nullopt;
+}
+
+void Engine::block(const std::string& account, const Error& e) {
+    pause(account, static_cast<double>(e.retry_after.value_or(std::chrono::seconds(900)).count()),
+          "rate-limited by the platform");
+}
+
+void Engine::pause(const std::string& account, double seconds, std::string_view why) {
+    const double until = m_ledger.now() + seconds;
+    if (until <= m_ledger.account_blocked_until(account).value_or(0)) return;
+    m_ledger.set_account_blocked_until(account, until);
+    log::warn("account {}: {}; no requests until {}", account, why, format_iso8601(until));
+}
+
 bool Engine::needs_reauth(const std::string& account) {
     auto st = m_ledger.account_state(account);
     return st && st->state == "needs_reauth";
@@ -386,7 +404,14 @@ awaitable<void> Engine::run_sync(std::shared_ptr<Account> a, std::optional<int64
     int64_t done = 0, total = 0;
     std::optional<std::string> error;
     std::optional<std::string> cursor;
+    // The platform asked for a pause (persisted, so it outlives restarts):
+    // asking again before it ends would only be refused, or lengthen it.
+    if (auto until = blocked_until(a->cfg.id)) {
+        error = fmt::format("rate-limited by the platform until {}", format_iso8601(*until));
+        cursor.reset();
+    }
     do {
+        if (error) break;
         query.cursor = cursor;
         auto page = co_await a->provider->list(query);
         if (a->stopped || m_stopping) break;
@@ -395,6 +420,7 @@ awaitable<void> Engine::run_sync(std::shared_ptr<Account> a, std::optional<int64
             log::warn("account {}: listing failed: {}", a->cfg.id, page.error().message);
             if (page.error().cls == ErrorClass::auth)
                 m_ledger.set_account_state(a->cfg.id, "needs_reauth", page.error().message);
+            if (page.error().cls == ErrorClass::rate_limited) block(a->cfg.id, page.error());
             break;
         }
         total += static_cast<int64_t>(page->items.size());
@@ -428,10 +454,27 @@ awaitable<void> Engine::run_backfill(int64_t job_id, std::vector<std::string> ac
         }
         auto a = it->second;
         std::optional<std::string> cursor;
-        do {
+        query.backfill = true;  // spends only what live polling leaves of the platform's budget
+        for (;;) {
+            // A rate-limit pause is waited out, not a failure: history can wait.
+            if (auto until = blocked_until(id)) {
+                m_ledger.update_job(
+                    job_id, "running", done, total,
+                    fmt::format("{}: waiting for the platform's rate limit until {}", id, format_iso8601(*until)));
+                asio::steady_timer t(m_executor);
+                t.expires_after(std::chrono::seconds(1));
+                boost::system::error_code ec;
+                co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+                if (m_stopping) co_return;
+                continue;
+            }
             query.cursor = cursor;
             auto page = co_await a->provider->list(query);
             if (m_stopping) co_return;  // stays running/queued: resumed at next start
+            if (!page && page.error().cls == ErrorClass::rate_limited) {
+                block(id, page.error());
+                continue;  // the same page again once the pause is over
+            }
             if (!page) {
                 error = fmt::format("{}: {}", id, page.error().message);
                 break;
@@ -440,12 +483,14 @@ awaitable<void> Engine::run_backfill(int64_t job_id, std::vector<std::string> ac
             m_ledger.update_job(job_id, "running", done, total, std::nullopt);
             for (auto& item : page->items) {
                 if (m_stopping) co_return;
+                item.backfill = true;  // its download spends the backfill share too
                 co_await ingest_item(a, std::move(item));
                 ++done;
                 if (done % 10 == 0) m_ledger.update_job(job_id, "running", done, total, std::nullopt);
             }
             cursor = page->next_cursor;
-        } while (cursor);
+            if (!cursor) break;
+        }
     }
     std::string state = error ? "failed" : "done";
     m_ledger.update_job(job_id, state, done, total, error);
@@ -730,6 +775,7 @@ awaitable<void> Engine::delivery_loop() {
             if (m_stopping) co_return;
             auto it = m_accounts.find(d.sink_id);
             if (it == m_accounts.end() || !it->second->provider) continue;  // sink not running: wait for it
+            if (blocked_until(d.sink_id)) continue;  // rate-limited: the failed delivery's retry_at wakes us
             co_await deliver(d);
             progressed = true;
         }
@@ -776,8 +822,10 @@ awaitable<void> Engine::deliver(store::DeliveryRow d) {
     if (r) {
         auto tx = m_ledger.transaction();
         set(r->duplicate ? "duplicate" : "delivered", r->remote_id, std::nullopt, std::nullopt, std::nullopt, false);
-        // The sink took it: whatever credentials problem it had is over.
+        // The sink took it: whatever credentials problem it had is over, and
+        // what waited out an outage there can go now rather than at its backoff.
         if (needs_reauth(d.sink_id)) m_ledger.set_account_state(d.sink_id, "ok", std::nullopt);
+        if (m_ledger.release_transient_failures(d.sink_id) > 0) wake_deliveries();
         store::LinkRow l;
         l.activity_id = d.activity_id;
         l.account_id = d.sink_id;
@@ -797,12 +845,18 @@ awaitable<void> Engine::deliver(store::DeliveryRow d) {
     const auto& e = r.error();
     const double now = m_ledger.now();
     switch (e.cls) {
-        case ErrorClass::transient:
-            set("failed", std::nullopt, Reason::sink_transient, e.message, now + backoff_seconds(d.attempts), false);
+        case ErrorClass::transient: {
+            const double backoff = backoff_seconds(d.attempts);
+            set("failed", std::nullopt, Reason::sink_transient, e.message, now + backoff, false);
+            // The sink is likely down for everyone: pause it briefly rather than
+            // spend every other delivery's retries on the outage.
+            pause(d.sink_id, std::min(backoff, 30.0), "unreachable");
             break;
+        }
         case ErrorClass::rate_limited:
             set("failed", std::nullopt, Reason::sink_rate_limited, e.message,
                 now + static_cast<double>(e.retry_after.value_or(std::chrono::seconds(900)).count()), false);
+            block(d.sink_id, e);  // the other deliveries to this sink wait too
             break;
         case ErrorClass::auth:
             set("failed", std::nullopt, Reason::sink_auth, e.message, now + 3600, false);
@@ -925,6 +979,8 @@ Result<void> Engine::retry_delivery(int64_t delivery_id) {
                                 fmt::format("delivery {} is {}; nothing to retry", delivery_id, d->state));
     m_ledger.set_delivery(delivery_id, "planned", std::nullopt, std::nullopt, std::string("retry requested"),
                           std::nullopt, false);
+    // Asked for by a person: try now, even while the sink is paused.
+    m_ledger.set_account_blocked_until(d->sink_id, std::nullopt);
     emit("delivery.updated", event_json({{"delivery", std::to_string(delivery_id)}, {"state", "planned"}}));
     wake_deliveries();
     return {};

@@ -116,6 +116,11 @@ private:
     void start_account(const config::AccountConfig& cfg);
     void stop_account(const std::string& id);
     bool needs_reauth(const std::string& account);
+    // The platform's rate-limit pause for an account (accounts.blocked_until),
+    // when it has not ended yet; block() records one from a rate_limited error.
+    std::optional<double> blocked_until(const std::string& account);
+    void block(const std::string& account, const Error& e);
+    void pause(const std::string& account, double seconds, std::string_view why);
 
     boost::asio::any_io_executor m_executor;
     store::Store& m_store;

@@ -21,6 +21,10 @@ namespace fitbridge::net {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// Whose budget a request spends: backfill gets only a share of a platform's
+// rate limit, so live polling always finds some left (rate_limit.hpp).
+enum class Priority { live, backfill };
+
 struct HttpRequest {
     std::string method = "GET";
     std::string url;  // absolute: https://host[:port]/path?query
@@ -38,6 +42,7 @@ struct HttpRequest {
     // statuses keep their body in memory for the error message.
     std::optional<std::filesystem::path> response_file;
     bool follow_redirects = true;  // up to 5; Authorization is dropped when the host changes
+    Priority priority = Priority::live;
 };
 
 struct HttpResponse {

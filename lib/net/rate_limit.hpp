@@ -15,7 +15,6 @@
 
 namespace fitbridge::net {
 
-enum class Priority { live, backfill };
 // Strava counts reads (everything but uploads) in a second, smaller window.
 enum class RequestKind { read, write };
 

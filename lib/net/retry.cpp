@@ -52,11 +52,13 @@ boost::asio::awaitable<Result<HttpResponse>> RetryingClient::send(HttpRequest re
     const bool unsafe = request.method == "POST" || request.method == "PATCH";
     const RequestKind kind =
         request.method == "GET" || request.method == "HEAD" ? RequestKind::read : RequestKind::write;
+    // A backfill request stays in the backfill share even through a live client.
+    const Priority priority = request.priority == Priority::backfill ? Priority::backfill : m_priority;
     for (int attempt = 1;; ++attempt) {
         if (m_limiter) {
             // A budget that is gone for longer than we would sleep (Strava's
             // daily window) goes back to the caller to persist and reschedule.
-            auto wait = m_limiter->delay(m_priority, kind);
+            auto wait = m_limiter->delay(priority, kind);
             if (wait > m_policy.max_rate_limit_wait) {
                 Error blocked{"net.rate_budget", ErrorClass::rate_limited,
                               fmt::format("{}: request budget exhausted for {} s", what,
@@ -65,7 +67,7 @@ boost::asio::awaitable<Result<HttpResponse>> RetryingClient::send(HttpRequest re
                 Result<HttpResponse> out(std::move(blocked));
                 co_return out;
             }
-            co_await m_limiter->acquire(m_priority, kind);
+            co_await m_limiter->acquire(priority, kind);
         }
         auto result = co_await m_inner.send(request);
         Error error;

@@ -41,7 +41,8 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, do
 class RetryingClient final : public HttpClient {
 public:
     // `inner` (and `limiter` when given) must outlive this client. With a
-    // limiter, every attempt first acquires a slot at `priority`.
+    // limiter, every attempt first acquires a slot at `priority` (or at
+    // backfill priority when the request itself says so).
     RetryingClient(HttpClient& inner, const Clock& clock, RetryPolicy policy = {}, SleepFn sleep = timer_sleep(),
                    JitterFn jitter = random_jitter(), RateLimiter* limiter = nullptr,
                    Priority priority = Priority::live);

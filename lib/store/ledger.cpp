@@ -519,6 +519,17 @@ int Ledger::replan_auth_failures(const std::string& sink) {
     return q.exec();
 }
 
+int Ledger::release_transient_failures(const std::string& sink) {
+    SQLite::Statement q(m_db,
+                        "UPDATE deliveries SET retry_at = ? WHERE sink_id = ? AND state = 'failed' "
+                        "AND reason = 'sink_transient' AND retry_at > ?");
+    const double t = now();
+    q.bind(1, t);
+    q.bind(2, sink);
+    q.bind(3, t);
+    return q.exec();
+}
+
 std::optional<double> Ledger::account_blocked_until(const std::string& account) {
     SQLite::Statement q(m_db, "SELECT blocked_until FROM accounts WHERE id = ?");
     q.bind(1, account);

@@ -177,6 +177,9 @@ public:
     // Deliveries to `sink` that failed on its credentials become planned again
     // (new credentials arrived); returns how many.
     int replan_auth_failures(const std::string& sink);
+    // Deliveries to `sink` waiting out a transient failure become due now (the
+    // sink just took an upload); returns how many.
+    int release_transient_failures(const std::string& sink);
     // The account's rate-limit block (Unix seconds) that survives restarts
     // (net::RateLimiter::blocked_until); nullopt when none or no such account.
     std::optional<double> account_blocked_until(const std::string& account);

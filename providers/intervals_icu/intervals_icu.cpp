@@ -327,7 +327,8 @@ public:
         }
         const std::string newest =
             w.newest_local ? *w.newest_local : (w.until ? iso_seconds(*w.until + k_tz_slack_s) : std::string());
-        auto page = co_await fetch_page(iso_seconds(w.since - k_tz_slack_s), newest, m_o.page_size);
+        auto page = co_await fetch_page(iso_seconds(w.since - k_tz_slack_s), newest, m_o.page_size,
+                                        query.backfill ? net::Priority::backfill : net::Priority::live);
         if (!page) co_return page.error();
         ListPage out;
         for (auto& item : page->items) {
@@ -361,7 +362,8 @@ public:
     Task<std::string> download(const RemoteActivity& item) override {
         if (item.unavailable_reason) co_return Error::permanent("intervals_icu.unavailable", *item.unavailable_reason);
         auto r = co_await call("GET", fmt::format("/api/v1/activity/{}/file", url_encode(item.remote_id)), {}, {},
-                               fmt::format("download of activity {}", item.remote_id));
+                               fmt::format("download of activity {}", item.remote_id), {},
+                               item.backfill ? net::Priority::backfill : net::Priority::live);
         if (!r) co_return r.error();
         auto bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(r->body.data()), r->body.size());
         auto kind = formats::sniff(bytes);
@@ -582,14 +584,15 @@ private:
 
     // Lists one request's worth of activities in [oldest, newest] (local
     // date-times; empty newest = now), descending as the API returns them.
-    Task<Page> fetch_page(const std::string& oldest, const std::string& newest, int limit) {
+    Task<Page> fetch_page(const std::string& oldest, const std::string& newest, int limit,
+                          net::Priority priority = net::Priority::live) {
         std::string query = "oldest=" + url_encode(oldest);
         if (!newest.empty()) query += "&newest=" + url_encode(newest);
         if (limit > 0) query += fmt::format("&limit={}", limit);
         // Only what listing reads: a full activity has ~180 properties.
         query += "&fields=" + std::string(k_list_fields);
         auto r = co_await call("GET", fmt::format("/api/v1/athlete/{}/activities", url_encode(m_o.athlete_id)), query,
-                               {}, "activity list");
+                               {}, "activity list", {}, priority);
         if (!r) co_return r.error();
         auto doc = json::parse(r->body);
         if (!doc || !doc->IsArray())
@@ -663,8 +666,10 @@ private:
 
     // One API call; any non-2xx answer becomes an Error naming `what`.
     Task<net::HttpResponse> call(std::string method, std::string path, std::string query, net::Headers headers,
-                                 std::string what, std::string body = {}) {
+                                 std::string what, std::string body = {},
+                                 net::Priority priority = net::Priority::live) {
         net::HttpRequest req;
+        req.priority = priority;
         req.method = std::move(method);
         req.url = m_o.base_url + path + (query.empty() ? "" : "?" + query);
         req.headers = std::move(headers);

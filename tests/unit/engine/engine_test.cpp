@@ -23,9 +23,12 @@ struct Script {
     std::deque<Result<providers::UploadResult>> uploads;                   // answers, in order
     std::optional<std::string> existing;                                   // find_existing's answer
     std::vector<std::pair<std::string, std::string>> renames;              // update_name calls
+    std::deque<Error> list_errors;                                         // answers to the next listings
     int upload_calls = 0;
     int find_calls = 0;
     int list_calls = 0;
+    std::vector<bool> listed_for_backfill;      // ListQuery::backfill of each listing
+    std::vector<bool> downloaded_for_backfill;  // RemoteActivity::backfill of each download
 };
 std::map<std::string, Script>& scripts() {
     static std::map<std::string, Script> s;
@@ -37,14 +40,21 @@ public:
     FakeProvider(std::string id, uint32_t caps) : m_id(std::move(id)), m_caps(caps) {}
     std::string_view account_id() const override { return m_id; }
     uint32_t capabilities() const override { return m_caps; }
-    Task<providers::ListPage> list(const providers::ListQuery&) override {
+    Task<providers::ListPage> list(const providers::ListQuery& q) override {
         auto& s = scripts()[m_id];
         ++s.list_calls;
+        s.listed_for_backfill.push_back(q.backfill);
+        if (!s.list_errors.empty()) {
+            auto e = s.list_errors.front();
+            s.list_errors.pop_front();
+            co_return e;
+        }
         providers::ListPage p;
         for (const auto& [item, bytes] : s.items) p.items.push_back(item);
         co_return p;
     }
     Task<std::string> download(const providers::RemoteActivity& item) override {
+        scripts()[m_id].downloaded_for_backfill.push_back(item.backfill);
         for (const auto& [i, bytes] : scripts()[m_id].items)
             if (i.remote_id == item.remote_id) co_return bytes;
         co_return Error::transient("fake.gone", "no such item");
@@ -245,25 +255,117 @@ TEST_F(EngineTest, TransientFailureBacksOffThenRetryDelivers) {
     EXPECT_FALSE(m_engine->retry_delivery(d.id).ok());  // nothing left to retry
 }
 
+TEST_F(EngineTest, AnOutageAtTheSinkPausesItAndTheFirstSuccessReleasesTheBacklog) {
+    scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)},
+                              {item("b"), test::synth_gpx(k_t0 + 86400)},
+                              {item("c"), test::synth_gpx(k_t0 + 2 * 86400)}};
+    scripts()["sink"].uploads = {Error::transient("http.503", "down"), Error::transient("http.503", "down")};
+    start();
+    // a fails; the sink is paused instead of b and c failing too.
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("failed").size() == 1; }));
+    run_until([] { return false; }, std::chrono::milliseconds(100));
+    EXPECT_EQ(scripts()["sink"].upload_calls, 1);
+    EXPECT_EQ(m_engine->ledger().deliveries_in_state("planned").size(), 2u);
+    const auto a = m_engine->ledger().deliveries_in_state("failed")[0];
+    EXPECT_EQ(m_engine->ledger().account_blocked_until("sink"), *a.retry_at);  // its backoff, at most 30 s
+
+    // Past the pause a is due again and fails again (backoff now 30..60 s).
+    m_clock.advance(std::chrono::seconds(31));
+    m_engine->configure(m_cfg);
+    ASSERT_TRUE(run_until([&] { return scripts()["sink"].upload_calls == 2; }));
+    run_until([] { return false; }, std::chrono::milliseconds(100));
+    EXPECT_EQ(scripts()["sink"].upload_calls, 2);
+    const double retry_a = *m_engine->ledger().delivery(a.id)->retry_at;
+
+    // 30 s on the pause is over but a's backoff is not: b goes, succeeds, and
+    // a follows at once instead of waiting out its backoff.
+    m_clock.advance(std::chrono::milliseconds(30001));
+    ASSERT_GT(retry_a, m_engine->ledger().now());
+    m_engine->configure(m_cfg);
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 3; }));
+    EXPECT_EQ(scripts()["sink"].upload_calls, 5);
+    EXPECT_EQ(m_engine->ledger().delivery(a.id)->attempts, 3);
+}
+
 TEST_F(EngineTest, PermanentRateLimitedAndAuthFailures) {
     scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)},
                               {item("b"), test::synth_gpx(k_t0 + 86400)},
                               {item("c"), test::synth_gpx(k_t0 + 2 * 86400)}};
     Error limited{"http.429", ErrorClass::rate_limited, "slow down", std::chrono::seconds(120)};
-    scripts()["sink"].uploads = {Error::permanent("http.422", "rejected the file"), limited,
-                                 Error{"http.401", ErrorClass::auth, "token expired", {}}};
+    scripts()["sink"].uploads = {Error::permanent("http.422", "rejected the file"),
+                                 Error{"http.401", ErrorClass::auth, "token expired", {}}, limited};
     start();
     ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("failed").size() == 3; }));
     auto failed = m_engine->ledger().deliveries_in_state("failed");
     EXPECT_EQ(failed[0].reason, "sink_rejected");
     EXPECT_FALSE(failed[0].retry_at);  // permanent: never retried by itself
-    EXPECT_EQ(failed[1].reason, "sink_rate_limited");
-    EXPECT_DOUBLE_EQ(*failed[1].retry_at, 1700000000.0 + 120);
-    EXPECT_EQ(failed[2].reason, "sink_auth");
+    EXPECT_EQ(failed[1].reason, "sink_auth");
+    EXPECT_EQ(failed[2].reason, "sink_rate_limited");
+    EXPECT_DOUBLE_EQ(*failed[2].retry_at, 1700000000.0 + 120);
     SQLite::Statement q(m_store->db(), "SELECT state, last_error FROM accounts WHERE id = 'sink'");
     ASSERT_TRUE(q.executeStep());
     EXPECT_EQ(q.getColumn(0).getString(), "needs_reauth");
     EXPECT_EQ(q.getColumn(1).getString(), "token expired");
+}
+
+TEST_F(EngineTest, RateLimitedSinkPausesEveryDeliveryToItUntilThePauseEnds) {
+    scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)},
+                              {item("b"), test::synth_gpx(k_t0 + 86400)},
+                              {item("c"), test::synth_gpx(k_t0 + 2 * 86400)}};
+    scripts()["sink"].uploads = {Error{"http.429", ErrorClass::rate_limited, "slow down", std::chrono::seconds(120)}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("failed").size() == 1; }));
+    run_until([] { return false; }, std::chrono::milliseconds(200));
+    // The other two were not tried: the platform asked for two minutes' rest.
+    EXPECT_EQ(scripts()["sink"].upload_calls, 1);
+    EXPECT_EQ(m_engine->ledger().deliveries_in_state("planned").size(), 2u);
+    EXPECT_EQ(m_engine->ledger().account_blocked_until("sink"), 1700000000.0 + 120);
+
+    // The pause is in the store: a restart keeps it.
+    m_engine->stop();
+    m_io.run_for(std::chrono::milliseconds(50));
+    m_engine.reset();
+    start();
+    run_until([] { return false; }, std::chrono::milliseconds(200));
+    EXPECT_EQ(scripts()["sink"].upload_calls, 1);
+
+    // Once it is over, everything goes.
+    m_clock.advance(std::chrono::seconds(121));
+    m_engine->configure(m_cfg);  // wakes the delivery loop
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 3; }));
+    EXPECT_EQ(scripts()["sink"].upload_calls, 4);
+}
+
+TEST_F(EngineTest, RateLimitedSourceRefusesSyncsAndBackfillWaitsThePauseOut) {
+    scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)}};
+    scripts()["src"].list_errors = {Error{"http.429", ErrorClass::rate_limited, "slow down", std::chrono::seconds(60)}};
+    start();
+    ASSERT_TRUE(run_until([&] { return scripts()["src"].list_calls == 1; }));
+    run_until([] { return false; }, std::chrono::milliseconds(50));
+    EXPECT_EQ(m_engine->ledger().account_blocked_until("src"), 1700000000.0 + 60);
+
+    // A manual sync during the pause says so and sends nothing.
+    auto sync = m_engine->trigger_sync("src");
+    ASSERT_TRUE(sync);
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().job(*sync)->state == "failed"; }));
+    EXPECT_EQ(m_engine->ledger().job(*sync)->error.value_or(""),
+              "rate-limited by the platform until 2023-11-14T22:14:20Z");
+    EXPECT_EQ(scripts()["src"].list_calls, 1);
+
+    // A backfill waits for the pause, then lists at backfill priority.
+    auto job = m_engine->start_backfill(std::string("r"), std::nullopt, k_t0 - 86400, std::nullopt);
+    ASSERT_TRUE(job);
+    run_until([] { return false; }, std::chrono::milliseconds(1200));
+    EXPECT_EQ(m_engine->ledger().job(*job)->state, "running");
+    EXPECT_EQ(m_engine->ledger().job(*job)->error.value_or(""),
+              "src: waiting for the platform's rate limit until 2023-11-14T22:14:20Z");
+    EXPECT_EQ(scripts()["src"].list_calls, 1);
+    m_clock.advance(std::chrono::seconds(61));
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().job(*job)->state == "done"; }));
+    EXPECT_EQ(scripts()["src"].list_calls, 2);
+    EXPECT_EQ(scripts()["src"].listed_for_backfill, (std::vector<bool>{false, true}));
+    EXPECT_EQ(scripts()["src"].downloaded_for_backfill, (std::vector<bool>{true}));
+    EXPECT_EQ(m_engine->ledger().all_activity_ids().size(), 1u);
 }
 
 TEST_F(EngineTest, InFlightAfterCrashIsReconciledBeforeAnyRetry) {

@@ -169,6 +169,29 @@ TEST_F(RetryTest, ExhaustedBudgetComesBackWithoutARequest) {
     EXPECT_TRUE(inner.requests.empty());
 }
 
+TEST_F(RetryTest, BackfillRequestsSpendOnlyTheBackfillShareEvenThroughALiveClient) {
+    // 10 tokens, half for backfill; five already spent leaves only live's half.
+    net::RateLimiter limiter({10, 10, 0.5}, clock);
+    for (int i = 0; i < 5; ++i) limiter.on_send();
+    net::RetryPolicy policy;
+    policy.max_rate_limit_wait = milliseconds(0);  // any wait comes back to the caller
+    inner.script = {response(200)};
+    net::RetryingClient client(inner, clock, policy, recording_sleep(), constant(0.5), &limiter);
+    net::HttpRequest backfill;
+    backfill.url = "https://api.example/history";
+    backfill.priority = net::Priority::backfill;
+    auto r = run_io(io, client.send(backfill));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "net.rate_budget");
+    EXPECT_TRUE(inner.requests.empty());
+    // A live request still finds its share.
+    net::HttpRequest live;
+    live.url = "https://api.example/new";
+    auto l = run_io(io, client.send(live));
+    ASSERT_TRUE(l.ok()) << l.error().message;
+    EXPECT_EQ(inner.requests.size(), 1u);
+}
+
 TEST_F(RetryTest, RateLimiterIsConsultedAndFedEveryAttempt) {
     net::RateLimiter limiter({}, clock);
     inner.script = {response(429, {{"retry-after", "3"}}), response(200)};

@@ -68,7 +68,9 @@ RawReply exchange(int port, const std::string& method, const std::string& target
 // fake (Content-Length bodies, one request per connection).
 class SocketClient final : public net::HttpClient {
 public:
+    std::vector<std::pair<std::string, net::Priority>> priorities;  // "METHOD path" and its priority
     boost::asio::awaitable<Result<net::HttpResponse>> send(net::HttpRequest request) override {
+        priorities.emplace_back(request.method + " " + request.url.substr(0, request.url.find('?')), request.priority);
         const std::string prefix = "http://127.0.0.1:";
         if (!request.url.starts_with(prefix)) co_return Error::permanent("test.url", "unexpected URL " + request.url);
         auto slash = request.url.find('/', prefix.size());
@@ -317,7 +319,8 @@ protected:
     boost::asio::io_context m_io;
     // 2025-02-01T00:00:00Z
     ManualClock m_clock{SysTime(std::chrono::seconds(1738368000))};
-    std::shared_ptr<net::HttpClient> m_http = std::make_shared<SocketClient>();
+    std::shared_ptr<SocketClient> m_socket = std::make_shared<SocketClient>();
+    std::shared_ptr<net::HttpClient> m_http = m_socket;
     MemoryTokenStore m_tokens;
 };
 
@@ -463,6 +466,29 @@ TEST_F(IntervalsIcuTest, IncrementalListingKeepsATrailingOverlap) {
                  "oldest=2025-01-26T17%3A00%3A00&limit=200&fields=id,name,start_date,start_date_local,type,elapsed_"
                  "time,distance,source,external_id");
     EXPECT_EQ(second->items.size(), 1u);
+}
+
+TEST_F(IntervalsIcuTest, BackfillListingsAndTheirDownloadsSpendTheBackfillShare) {
+    fake().add(R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride", "file_b64": ")" +
+               b64(slurp(test::k_corpus / "gpx/fittrackee-e2e.gpx")) + R"("})");
+    auto p = make();
+    ListQuery q;
+    q.since = 1736467200;
+    q.backfill = true;
+    auto listed = run(p->list(q));
+    ASSERT_TRUE(listed) << listed.error().message;
+    ASSERT_EQ(listed->items.size(), 1u);
+    auto item = listed->items[0];
+    item.backfill = true;  // what the engine marks on a backfill job's items
+    ASSERT_TRUE(run(p->download(item)));
+    q.backfill = false;
+    ASSERT_TRUE(run(p->list(q)));
+    const auto base = fake().base();
+    using P = net::Priority;
+    EXPECT_EQ(m_socket->priorities, (std::vector<std::pair<std::string, P>>{
+                                        {"GET " + base + "/api/v1/athlete/0/activities", P::backfill},
+                                        {"GET " + base + "/api/v1/activity/" + item.remote_id + "/file", P::backfill},
+                                        {"GET " + base + "/api/v1/athlete/0/activities", P::live}}));
 }
 
 // ---- download -----------------------------------------------------------------
