@@ -19,7 +19,7 @@ build: setup $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
 run: setup $(BUILD)/CMakeCache.txt
-	cmake --build $(BUILD) -j$(JOBS) --target fitbridge
+	cmake --build $(BUILD) -j$(JOBS) --target fitbridge -- --no-print-directory
 	$(BUILD)/daemon/fitbridge serve
 
 test: build

@@ -69,7 +69,11 @@ int serve(const ServeArgs& args, const config::Env& env) {
         log::error("{}", cfg.error().message);
         return k_exit_config;
     }
-    if (embedded) log::info("config: no file at {}; running on the embedded default", paths.config.string());
+    if (embedded) {
+        log::info("config: no file at {}; running on the embedded default", paths.config.string());
+        log::info("inbox: drop FIT, GPX or TCX files (gzipped or not) into {}; they are archived under {}",
+                  (paths.data_dir / "inbox").string(), (paths.data_dir / "archive").string());
+    }
     apply_log_level(*cfg);
 
     std::error_code ec;

@@ -86,6 +86,8 @@ TEST_F(DaemonTest, RunsOnEmbeddedDefaultWithoutConfigFile) {
     auto d = start({{"FITBRIDGE_API_LISTEN", "127.0.0.1:0"}});
     ASSERT_FALSE(notify.wait_for("READY=1").empty()) << d->output();
     EXPECT_NE(d->output().find("running on the embedded default"), std::string::npos) << d->output();
+    EXPECT_NE(d->output().find("inbox: drop FIT, GPX or TCX files (gzipped or not) into "), std::string::npos)
+        << d->output();
     d->signal(SIGINT);
     EXPECT_EQ(d->wait(), 0);
 }
