@@ -352,6 +352,11 @@ void Engine::pause(const std::string& account, double seconds, std::string_view 
     log::warn("account {}: {}; no requests until {}", account, why, format_iso8601(until));
 }
 
+bool Engine::stored_credentials(const Account& a) {
+    auto src = a.provider ? a.provider->credential_source() : std::nullopt;
+    return src && src->origin == "stored";
+}
+
 bool Engine::needs_reauth(const std::string& account) {
     auto st = m_ledger.account_state(account);
     return st && st->state == "needs_reauth";
@@ -366,9 +371,11 @@ awaitable<void> Engine::poll_loop(std::shared_ptr<Account> a) {
             co_await run_sync(a, job, {});
             continue;
         }
-        if (std::chrono::steady_clock::now() >= a->next_poll && needs_reauth(a->cfg.id)) {
-            // Polling again would only be refused again: wait for new
-            // credentials (set_credentials restarts the account) or a manual sync.
+        if (std::chrono::steady_clock::now() >= a->next_poll && stored_credentials(*a) && needs_reauth(a->cfg.id)) {
+            // Stored credentials that were refused stay refused: wait for new
+            // ones (set_credentials restarts the account) or a manual sync. A
+            // secret file is read at every request, so those accounts keep
+            // their polls and heal as soon as the file is fixed.
             if (!a->reauth_logged)
                 log::warn("account {}: needs re-authorisation; periodic polls paused until its credentials are fixed",
                           a->cfg.id);

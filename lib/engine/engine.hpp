@@ -116,6 +116,7 @@ private:
     void start_account(const config::AccountConfig& cfg);
     void stop_account(const std::string& id);
     bool needs_reauth(const std::string& account);
+    static bool stored_credentials(const Account& a);
     // The platform's rate-limit pause for an account (accounts.blocked_until),
     // when it has not ended yet; block() records one from a rate_limited error.
     std::optional<double> blocked_until(const std::string& account);

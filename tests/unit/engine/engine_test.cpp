@@ -24,6 +24,7 @@ struct Script {
     std::optional<std::string> existing;                                   // find_existing's answer
     std::vector<std::pair<std::string, std::string>> renames;              // update_name calls
     std::deque<Error> list_errors;                                         // answers to the next listings
+    std::optional<std::string> credential_origin;                          // credential_source()'s origin
     int upload_calls = 0;
     int find_calls = 0;
     int list_calls = 0;
@@ -71,6 +72,11 @@ public:
     Task<void> update_name(const std::string& remote_id, const std::string& name) override {
         scripts()[m_id].renames.emplace_back(remote_id, name);
         co_return Result<void>{};
+    }
+    std::optional<CredentialSource> credential_source() const override {
+        auto& s = scripts()[m_id];
+        if (!s.credential_origin) return std::nullopt;
+        return CredentialSource{"api_key", *s.credential_origin};
     }
     Task<std::optional<std::string>> find_existing(const providers::UploadRequest&) override {
         auto& s = scripts()[m_id];
@@ -366,6 +372,31 @@ TEST_F(EngineTest, RateLimitedSourceRefusesSyncsAndBackfillWaitsThePauseOut) {
     EXPECT_EQ(scripts()["src"].listed_for_backfill, (std::vector<bool>{false, true}));
     EXPECT_EQ(scripts()["src"].downloaded_for_backfill, (std::vector<bool>{true}));
     EXPECT_EQ(m_engine->ledger().all_activity_ids().size(), 1u);
+}
+
+TEST_F(EngineTest, RefusedStoredCredentialsPausePollsButASecretFileKeepsBeingTried) {
+    m_cfg.accounts[0].poll_interval_s = 1;
+    const Error refused{"http.401", ErrorClass::auth, "bad key", {}};
+    for (int i = 0; i < 10; ++i) scripts()["src"].list_errors.push_back(refused);
+
+    // Stored: after the refusal no periodic poll asks again.
+    scripts()["src"].credential_origin = "stored";
+    start();
+    ASSERT_TRUE(run_until([&] { return scripts()["src"].list_calls == 1; }));
+    run_until([] { return false; }, std::chrono::milliseconds(2500));
+    EXPECT_EQ(scripts()["src"].list_calls, 1);
+    EXPECT_EQ(m_engine->ledger().account_state("src")->state, "needs_reauth");
+    // A manual sync still tries (a person asked).
+    ASSERT_TRUE(m_engine->trigger_sync("src"));
+    ASSERT_TRUE(run_until([&] { return scripts()["src"].list_calls == 2; }));
+
+    // A secret file: polls go on, so fixing the file is enough.
+    m_engine->stop();
+    m_io.run_for(std::chrono::milliseconds(50));
+    m_engine.reset();
+    scripts()["src"].credential_origin = "api_key_file";
+    start();
+    ASSERT_TRUE(run_until([&] { return scripts()["src"].list_calls >= 4; }, std::chrono::seconds(5)));
 }
 
 TEST_F(EngineTest, InFlightAfterCrashIsReconciledBeforeAnyRetry) {
