@@ -164,6 +164,10 @@ struct Factory {
     // The OAuth2 endpoints and client for `fitbridge auth` (client secret read
     // through `config`'s secret rules). Null: the platform has no OAuth flow here.
     Result<net::OAuthEndpoints> (*oauth)(const config::AccountConfig& account, const config::Config& config);
+    // The HTTP client every account of this platform shares (one rate-limit
+    // budget per platform, one connection pool), made once by the engine and
+    // handed over as Context::http. Null: the provider makes no requests.
+    std::shared_ptr<net::HttpClient> (*make_http)(boost::asio::any_io_executor executor);
 };
 
 // The compiled-in providers, one explicit table (registry.cpp).

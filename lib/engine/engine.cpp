@@ -192,7 +192,7 @@ void Engine::start_account(const config::AccountConfig& cfg) {
     } else if (a->factory == nullptr) {
         a->create_error = fmt::format("unknown provider '{}'", cfg.provider);
     } else {
-        providers::Context ctx{m_executor, &m_clock, m_state_dir, &m_cfg, nullptr, &m_tokens};
+        providers::Context ctx{m_executor, &m_clock, m_state_dir, &m_cfg, shared_http(*a->factory), &m_tokens};
         auto p = a->factory->create(cfg, ctx);
         if (p) {
             a->provider = std::move(*p);
@@ -947,6 +947,13 @@ Result<int64_t> Engine::start_backfill(const std::optional<std::string>& route,
     q.until = until;
     asio::co_spawn(m_executor, run_backfill(id, accounts, q), asio::detached);
     return id;
+}
+
+std::shared_ptr<net::HttpClient> Engine::shared_http(const providers::Factory& factory) {
+    if (factory.make_http == nullptr) return nullptr;
+    auto& client = m_http[std::string(factory.name)];
+    if (!client) client = factory.make_http(m_executor);
+    return client;
 }
 
 const providers::Factory* Engine::factory_of(const std::string& account) const {

@@ -117,6 +117,8 @@ private:
     void stop_account(const std::string& id);
     bool needs_reauth(const std::string& account);
     static bool stored_credentials(const Account& a);
+    // One HTTP client per platform, shared by its accounts (Factory::make_http).
+    std::shared_ptr<net::HttpClient> shared_http(const providers::Factory& factory);
     // The platform's rate-limit pause for an account (accounts.blocked_until),
     // when it has not ended yet; block() records one from a rate_limited error.
     std::optional<double> blocked_until(const std::string& account);
@@ -139,6 +141,7 @@ private:
     struct Wake;
     std::unique_ptr<Wake> m_delivery_wake;
     std::map<std::string, bool> m_sink_busy;
+    std::map<std::string, std::shared_ptr<net::HttpClient>> m_http;
 };
 
 }  // namespace fitbridge::engine

@@ -428,6 +428,7 @@ Factory factory() {
         .create = &create,
         .accept_credentials = nullptr,  // reads local files: no credentials
         .oauth = nullptr,
+        .make_http = nullptr,
     };
 }
 

@@ -820,8 +820,9 @@ Result<net::OAuthEndpoints> oauth(const config::AccountConfig& account, const co
     return endpoints_of(account, *o, config);
 }
 
-// The client a provider builds for itself when the daemon gives none: the
-// real client, paced to Intervals.icu's ~10 requests/s (§4.4) and retrying
+// The platform's client (Factory::make_http, shared by every Intervals.icu
+// account since the limit is per IP; built by a provider itself when the
+// daemon gives none): the real client, paced to ~10 requests/s (§4.4) and retrying
 // transient failures. Retrying an upload is safe: the platform de-duplicates
 // by a hash of the file. Pacing uses real time whatever clock the context
 // has, because the server's limit is in real time.
@@ -843,6 +844,10 @@ private:
     net::RetryingClient m_retrying;
 };
 
+std::shared_ptr<net::HttpClient> make_http(boost::asio::any_io_executor executor) {
+    return std::make_shared<OwnHttpClient>(std::move(executor));
+}
+
 Result<std::unique_ptr<Provider>> create(const config::AccountConfig& account, const Context& context) {
     auto o = parse_options(account);
     if (!o) return o.error();
@@ -862,7 +867,8 @@ Factory factory() {
                    .validate = &validate,
                    .create = &create,
                    .accept_credentials = &accept_credentials,
-                   .oauth = &oauth};
+                   .oauth = &oauth,
+                   .make_http = &make_http};
 }
 
 }  // namespace fitbridge::providers::intervals_icu

@@ -14,13 +14,16 @@
 namespace fitbridge::providers::intervals_icu {
 
 // The registry entry. Options: `athlete_id` (default "0" = the key's owner),
-// `api_key_file` (HTTP Basic API_KEY:<key>) or `token_file` (OAuth Bearer),
-// exactly one; `base_url` (default https://intervals.icu); `overlap_days`
+// one way to authenticate (below); `base_url` (default https://intervals.icu); `overlap_days`
 // (trailing window re-listed by incremental polls, default 3); `page_size`
 // (activities per list request, default 200); `gear_map` (list of
 // "<sport family>:<gear id>", gear set on activities this account uploads).
-// Without Context::http the provider builds its own client (paced to about
-// 10 requests/s, retrying transient failures).
+// The daemon gives every Intervals.icu account the one client made by
+// Factory::make_http (paced to about 10 requests/s per IP, retrying transient
+// failures); without Context::http the provider builds such a client itself.
+// Credentials: `api_key_file` (Basic API_KEY:<key>), `token_file` (Bearer),
+// or `credentials: stored` / `client_id` + `client_secret_file` (the state
+// store, set by `fitbridge auth` or POST /v1/accounts/{id}/credentials).
 Factory factory();
 
 // One item of the athlete's gear list.

@@ -9,6 +9,7 @@
 #include <deque>
 
 #include "core/hash.hpp"
+#include "net/http_client.hpp"
 #include "support/process.hpp"
 #include "support/synth.hpp"
 
@@ -103,11 +104,40 @@ Result<std::unique_ptr<providers::Provider>> make_both(const config::AccountConf
         a.id, providers::k_list_window | providers::k_download | providers::k_upload | providers::k_update_name));
 }
 const providers::Factory k_source{
-    "fake_source", "scripted source", providers::k_list_window, accept, make_source, nullptr, nullptr};
-const providers::Factory k_sink{"fake_sink", "scripted sink", providers::k_upload, accept, make_sink, nullptr, nullptr};
+    "fake_source", "scripted source", providers::k_list_window, accept, make_source, nullptr, nullptr, nullptr};
+const providers::Factory k_sink{"fake_sink", "scripted sink", providers::k_upload, accept, make_sink, nullptr,
+                                nullptr,     nullptr};
 const providers::Factory k_both{
-    "fake_both", "scripted source and sink", providers::k_upload, accept, make_both, nullptr, nullptr};
+    "fake_both", "scripted source and sink", providers::k_upload, accept, make_both, nullptr, nullptr, nullptr};
+// A platform whose accounts must share one HTTP client (one budget per platform).
+struct NullClient final : net::HttpClient {
+    boost::asio::awaitable<Result<net::HttpResponse>> send(net::HttpRequest) override {
+        co_return Error::permanent("test.offline", "no network in this test");
+    }
+};
+int& http_made() {
+    static int n = 0;
+    return n;
+}
+std::map<std::string, const net::HttpClient*>& http_seen() {
+    static std::map<std::string, const net::HttpClient*> m;
+    return m;
+}
+std::shared_ptr<net::HttpClient> make_null_http(boost::asio::any_io_executor) {
+    ++http_made();
+    return std::make_shared<NullClient>();
+}
+Result<std::unique_ptr<providers::Provider>> make_net_sink(const config::AccountConfig& a,
+                                                           const providers::Context& ctx) {
+    http_seen()[a.id] = ctx.http.get();
+    return make_sink(a, ctx);
+}
+const providers::Factory k_net_sink{
+    "fake_net_sink", "scripted sink with HTTP", providers::k_upload, accept, make_net_sink, nullptr, nullptr,
+    make_null_http};
+
 const providers::Factory* lookup(std::string_view name) {
+    if (name == "fake_net_sink") return &k_net_sink;
     if (name == "fake_both") return &k_both;
     if (name == "fake_source") return &k_source;
     if (name == "fake_sink") return &k_sink;
@@ -397,6 +427,24 @@ TEST_F(EngineTest, RefusedStoredCredentialsPausePollsButASecretFileKeepsBeingTri
     scripts()["src"].credential_origin = "api_key_file";
     start();
     ASSERT_TRUE(run_until([&] { return scripts()["src"].list_calls >= 4; }, std::chrono::seconds(5)));
+}
+
+TEST_F(EngineTest, AccountsOfOnePlatformShareOneHttpClient) {
+    http_made() = 0;
+    http_seen().clear();
+    for (const char* id : {"net1", "net2"}) {
+        config::AccountConfig a;
+        a.id = id;
+        a.provider = "fake_net_sink";
+        m_cfg.accounts.push_back(a);
+        m_store->db().exec(std::string("INSERT INTO accounts(id, provider, created_at) VALUES ('") + id +
+                           "', 'fake_net_sink', 0)");
+    }
+    start();
+    EXPECT_EQ(http_made(), 1);
+    ASSERT_EQ(http_seen().size(), 2u);
+    EXPECT_NE(http_seen()["net1"], nullptr);
+    EXPECT_EQ(http_seen()["net1"], http_seen()["net2"]);
 }
 
 TEST_F(EngineTest, InFlightAfterCrashIsReconciledBeforeAnyRetry) {
