@@ -154,8 +154,8 @@ int run_auth(std::vector<std::string> args, ClientContext ctx, std::ostream& out
     const auto state = net::make_state();
     out << "To authorise account " << *account_id << ", open this address in a browser:\n\n  "
         << net::authorization_url(*endpoints, state, pkce.challenge) << "\n\nWaiting up to " << timeout_s
-        << " s for the redirect to " << endpoints->redirect_uri
-        << " (on a headless machine, forward that port with ssh -L first).\n";
+        << " s for the redirect to " << endpoints->redirect_uri << ".\n"
+        << "(Browser on another machine? Run with --port N and forward it first: ssh -L N:127.0.0.1:N this-host)\n";
     out.flush();
 
     auto callback = listener->wait(state, std::chrono::seconds(timeout_s));
