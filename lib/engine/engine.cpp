@@ -415,7 +415,6 @@ awaitable<void> Engine::run_sync(std::shared_ptr<Account> a, std::optional<int64
     // asking again before it ends would only be refused, or lengthen it.
     if (auto until = blocked_until(a->cfg.id)) {
         error = fmt::format("rate-limited by the platform until {}", format_iso8601(*until));
-        cursor.reset();
     }
     do {
         if (error) break;
@@ -776,19 +775,30 @@ awaitable<void> Engine::reconcile() {
 
 awaitable<void> Engine::delivery_loop() {
     while (!m_stopping) {
-        auto due = m_ledger.due_deliveries(m_ledger.now(), 256);
+        const double now = m_ledger.now();
+        auto due = m_ledger.due_deliveries(now, 256);
         bool progressed = false;
+        // What is due but waits (a paused sink) must not make this loop spin:
+        // sleep until the next future retry or the end of the earliest pause.
+        double wake_at = now + 3600;
+        std::map<std::string, std::optional<double>> paused;
         for (const auto& d : due) {
             if (m_stopping) co_return;
             auto it = m_accounts.find(d.sink_id);
             if (it == m_accounts.end() || !it->second->provider) continue;  // sink not running: wait for it
-            if (blocked_until(d.sink_id)) continue;  // rate-limited: the failed delivery's retry_at wakes us
+            auto [p, fresh] = paused.try_emplace(d.sink_id);
+            if (fresh) p->second = blocked_until(d.sink_id);
+            if (p->second) {
+                wake_at = std::min(wake_at, *p->second);
+                continue;
+            }
             co_await deliver(d);
             progressed = true;
+            paused.erase(d.sink_id);  // the delivery may have paused (or unpaused) it
         }
         if (progressed) continue;
-        auto next = m_ledger.next_retry_at();
-        double wait_s = next ? std::clamp(*next - m_ledger.now(), 0.05, 3600.0) : 3600.0;
+        if (auto next = m_ledger.next_retry_at(now)) wake_at = std::min(wake_at, *next);
+        double wait_s = std::clamp(wake_at - m_ledger.now(), 0.05, 3600.0);
         co_await m_delivery_wake->wait(std::chrono::milliseconds(static_cast<int64_t>(wait_s * 1000)));
     }
 }
@@ -954,11 +964,6 @@ std::shared_ptr<net::HttpClient> Engine::shared_http(const providers::Factory& f
     auto& client = m_http[std::string(factory.name)];
     if (!client) client = factory.make_http(m_executor);
     return client;
-}
-
-const providers::Factory* Engine::factory_of(const std::string& account) const {
-    auto it = m_accounts.find(account);
-    return it == m_accounts.end() ? nullptr : it->second->factory;
 }
 
 Result<void> Engine::set_credentials(const std::string& account, const net::Credentials& credentials) {

@@ -75,8 +75,6 @@ public:
     // kind), restarts its provider with them, clears needs_reauth, re-plans
     // deliveries that failed on the old ones and polls a source now.
     Result<void> set_credentials(const std::string& account, const net::Credentials& credentials);
-    // The account's provider factory (for `fitbridge auth`'s OAuth endpoints).
-    const providers::Factory* factory_of(const std::string& account) const;
     // Dry run over the ledger and the current routes: JSON, no side effects.
     std::string plan_json();
 

@@ -363,8 +363,9 @@ std::vector<DeliveryRow> Ledger::deliveries_in_state(const std::string& state) {
     return out;
 }
 
-std::optional<double> Ledger::next_retry_at() {
-    SQLite::Statement q(m_db, "SELECT MIN(retry_at) FROM deliveries WHERE state = 'failed' AND retry_at IS NOT NULL");
+std::optional<double> Ledger::next_retry_at(double after) {
+    SQLite::Statement q(m_db, "SELECT MIN(retry_at) FROM deliveries WHERE state = 'failed' AND retry_at > ?");
+    q.bind(1, after);
     q.executeStep();
     return opt_real(q.getColumn(0));
 }

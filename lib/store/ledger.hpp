@@ -137,7 +137,8 @@ public:
     std::vector<DeliveryRow> deliveries(int64_t activity_id);
     std::vector<DeliveryRow> due_deliveries(double now, int limit);
     std::vector<DeliveryRow> deliveries_in_state(const std::string& state);
-    std::optional<double> next_retry_at();
+    // The earliest retry_at of a failed delivery later than `after`.
+    std::optional<double> next_retry_at(double after);
     void set_delivery(int64_t id, const std::string& state, const std::optional<std::string>& remote_id,
                       const std::optional<std::string>& reason, const std::optional<std::string>& message,
                       const std::optional<double>& retry_at, bool count_attempt);

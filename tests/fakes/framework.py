@@ -9,7 +9,8 @@ real platforms never use. Standard library only.
 
 Control API (JSON bodies):
   GET    /_fake/requests          the request log, oldest first (each with the
-                                   answer's "status", null when dropped)
+                                   answer's "status", null when dropped);
+                                   ?brief=1 leaves the bodies out
   DELETE /_fake/requests          clear the log
   POST   /_fake/faults            queue a fault (see Fault.from_json)
   DELETE /_fake/faults            drop queued faults and any outage
@@ -243,6 +244,8 @@ class FakeServer:
     def control(self, request):
         path, method = request.path, request.method
         if path == "/_fake/requests" and method == "GET":
+            if request.arg("brief"):  # without bodies: cheap enough to poll
+                return json_reply([{k: v for k, v in e.items() if k not in ("body", "body_b64")} for e in self.log])
             return json_reply(self.log)
         if path == "/_fake/requests" and method == "DELETE":
             self.log.clear()
