@@ -108,19 +108,19 @@ int run_auth(std::vector<std::string> args, ClientContext ctx, std::ostream& out
         return k_usage;
     }
 
-    auto paths = config::resolve_paths(ctx.config_arg, ctx.state_arg, ctx.env);
-    bool embedded = false;
-    auto cfg = app::load_effective_config(paths, ctx.env, embedded);
-    if (!cfg) {
-        err << cfg.error().message << "\n";
+    auto loaded = load_client_config(ctx);
+    if (!loaded) {
+        err << loaded.error().message << "\n";
         return app::k_exit_config;
     }
+    const config::Config* cfg = &loaded->config;
     const config::AccountConfig* account = nullptr;
     for (const auto& a : cfg->accounts)
         if (a.id == *account_id) account = &a;
     if (account == nullptr) {
         err << "fitbridge auth: no account '" << *account_id << "' in "
-            << (embedded ? std::string("the embedded default configuration") : paths.config.string()) << "\n";
+            << (loaded->embedded ? std::string("the embedded default configuration") : loaded->paths.config.string())
+            << "\n";
         return app::k_exit_config;
     }
     const auto* factory = providers::find_factory(account->provider);

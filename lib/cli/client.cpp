@@ -21,12 +21,11 @@ struct Target {
 };
 
 Result<Target> find_daemon(const ClientContext& ctx) {
-    auto paths = config::resolve_paths(ctx.config_arg, ctx.state_arg, ctx.env);
-    bool embedded = false;
-    auto cfg = app::load_effective_config(paths, ctx.env, embedded);
-    if (!cfg) return cfg.error();
+    auto loaded = load_client_config(ctx);
+    if (!loaded) return loaded.error();
+    const auto& paths = loaded->paths;
     Target t;
-    t.address = cfg->api.listen;
+    t.address = loaded->config.api.listen;
     auto token = app::read_token(paths.state_dir);
     if (token)
         t.token = *token;
@@ -68,6 +67,15 @@ Result<std::string> call_api(const ClientContext& ctx, const std::string& method
         return Error::permanent("api.status", fmt::format("HTTP {}: {}", res->status, msg));
     }
     return std::move(res->body);
+}
+
+Result<ClientConfig> load_client_config(const ClientContext& ctx) {
+    ClientConfig c;
+    c.paths = config::resolve_paths(ctx.config_arg, ctx.state_arg, ctx.env);
+    auto cfg = app::load_effective_config(c.paths, ctx.env, c.embedded);
+    if (!cfg) return cfg.error();
+    c.config = std::move(*cfg);
+    return c;
 }
 
 bool take_common_options(std::vector<std::string>& args, ClientContext& ctx, std::string& error) {
@@ -170,16 +178,14 @@ int run_healthcheck(std::vector<std::string> args, ClientContext ctx, std::ostre
         err << "fitbridge healthcheck: unknown argument '" << args[0] << "'\nusage: fitbridge healthcheck\n";
         return k_usage;
     }
-    auto paths = config::resolve_paths(ctx.config_arg, ctx.state_arg, ctx.env);
-    bool embedded = false;
-    auto cfg = app::load_effective_config(paths, ctx.env, embedded);
-    if (!cfg) {
-        err << "fitbridge healthcheck: " << cfg.error().message << "\n";
+    auto loaded = load_client_config(ctx);
+    if (!loaded) {
+        err << "fitbridge healthcheck: " << loaded.error().message << "\n";
         return 1;
     }
     net::LocalRequest req;
     req.target = "/healthz";
-    auto res = net::local_request(cfg->api.listen, req, std::chrono::seconds(5));
+    auto res = net::local_request(loaded->config.api.listen, req, std::chrono::seconds(5));
     if (!res) {
         err << "fitbridge healthcheck: " << res.error().message << "\n";
         return 1;
@@ -230,17 +236,14 @@ int run_config(std::vector<std::string> args, ClientContext ctx, std::ostream& o
             err << k_use;
             return k_usage;
         }
-        auto paths = config::resolve_paths(ctx.config_arg, ctx.state_arg, ctx.env);
-        bool embedded = false;
-        auto cfg = app::load_effective_config(paths, ctx.env, embedded);
-        if (!cfg) {
-            err << cfg.error().message << "\n";
+        auto loaded = load_client_config(ctx);
+        if (!loaded) {
+            err << loaded.error().message << "\n";
             return app::k_exit_config;
         }
-        out << "# "
-            << (embedded ? "embedded default (no file at " + paths.config.string() + ")" : paths.config.string())
-            << "\n"
-            << config::to_yaml(*cfg);
+        const auto& where = loaded->paths.config.string();
+        out << "# " << (loaded->embedded ? "embedded default (no file at " + where + ")" : where) << "\n"
+            << config::to_yaml(loaded->config);
         return 0;
     }
     err << "fitbridge config: unknown subcommand '" << sub << "'\n" << k_use;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "config/paths.hpp"
 #include "core/error.hpp"
 
@@ -18,6 +19,15 @@ struct ClientContext {
     std::optional<std::string> state_arg;
     config::Env env = config::process_env();
 };
+
+// The configuration a client command works with: the resolved paths and the
+// effective config (the file, or the embedded default when there is none).
+struct ClientConfig {
+    config::ResolvedPaths paths;
+    config::Config config;
+    bool embedded = false;
+};
+Result<ClientConfig> load_client_config(const ClientContext& ctx);
 
 // Removes --config/--state-dir (and their values) from args into ctx.
 // Returns false with a message in `error` on a missing value.
