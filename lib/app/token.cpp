@@ -11,7 +11,7 @@ namespace fitbridge::app {
 Result<std::string> read_token(const std::filesystem::path& state_dir) {
     auto path = state_dir / "api-token";
     auto text = read_file(path);
-    if (!text) return Error{"api.token", ErrorClass::auth, text.error().message, {}};
+    if (!text) return Error::auth("api.token", text.error().message);
     auto t = std::move(*text);
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
     if (t.size() != 64 || t.find_first_not_of("0123456789abcdef") != std::string::npos)

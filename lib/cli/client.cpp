@@ -30,11 +30,8 @@ Result<Target> find_daemon(const ClientContext& ctx) {
     if (token)
         t.token = *token;
     else
-        return Error{"cli.token",
-                     ErrorClass::auth,
-                     fmt::format("{} (is the daemon's state directory {}? use --state-dir)", token.error().message,
-                                 paths.state_dir.string()),
-                     {}};
+        return Error::auth("cli.token", fmt::format("{} (is the daemon's state directory {}? use --state-dir)",
+                                                    token.error().message, paths.state_dir.string()));
     return t;
 }
 

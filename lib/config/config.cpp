@@ -529,11 +529,10 @@ std::filesystem::path resolve_secret_path(const std::string& ref, const Config& 
 Result<std::string> read_secret(const std::string& ref, const Config& c) {
     auto path = resolve_secret_path(ref, c);
     auto text = read_file(path);
-    if (!text) return Error{"config.secret", ErrorClass::auth, text.error().message, {}};
+    if (!text) return Error::auth("config.secret", text.error().message);
     auto s = std::move(*text);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    if (s.empty())
-        return Error{"config.secret", ErrorClass::auth, fmt::format("secret file {} is empty", path.string()), {}};
+    if (s.empty()) return Error::auth("config.secret", fmt::format("secret file {} is empty", path.string()));
     return s;
 }
 

@@ -33,6 +33,10 @@ struct Error {
     static Error transient(std::string code, std::string message) {
         return {std::move(code), ErrorClass::transient, std::move(message), {}};
     }
+    // Credentials missing or refused: the account needs re-authorising.
+    static Error auth(std::string code, std::string message) {
+        return {std::move(code), ErrorClass::auth, std::move(message), {}};
+    }
     bool retryable() const { return cls == ErrorClass::transient || cls == ErrorClass::rate_limited; }
 };
 

@@ -569,7 +569,7 @@ std::optional<Error> classify_status(const HttpResponse& response, std::string_v
     const std::string detail = body_message(response.body);
     std::string message = fmt::format("{}: HTTP {}{}{}", what, s, detail.empty() ? "" : " ", detail);
     std::string code = fmt::format("http.{}", s);
-    if (s == 401) return Error{std::move(code), ErrorClass::auth, std::move(message), {}};
+    if (s == 401) return Error::auth(std::move(code), std::move(message));
     if (s == 429) {
         Error e{std::move(code), ErrorClass::rate_limited, std::move(message), {}};
         e.retry_after = rate_limit_wait(response, clock.now());

@@ -30,10 +30,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-Error auth_error(std::string code, std::string message) {
-    return Error{std::move(code), ErrorClass::auth, std::move(message), {}};
-}
-
 std::string encode64(std::string_view bytes, const char* alphabet, bool pad) {
     std::string out;
     out.reserve((bytes.size() + 2) / 3 * 4);
@@ -174,7 +170,7 @@ OAuth2TokenSource::~OAuth2TokenSource() = default;
 asio::awaitable<Result<std::string>> OAuth2TokenSource::authorization() {
     if (m_dead) {
         Result<std::string> out(
-            auth_error("oauth.needs_reauth", fmt::format("account {} needs to be authorised again", m_account)));
+            Error::auth("oauth.needs_reauth", fmt::format("account {} needs to be authorised again", m_account)));
         co_return out;
     }
     if (!m_credentials) {
@@ -185,7 +181,7 @@ asio::awaitable<Result<std::string>> OAuth2TokenSource::authorization() {
         }
         if (!*loaded) {
             Result<std::string> out(
-                auth_error("oauth.no_credentials", fmt::format("account {} has no stored credentials", m_account)));
+                Error::auth("oauth.no_credentials", fmt::format("account {} has no stored credentials", m_account)));
             co_return out;
         }
         m_credentials = std::move(**loaded);
@@ -220,8 +216,8 @@ asio::awaitable<Result<void>> OAuth2TokenSource::refresh() {
     const bool for_401 = m_force_refresh;
     if (m_credentials->refresh_token.empty()) {
         m_dead = true;
-        Result<void> out(auth_error("oauth.no_refresh_token",
-                                    fmt::format("account {}: access token expired and no refresh token", m_account)));
+        Result<void> out(Error::auth("oauth.no_refresh_token",
+                                     fmt::format("account {}: access token expired and no refresh token", m_account)));
         co_return out;
     }
     HttpRequest req;
@@ -242,7 +238,7 @@ asio::awaitable<Result<void>> OAuth2TokenSource::refresh() {
         // invalid_grant: the refresh token was revoked or already rotated away.
         m_dead = true;
         auto e = classify_status(*sent, "token refresh", m_clock);
-        Result<void> out(auth_error("oauth.refresh_refused", e ? e->message : "token refresh refused"));
+        Result<void> out(Error::auth("oauth.refresh_refused", e ? e->message : "token refresh refused"));
         co_return out;
     }
     if (auto e = classify_status(*sent, "token refresh", m_clock)) {
@@ -305,7 +301,7 @@ asio::awaitable<Result<HttpResponse>> send_authorized(HttpClient& http, TokenSou
         if (final_401 == Final401::response) co_return sent;
         auto e = classify_status(
             *sent, fmt::format("{} {}", request.method, request.url.substr(0, request.url.find('?'))), clock);
-        Result<HttpResponse> out(e ? *e : auth_error("http.401", "unauthorised"));
+        Result<HttpResponse> out(e ? *e : Error::auth("http.401", "unauthorised"));
         co_return out;
     }
 }
@@ -475,7 +471,7 @@ Result<LoopbackListener::Callback> LoopbackListener::wait(std::string_view expec
         if (error) {
             reply(fd, 400, "Authorization was not granted.");
             ::close(fd);
-            return auth_error("oauth.denied", fmt::format("authorization was not granted: {}", *error));
+            return Error::auth("oauth.denied", fmt::format("authorization was not granted: {}", *error));
         }
         reply(fd, 200, "FitBridge is authorised. You can close this window.");
         ::close(fd);

@@ -237,10 +237,6 @@ const Clock& system_clock() {
     return k_clock;
 }
 
-Error auth_error(std::string code, std::string message) {
-    return Error{std::move(code), ErrorClass::auth, std::move(message), {}};
-}
-
 // A secret read from its file at every request, so a replaced key is used
 // without a restart. Nothing to refresh: a rejected secret stays rejected.
 class FileSecretSource final : public net::TokenSource {
@@ -250,7 +246,7 @@ public:
     boost::asio::awaitable<Result<std::string>> authorization() override {
         auto secret = config::read_secret(m_path, m_config);
         if (!secret)
-            co_return auth_error("intervals_icu.credentials", fmt::format("{}: {}", m_option, secret.error().message));
+            co_return Error::auth("intervals_icu.credentials", fmt::format("{}: {}", m_option, secret.error().message));
         co_return m_basic ? "Basic " + net::base64("API_KEY:" + *secret) : "Bearer " + *secret;
     }
     bool invalidate(const std::string&) override { return false; }
@@ -638,6 +634,12 @@ private:
         return CredentialSource{m_stored_kind, "stored"};
     }
 
+    // How to give a stored-credentials account what it needs.
+    std::string stored_hint(std::string_view again, std::string_view what) const {
+        return fmt::format("{}POST {} to /v1/accounts/{}/credentials",
+                           m_o.client_id ? fmt::format("run `fitbridge auth {}`{} or ", m_id, again) : "", what, m_id);
+    }
+
     // The Authorization header's source: a file read per request, or the
     // credentials in the store (an OAuth token source that refreshes when it
     // can and gives up after a second 401).
@@ -646,15 +648,14 @@ private:
             return std::make_unique<FileSecretSource>("api_key_file", *m_o.api_key_file, true, m_config);
         if (m_o.token_file) return std::make_unique<FileSecretSource>("token_file", *m_o.token_file, false, m_config);
         if (context.tokens == nullptr)
-            return std::make_unique<MissingSource>(auth_error(
+            return std::make_unique<MissingSource>(Error::auth(
                 "intervals_icu.no_store", fmt::format("account {}: stored credentials need the state store", m_id)));
         auto loaded = context.tokens->load(m_id);
         if (!loaded) return std::make_unique<MissingSource>(loaded.error());
         if (!*loaded)
-            return std::make_unique<MissingSource>(auth_error(
-                "intervals_icu.no_credentials",
-                fmt::format("account {} has no credentials yet: {}POST them to /v1/accounts/{}/credentials", m_id,
-                            m_o.client_id ? fmt::format("run `fitbridge auth {}` or ", m_id) : "", m_id)));
+            return std::make_unique<MissingSource>(
+                Error::auth("intervals_icu.no_credentials",
+                            fmt::format("account {} has no credentials yet: {}", m_id, stored_hint("", "them"))));
         m_stored_kind = (*loaded)->kind;
         if (m_stored_kind == "api_key") return net::make_api_key_source((*loaded)->access_token);
         // A bearer token. Intervals.icu issues no refresh token (§4.1), but
@@ -699,13 +700,10 @@ private:
         const std::string msg = body_message(r.body);
         if (s == 401) {
             e.code = "intervals_icu.unauthorized";
-            e.message = fmt::format(
-                "Intervals.icu rejected the credentials for the {} (401 {}); check {}", what, msg,
-                m_o.api_key_file ? std::string("the key in api_key_file")
-                : m_o.token_file
-                    ? std::string("the token in token_file")
-                    : fmt::format("the stored credentials: {}POST new ones to /v1/accounts/{}/credentials",
-                                  m_o.client_id ? fmt::format("run `fitbridge auth {}` again or ", m_id) : "", m_id));
+            e.message = fmt::format("Intervals.icu rejected the credentials for the {} (401 {}); check {}", what, msg,
+                                    m_o.api_key_file ? std::string("the key in api_key_file")
+                                    : m_o.token_file ? std::string("the token in token_file")
+                                                     : "the stored credentials: " + stored_hint(" again", "new ones"));
         } else if (s == 403) {
             e.code = "intervals_icu.forbidden";
             e.cls = ErrorClass::auth;
