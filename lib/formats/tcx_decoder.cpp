@@ -86,10 +86,17 @@ public:
         }
     }
 
-    // Course tracks count as records; nothing else of a course is an activity value.
+    // A course's Lap elements count as laps and its track points as records
+    // (positions included); its lap totals and times are not activity values.
     void course(const pugi::xml_node& c) {
         for (pugi::xml_node t = c.first_child(); t; t = t.next_sibling()) {
-            if (t.type() == pugi::node_element && local_name(t) == "Track") track(t);
+            if (t.type() != pugi::node_element) continue;
+            std::string_view n = local_name(t);
+            if (n == "Lap") {
+                ++m_laps;
+            } else if (n == "Track") {
+                track(t);
+            }
         }
     }
 
@@ -126,8 +133,9 @@ public:
         }
     }
 
-    // Course/workout files keep only their record counts (no activity values).
-    void clear_positions() { m_out.first_lat = m_out.first_lon = m_out.last_lat = m_out.last_lon = std::nullopt; }
+    // Course and workout files: the lap count (0 without Lap elements) and what
+    // the records give; no activity values.
+    void finish_non_activity() { m_out.laps = m_laps; }
 
 private:
     void lap(const pugi::xml_node& lap_node) {
@@ -285,13 +293,13 @@ void decode_tcx(std::span<const uint8_t> payload, Summary& out) {
         for (pugi::xml_node c = courses.first_child(); c; c = c.next_sibling()) {
             if (c.type() == pugi::node_element && local_name(c) == "Course") walker.course(c);
         }
-        walker.clear_positions();
         out.not_activity_reason = "TCX course: not an activity";
     } else if (workouts) {
         out.not_activity_reason = "TCX workout: not an activity";
     } else {
         out.not_activity_reason = "TCX without activities, courses or workouts: not an activity";
     }
+    walker.finish_non_activity();
 }
 
 }  // namespace fitbridge::formats

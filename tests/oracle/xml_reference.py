@@ -20,7 +20,9 @@ activities of (last trackpoint time - Activity/Id); avg_hr = laps'
 AverageHeartRateBpm weighted by TotalTimeSeconds (a single lap: its value);
 max_hr = max of laps' MaximumHeartRateBpm; avg_power = laps' LX/AvgWatts
 (weighted likewise) if any lap has it, else mean of trackpoints' Watts.
-Courses: only record counts. Workouts: nothing.
+Courses: record counts, first/last position from the track points, and the
+number of Course/Lap elements; no activity values. Workouts: laps = 0, nothing
+else.
 
 Usage: xml_reference.py FILE...   (prints one JSON object per file)
 """
@@ -234,15 +236,21 @@ def tcx(root, out):
     points = []  # trackpoint elements in document order
     if not acts:
         courses = child(root, "Courses")
+        laps = 0
         if courses is not None:
             for c in children(courses, "Course"):
+                laps += len(children(c, "Lap"))
                 for t in children(c, "Track"):
                     points.extend(children(t, "Trackpoint"))
+        positioned = [p for p in (position(tp) for tp in points) if p is not None]
         out.update(
             sport=None, start_time=None, total_elapsed_time=None, total_timer_time=None,
-            total_distance=None, laps=None, records=len(points),
-            records_with_position=sum(1 for p in points if position(p) is not None),
-            first_lat=None, first_lon=None, last_lat=None, last_lon=None,
+            total_distance=None, laps=laps, records=len(points),
+            records_with_position=len(positioned),
+            first_lat=positioned[0][0] if positioned else None,
+            first_lon=positioned[0][1] if positioned else None,
+            last_lat=positioned[-1][0] if positioned else None,
+            last_lon=positioned[-1][1] if positioned else None,
             avg_hr=None, max_hr=None, avg_power=None, rec_avg_hr=None, rec_max_hr=None,
             rec_avg_power=None, is_activity=False,
             kind="course" if courses is not None else ("workout" if child(root, "Workouts") is not None else "none"),
