@@ -90,7 +90,7 @@ TEST(IntervalsE2E, ZwiftFolderBackfillsIntoIntervalsExactlyOnce) {
     ASSERT_FALSE(fake.base_url().empty());
     write_text(dir / "icu.key", "test-api-key\n");
 
-    std::ifstream in(fs::path(FITBRIDGE_TESTDATA_DIR) / "gpx/fittrackee-e2e.gpx");
+    std::ifstream in(fs::path(FITBRIDGE_SOURCE_DIR) / "tests/data/gpx/fittrackee-e2e.gpx");
     std::string corpus((std::istreambuf_iterator<char>(in)), {});
     constexpr int k_rides = 300;
     for (int i = 0; i < k_rides; ++i) {
@@ -239,7 +239,7 @@ routes:
     ASSERT_TRUE(d.start()) << d.log();
 
     // Before authorisation the ride waits, and the account says why.
-    fs::copy_file(fs::path(FITBRIDGE_TESTDATA_DIR) / "gpx/fittrackee-e2e.gpx", dir / "inbox" / "ride.gpx");
+    fs::copy_file(fs::path(FITBRIDGE_SOURCE_DIR) / "tests/data/gpx/fittrackee-e2e.gpx", dir / "inbox" / "ride.gpx");
     auto icu_state = [&](const std::string& want) {
         auto acc = d.call("GET", "/v1/accounts").json();
         const auto* a = account_in(acc, "icu");

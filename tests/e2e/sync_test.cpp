@@ -15,7 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path k_corpus = FITBRIDGE_TESTDATA_DIR;
+// The fixture slice of the shared corpus shipped in tests/data (same names).
+const fs::path k_data = fs::path(FITBRIDGE_SOURCE_DIR) / "tests/data";
 
 constexpr const char* k_config = R"(api:
   listen: 127.0.0.1:{PORT}
@@ -66,19 +67,19 @@ int64_t count_activities(const Daemon& d) {
 
 TEST(SyncE2E, FolderToArchiveDeduplicatesAndExplainsEverything) {
     TempDir dir("sync-folder");
-    drop(dir, k_corpus / "fit/garmin-fenix2-run.fit", "run.fit");
-    drop(dir, k_corpus / "fit/garmin-fenix2-run.fit", "z renamed copy.fit");
-    drop(dir, k_corpus / "fit/garmin-fenix2-run.fit.gz", "run.fit.gz");
-    drop(dir, k_corpus / "fit/garmin-fr15-10k-run.fit", "fr15.fit");
-    drop(dir, k_corpus / "bad/bitflip-fenix2-run.fit", "broken.fit");
-    drop(dir, k_corpus / "tcx/course-brighton-beach.tcx", "course.tcx");
-    drop(dir, k_corpus / "fit/garmin-edge500-ride-2011.fit", "inProgressActivity.fit");
-    drop(dir, k_corpus / "fit/garmin-edge500-ride-2011.fit", ".hidden.fit");
+    drop(dir, k_data / "fit/garmin-fenix2-run.fit", "run.fit");
+    drop(dir, k_data / "fit/garmin-fenix2-run.fit", "z renamed copy.fit");
+    drop(dir, k_data / "fit/garmin-fenix2-run.fit.gz", "run.fit.gz");
+    drop(dir, k_data / "fit/garmin-fr15-10k-run.fit", "fr15.fit");
+    drop(dir, k_data / "bad/bitflip-fenix2-run.fit", "broken.fit");
+    drop(dir, k_data / "tcx/course-brighton-beach.tcx.gz", "course.tcx.gz");
+    drop(dir, k_data / "fit/garmin-fr110-run-2013.fit", "inProgressActivity.fit");
+    drop(dir, k_data / "fit/garmin-fr110-run-2013.fit", ".hidden.fit");
     Daemon d(dir, k_config);
     ASSERT_TRUE(d.start()) << d.log();
     ASSERT_TRUE(Daemon::eventually([&] { return archive_files(dir / "archive").size() == 2; })) << d.log();
     // The same 10k run exported as TCX later: matched by time, not delivered again.
-    drop(dir, k_corpus / "tcx/garmin-fr15-10k-run.tcx", "fr15-export.tcx");
+    drop(dir, k_data / "tcx/garmin-fr15-10k-run.tcx.gz", "fr15-export.tcx.gz");
     ASSERT_TRUE(Daemon::eventually([&] {
         auto a = d.call("GET", "/v1/accounts").json();
         for (const auto& acc : a["accounts"].GetArray())
@@ -92,8 +93,8 @@ TEST(SyncE2E, FolderToArchiveDeduplicatesAndExplainsEverything) {
     auto files = archive_files(dir / "archive");
     EXPECT_EQ(files[0], dir / "archive/2014/2014-10-11T1808_run_fr15.fit");
     EXPECT_EQ(files[1], dir / "archive/2015/2015-08-15T1445_run_run.fit");
-    EXPECT_EQ(file_sha(files[0]), file_sha(k_corpus / "fit/garmin-fr15-10k-run.fit"));
-    EXPECT_EQ(file_sha(files[1]), file_sha(k_corpus / "fit/garmin-fenix2-run.fit"));
+    EXPECT_EQ(file_sha(files[0]), file_sha(k_data / "fit/garmin-fr15-10k-run.fit"));
+    EXPECT_EQ(file_sha(files[1]), file_sha(k_data / "fit/garmin-fenix2-run.fit"));
 
     // Two activities; the 10k run has two copies matched by time, and the
     // FIT (with more records) is the delivered one.
@@ -124,7 +125,7 @@ TEST(SyncE2E, FolderToArchiveDeduplicatesAndExplainsEverything) {
             why[fs::path(p["origin"].GetString()).filename().string()] = p["reason"].GetString();
     }
     EXPECT_EQ(why["broken.fit"], "decode_failed");
-    EXPECT_EQ(why["course.tcx"], "not_an_activity");
+    EXPECT_EQ(why["course.tcx.gz"], "not_an_activity");
     EXPECT_EQ(why["inProgressActivity.fit"], "in_progress");
     EXPECT_EQ(why[".hidden.fit"], "dotfile");
 
@@ -134,7 +135,8 @@ TEST(SyncE2E, FolderToArchiveDeduplicatesAndExplainsEverything) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     EXPECT_EQ(archive_files(dir / "archive").size(), 2u);
     EXPECT_EQ(count_activities(d), 2);
-    drop(dir, k_corpus / "gpx/garmin-connect-run-2067489619.gpx", "new.gpx");
+    write_file(dir / "staging" / "new.gpx", synth_gpx(1600000000));
+    fs::rename(dir / "staging" / "new.gpx", dir / "inbox" / "new.gpx");
     ASSERT_TRUE(Daemon::eventually([&] { return archive_files(dir / "archive").size() == 3; })) << d.log();
     EXPECT_EQ(count_activities(d), 3);
     EXPECT_EQ(d.stop(), 0);

@@ -23,10 +23,10 @@ protected:
                                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(m_dir);
         fs::create_directories(m_dir / "acts" / "sub");
-        const fs::path corpus(FITBRIDGE_TESTDATA_DIR);
-        fs::copy_file(corpus / "gpx/fittrackee-e2e.gpx", m_dir / "acts" / "b.gpx");
-        fs::copy_file(corpus / "tcx/pool-swim.tcx", m_dir / "acts" / "sub" / "a.tcx");
-        fs::copy_file(corpus / "gpx/strava-iphone-sample.gpx.gz", m_dir / "acts" / "a.gpx.gz");
+        const fs::path data(FITBRIDGE_SOURCE_DIR "/tests/data");
+        fs::copy_file(data / "gpx/fittrackee-e2e.gpx", m_dir / "acts" / "b.gpx");
+        fs::copy_file(data / "tcx/pool-swim.tcx", m_dir / "acts" / "sub" / "a.tcx");
+        fs::copy_file(data / "gpx/gpsbabel-cerknicko-jezero.gpx.gz", m_dir / "acts" / "a.gpx.gz");
         std::ofstream(m_dir / "bad.fit") << "not an activity";
         std::ofstream(m_dir / "acts" / "README.md") << "# notes, not an activity";
     }
@@ -117,6 +117,30 @@ TEST_F(InspectTest, TableByDefault) {
     EXPECT_NE(out.find("0:04:10"), std::string::npos) << out;
     EXPECT_NE(out.find("0.32 km"), std::string::npos) << out;
     EXPECT_NE(out.find("ERROR: file is not a FIT, GPX or TCX file"), std::string::npos) << out;
+}
+
+// A TCX course: first/last position from its track points and its Lap count
+// (tests/oracle/xml_reference.py on tcx/course-brighton-beach.tcx), not nulls.
+TEST_F(InspectTest, TcxCourseReportsPositionsAndLaps) {
+    const fs::path course = fs::path(FITBRIDGE_SOURCE_DIR) / "tests/data/tcx/course-brighton-beach.tcx.gz";
+    EXPECT_EQ(run({"--json", course.string()}), 0) << m_err.str();
+    auto docs = lines();
+    ASSERT_EQ(docs.size(), 1u);
+    const auto& d = docs[0];
+    EXPECT_STREQ(d["format"].GetString(), "tcx.gz");
+    EXPECT_TRUE(d["ok"].GetBool());
+    EXPECT_FALSE(d["is_activity"].GetBool());
+    EXPECT_EQ(d["records"].GetInt64(), 2402);
+    EXPECT_EQ(d["records_with_position"].GetInt64(), 2402);
+    ASSERT_TRUE(d["laps"].IsInt64());
+    EXPECT_EQ(d["laps"].GetInt64(), 1);
+    ASSERT_TRUE(d["first_lat"].IsNumber() && d["last_lon"].IsNumber());
+    EXPECT_DOUBLE_EQ(d["first_lat"].GetDouble(), 40.75622691);
+    EXPECT_DOUBLE_EQ(d["first_lon"].GetDouble(), -73.9973099);
+    EXPECT_DOUBLE_EQ(d["last_lat"].GetDouble(), 40.57761895);
+    EXPECT_DOUBLE_EQ(d["last_lon"].GetDouble(), -73.9612219);
+    EXPECT_TRUE(d["start_time"].IsNull());
+    EXPECT_TRUE(d["total_distance"].IsNull());
 }
 
 }  // namespace

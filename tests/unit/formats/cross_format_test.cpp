@@ -34,6 +34,7 @@ namespace fitbridge::formats {
 namespace {
 
 using testing::decode_corpus;
+using testing::decode_fixture;
 
 struct SameActivity {
     const char* reference;  // FIT (or GPX for the GPX/TCX pair)
@@ -60,34 +61,49 @@ const SameActivity k_pairs[] = {
     {"fit/garmin-fr945-poolswim-6860712481.fit", "tcx/garmin-poolswim-6860712481.tcx", true, -1},
 };
 
-TEST(CrossFormat, SameActivityAgreesOnStartAndDuration) {
+void expect_same_activity(const SameActivity& p, const Summary& ref, const Summary& other) {
+    ASSERT_TRUE(ref.ok) << ref.error;
+    ASSERT_TRUE(other.ok) << other.error;
+    ASSERT_TRUE(ref.start_time && other.start_time && ref.total_elapsed_time && other.total_elapsed_time);
+
+    if (p.id_minute_truncated) {
+        EXPECT_EQ(*other.start_time, std::floor(*ref.start_time / 60) * 60)
+            << format_iso8601(*other.start_time) << " vs " << format_iso8601(*ref.start_time);
+    } else {
+        EXPECT_NEAR(*other.start_time, *ref.start_time, 1.0);
+    }
+
+    const double ref_end = *ref.start_time + *ref.total_elapsed_time;
+    const double other_end = *other.start_time + *other.total_elapsed_time;
+    const double slack = p.end_slack_s >= 0 ? p.end_slack_s : swim_slack(*ref.total_elapsed_time);
+    EXPECT_GE(ref_end - other_end, -1.0);
+    EXPECT_LE(ref_end - other_end, slack);
+
+    if (other.format == Format::tcx && ref.format == Format::fit) {
+        ASSERT_TRUE(ref.total_timer_time && other.total_timer_time && other.laps);
+        EXPECT_NEAR(*other.total_timer_time, *ref.total_timer_time, static_cast<double>(*other.laps));
+        ASSERT_TRUE(ref.total_distance && other.total_distance);
+        EXPECT_NEAR(*other.total_distance, *ref.total_distance, 0.01);
+    }
+}
+
+// The pair whose two files are in tests/data (the FR15 10k run).
+TEST(CrossFormat, FixturePairAgreesOnStartAndDuration) {
+    int checked = 0;
+    for (const auto& p : k_pairs) {
+        if (!fitbridge::test::fixture_file(p.reference) || !fitbridge::test::fixture_file(p.other)) continue;
+        SCOPED_TRACE(std::string(p.reference) + " vs " + p.other);
+        expect_same_activity(p, decode_fixture(p.reference), decode_fixture(p.other));
+        ++checked;
+    }
+    EXPECT_EQ(checked, 1);
+}
+
+TEST(CrossFormatCorpus, SameActivityAgreesOnStartAndDuration) {
+    FITBRIDGE_REQUIRE_CORPUS();
     for (const auto& p : k_pairs) {
         SCOPED_TRACE(std::string(p.reference) + " vs " + p.other);
-        Summary ref = decode_corpus(p.reference);
-        Summary other = decode_corpus(p.other);
-        ASSERT_TRUE(ref.ok) << ref.error;
-        ASSERT_TRUE(other.ok) << other.error;
-        ASSERT_TRUE(ref.start_time && other.start_time && ref.total_elapsed_time && other.total_elapsed_time);
-
-        if (p.id_minute_truncated) {
-            EXPECT_EQ(*other.start_time, std::floor(*ref.start_time / 60) * 60)
-                << format_iso8601(*other.start_time) << " vs " << format_iso8601(*ref.start_time);
-        } else {
-            EXPECT_NEAR(*other.start_time, *ref.start_time, 1.0);
-        }
-
-        const double ref_end = *ref.start_time + *ref.total_elapsed_time;
-        const double other_end = *other.start_time + *other.total_elapsed_time;
-        const double slack = p.end_slack_s >= 0 ? p.end_slack_s : swim_slack(*ref.total_elapsed_time);
-        EXPECT_GE(ref_end - other_end, -1.0);
-        EXPECT_LE(ref_end - other_end, slack);
-
-        if (other.format == Format::tcx && ref.format == Format::fit) {
-            ASSERT_TRUE(ref.total_timer_time && other.total_timer_time && other.laps);
-            EXPECT_NEAR(*other.total_timer_time, *ref.total_timer_time, static_cast<double>(*other.laps));
-            ASSERT_TRUE(ref.total_distance && other.total_distance);
-            EXPECT_NEAR(*other.total_distance, *ref.total_distance, 0.01);
-        }
+        expect_same_activity(p, decode_corpus(p.reference), decode_corpus(p.other));
     }
 }
 

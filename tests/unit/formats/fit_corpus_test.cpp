@@ -25,6 +25,7 @@
 
 #include "formats/decode.hpp"
 #include "formats/fit_decoder.hpp"
+#include "support/testdata.hpp"
 
 namespace fs = std::filesystem;
 using namespace fitbridge::formats;
@@ -36,10 +37,20 @@ std::vector<uint8_t> read_file(const fs::path& p) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-fs::path corpus(const std::string& rel) { return fs::path(FITBRIDGE_TESTDATA_DIR) / rel; }
+// Each table runs twice: over the files of tests/data (always) and over the
+// full corpus (suites named *Corpus*, skipped without it).
+enum class Source { fixtures, corpus };
 
-Summary decode_corpus(const std::string& rel) {
-    const auto bytes = read_file(corpus(rel));
+// `rel` from tests/data or from the corpus; nullopt when that has no such file.
+std::optional<fs::path> locate(Source src, const std::string& rel) {
+    const std::optional<fs::path> p = src == Source::fixtures ? std::optional<fs::path>(fitbridge::test::fixture(rel))
+                                                              : fitbridge::test::corpus_file(rel);
+    if (!p || !fs::exists(*p)) return std::nullopt;
+    return p;
+}
+
+Summary decode_path(const fs::path& p) {
+    const auto bytes = read_file(p);
     Summary s;
     decode_fit(bytes, s);
     return s;
@@ -520,11 +531,32 @@ bool all_digits(const char* s) {
            std::all_of(s, s + std::char_traits<char>::length(s), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-class FitCorpusValues : public ::testing::TestWithParam<Expected> {};
+struct Case {
+    const Expected* expected;
+    Source source;
+};
 
-TEST_P(FitCorpusValues, MatchReference) {
-    const Expected& e = GetParam();
-    const Summary s = decode_corpus(std::string("fit/") + e.file);
+std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.expected->file; }
+
+// The table rows whose file is in tests/data, or every row.
+std::vector<Case> cases(Source src) {
+    std::vector<Case> out;
+    for (const auto& e : k_expected) {
+        if (src == Source::corpus || fs::exists(fitbridge::test::fixture(std::string("fit/") + e.file))) {
+            out.push_back({&e, src});
+        }
+    }
+    return out;
+}
+
+class FitValues : public ::testing::TestWithParam<Case> {};
+
+TEST_P(FitValues, MatchReference) {
+    const Expected& e = *GetParam().expected;
+    if (GetParam().source == Source::corpus) FITBRIDGE_REQUIRE_CORPUS();
+    const auto path = locate(GetParam().source, std::string("fit/") + e.file);
+    ASSERT_TRUE(path.has_value()) << e.file;
+    const Summary s = decode_path(*path);
     ASSERT_TRUE(s.ok) << s.error;
     EXPECT_EQ(s.error, "");
     EXPECT_EQ(s.fit_files_in_chain, e.chain);
@@ -557,19 +589,20 @@ TEST_P(FitCorpusValues, MatchReference) {
     EXPECT_EQ(s.msg_counts, e.msg_counts);
 }
 
-std::string test_name(const ::testing::TestParamInfo<Expected>& info) {
-    std::string name = info.param.file;
+std::string test_name(const ::testing::TestParamInfo<Case>& info) {
+    std::string name = info.param.expected->file;
     for (char& c : name) {
         if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
     }
     return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Reference, FitCorpusValues, ::testing::ValuesIn(k_expected), test_name);
+INSTANTIATE_TEST_SUITE_P(Fixture, FitValues, ::testing::ValuesIn(cases(Source::fixtures)), test_name);
+INSTANTIATE_TEST_SUITE_P(Corpus, FitValues, ::testing::ValuesIn(cases(Source::corpus)), test_name);
 
-std::vector<fs::path> corpus_fit_files() {
+std::vector<fs::path> plain_fit_files(const fs::path& dir) {
     std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(corpus("fit"))) {
+    for (const auto& e : fs::directory_iterator(dir)) {
         const auto ext = e.path().extension().string();
         if (ext == ".fit" || ext == ".FIT") files.push_back(e.path());
     }
@@ -577,11 +610,7 @@ std::vector<fs::path> corpus_fit_files() {
     return files;
 }
 
-}  // namespace
-
-TEST(FitCorpus, EveryPlainFitFileDecodes) {
-    const auto files = corpus_fit_files();
-    ASSERT_GE(files.size(), 100u);
+void expect_all_decode(const std::vector<fs::path>& files) {
     for (const auto& f : files) {
         const auto bytes = read_file(f);
         Summary s;
@@ -592,58 +621,67 @@ TEST(FitCorpus, EveryPlainFitFileDecodes) {
     }
 }
 
-TEST(FitCorpus, NonActivityFilesAreFlagged) {
+// Returns how many of the cases' files were found.
+int expect_non_activities_flagged(Source src) {
     const std::pair<const char*, const char*> cases[] = {
         {"fit/nonact-course-garmin.fit", "FIT file type course"},
         {"fit/nonact-monitoring-vivofit.fit", "FIT file type monitoring_b"},
         {"fit/nonact-settings-edge510.fit", "FIT file type settings"},
         {"fit/nonact-weightscale-multiuser.fit", "FIT file type weight"},
         {"fit/nonact-workout-steps.fit", "FIT file type workout"},
+        // An activity chained with a settings file is still an activity (first file_id).
+        {"fit/chained-activity-settings.fit", ""},
+        // No file type at all: treated as an activity.
+        {"fit/moxy-monitor.fit", ""},
     };
+    int found = 0;
     for (const auto& [file, reason] : cases) {
-        const Summary s = decode_corpus(file);
+        const auto path = locate(src, file);
+        if (!path) continue;
+        ++found;
+        const Summary s = decode_path(*path);
         EXPECT_TRUE(s.ok) << file;
-        EXPECT_FALSE(s.is_activity) << file;
+        EXPECT_EQ(s.is_activity, *reason == '\0') << file;
         EXPECT_EQ(s.not_activity_reason, reason) << file;
     }
-    // An activity chained with a settings file is still an activity (first file_id).
-    EXPECT_TRUE(decode_corpus("fit/chained-activity-settings.fit").is_activity);
-    // No file type at all: treated as an activity.
-    EXPECT_TRUE(decode_corpus("fit/moxy-monitor.fit").is_activity);
+    return found;
 }
 
-TEST(FitCorpus, LowLevelCounters) {
-    // Definitions, big-endian definitions, data messages and developer field
-    // values as counted by the SDK's definition and message listeners; the
-    // compressed-timestamp count is fit-file-parser's record count (every record
-    // of that file uses a compressed header, which is why the SDK stops at byte 426).
-    struct Case {
+// Definitions, big-endian definitions, data messages and developer field
+// values as counted by the SDK's definition and message listeners; the
+// compressed-timestamp count is fit-file-parser's record count (every record
+// of that file uses a compressed header, which is why the SDK stops at byte 426).
+int expect_low_level_counters(Source src) {
+    struct Counts {
         const char* file;
         int64_t definitions, big_endian, data_messages, developer_fields, compressed;
     };
-    const Case cases[] = {
+    const Counts cases[] = {
         {"fit/chained-activity-settings.fit", 13, 13, 25, 0, 0},
         {"fit/sdk-developerdata.fit", 4, 4, 6, 3, 0},
         {"fit/wahoo-elemnt-ride-2021.fit", 994, 994, 9750, 21, 0},
         {"fit/garmin-fr955-indoor-smo2-devfields.fit", 32, 0, 113, 178, 0},
+        {"fit/garmin-fr70-compressed-ts-antfs.fit", -1, -1, -1, -1, 686},
     };
+    int found = 0;
     for (const auto& c : cases) {
+        const auto path = locate(src, c.file);
+        if (!path) continue;
+        ++found;
         FitDecodeStats stats;
         Summary s;
-        decode_fit(read_file(corpus(c.file)), s, stats);
+        decode_fit(read_file(*path), s, stats);
+        EXPECT_EQ(stats.compressed_timestamp_messages, c.compressed) << c.file;
+        if (c.definitions < 0) continue;  // only the compressed-timestamp count is known
         EXPECT_EQ(stats.definitions, c.definitions) << c.file;
         EXPECT_EQ(stats.big_endian_definitions, c.big_endian) << c.file;
         EXPECT_EQ(stats.data_messages, c.data_messages) << c.file;
         EXPECT_EQ(stats.developer_fields, c.developer_fields) << c.file;
-        EXPECT_EQ(stats.compressed_timestamp_messages, c.compressed) << c.file;
     }
-    FitDecodeStats stats;
-    Summary s;
-    decode_fit(read_file(corpus("fit/garmin-fr70-compressed-ts-antfs.fit")), s, stats);
-    EXPECT_EQ(stats.compressed_timestamp_messages, 686);
+    return found;
 }
 
-TEST(FitCorpus, BadFilesGiveOneLineErrors) {
+int expect_bad_file_errors(Source src) {
     const std::pair<const char*, const char*> cases[] = {
         {"bad/bitflip-fenix2-run.fit", "FIT CRC mismatch at offset 121837 (stored 0xCF14, computed 0x92EC)"},
         {"bad/chained-corrupt-second-header.fit",
@@ -672,19 +710,62 @@ TEST(FitCorpus, BadFilesGiveOneLineErrors) {
         {"bad/zero-bytes.fit", "not a FIT file: empty input"},
         {"bad/trunc-strava-sample.gpx", "not a FIT file: no \".FIT\" signature at offset 8"},
         {"bad/trunc-tcxparser-run.tcx", "not a FIT file: no \".FIT\" signature at offset 8"},
+        {"bad/trunc-korita-zbevnica.gpx", "not a FIT file: no \".FIT\" signature at offset 8"},
     };
+    int found = 0;
     for (const auto& [file, error] : cases) {
-        const Summary s = decode_corpus(file);
+        const auto path = locate(src, file);
+        if (!path) continue;
+        ++found;
+        const Summary s = decode_path(*path);
         EXPECT_FALSE(s.ok) << file;
         EXPECT_EQ(s.error, error) << file;
         EXPECT_EQ(s.error.find('\n'), std::string::npos) << file;
     }
+    return found;
 }
 
-TEST(FitCorpus, DamagedFilesKeepWhatWasDecodedBeforeTheDamage) {
+}  // namespace
+
+// The counts are the files of each list that tests/data holds.
+TEST(FitFixtures, EveryPlainFitFileDecodes) {
+    const auto files = plain_fit_files(fitbridge::test::fixture("fit"));
+    EXPECT_EQ(files.size(), 21u);
+    expect_all_decode(files);
+}
+
+TEST(FitFixtures, NonActivityFilesAreFlagged) { EXPECT_EQ(expect_non_activities_flagged(Source::fixtures), 5); }
+
+TEST(FitFixtures, LowLevelCounters) { EXPECT_EQ(expect_low_level_counters(Source::fixtures), 2); }
+
+TEST(FitFixtures, BadFilesGiveOneLineErrors) { EXPECT_EQ(expect_bad_file_errors(Source::fixtures), 12); }
+
+TEST(FitFixtures, DamagedFilesKeepWhatWasDecodedBeforeTheDamage) {
     // The chain's first file is intact: its session and records stay available.
-    const Summary s = decode_corpus("bad/chained-second-crc-bad.fit");
+    const Summary s = decode_path(fitbridge::test::fixture("bad/chained-second-crc-bad.fit"));
     EXPECT_FALSE(s.ok);
     EXPECT_EQ(s.fit_files_in_chain, 2);
     EXPECT_EQ(s.sport, "running");
+}
+
+TEST(FitCorpus, EveryPlainFitFileDecodes) {
+    FITBRIDGE_REQUIRE_CORPUS();
+    const auto files = plain_fit_files(*fitbridge::test::corpus_dir() / "fit");
+    ASSERT_GE(files.size(), 100u);
+    expect_all_decode(files);
+}
+
+TEST(FitCorpus, NonActivityFilesAreFlagged) {
+    FITBRIDGE_REQUIRE_CORPUS();
+    EXPECT_EQ(expect_non_activities_flagged(Source::corpus), 7);
+}
+
+TEST(FitCorpus, LowLevelCounters) {
+    FITBRIDGE_REQUIRE_CORPUS();
+    EXPECT_EQ(expect_low_level_counters(Source::corpus), 5);
+}
+
+TEST(FitCorpus, BadFilesGiveOneLineErrors) {
+    FITBRIDGE_REQUIRE_CORPUS();
+    EXPECT_EQ(expect_bad_file_errors(Source::corpus), 15);  // trunc-korita-zbevnica.gpx is in tests/data only
 }

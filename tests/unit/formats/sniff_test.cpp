@@ -1,5 +1,5 @@
 // Format detection by content and decode()'s identity fields. Hashes were
-// computed with coreutils sha256sum / `zcat | sha256sum` over the corpus.
+// computed with coreutils sha256sum / `zcat | sha256sum` over the files.
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 namespace fitbridge::formats {
 namespace {
 
-using testing::corpus;
 using testing::decode_corpus;
+using testing::decode_fixture;
 using testing::read_bytes;
 
 Sniffed sniff_text(std::string_view s) {
@@ -56,10 +56,12 @@ TEST(Sniff, XmlRootAfterPrologue) {
     EXPECT_EQ(sniff_text("PK\x03\x04"), Sniffed::unknown);
 }
 
-TEST(Sniff, EveryCorpusFileByContent) {
+void expect_sniffed_by_directory(const std::filesystem::path& root) {
     namespace fs = std::filesystem;
+    int files = 0;
     for (const char* dir : {"fit", "gpx", "tcx"}) {
-        for (const auto& entry : fs::directory_iterator(corpus(dir))) {
+        for (const auto& entry : fs::directory_iterator(root / dir)) {
+            ++files;
             auto bytes = read_bytes(entry.path().string());
             Sniffed s = sniff(bytes);
             Sniffed want = std::string_view(dir) == "fit"   ? Sniffed::fit
@@ -69,38 +71,54 @@ TEST(Sniff, EveryCorpusFileByContent) {
             EXPECT_EQ(s, want) << entry.path();
         }
     }
+    EXPECT_GT(files, 30) << root;
+}
+
+TEST(Sniff, EveryFixtureFileByContent) { expect_sniffed_by_directory(fitbridge::test::fixture("")); }
+
+TEST(SniffCorpus, EveryFileByContent) {
+    FITBRIDGE_REQUIRE_CORPUS();
+    expect_sniffed_by_directory(*fitbridge::test::corpus_dir());
 }
 
 TEST(Decode, PlainFileHashesOnceAndContentEqualsStored) {
-    Summary s = decode_corpus("gpx/strava-iphone-sample.gpx");
-    EXPECT_EQ(s.bytes, 46175u);
-    EXPECT_EQ(s.sha256, "dfeb7b0438c278d233661ceeb63f64d5c8e8599e115c1afb1d7ca7b697c7cfce");
+    Summary s = decode_fixture("gpx/gpsbabel-cerknicko-jezero.gpx");
+    EXPECT_EQ(s.bytes, 36362u);
+    EXPECT_EQ(s.sha256, "8bad699d4c32633dd65d98c0c8ae6372da5ed01c24f7e3afd9f6b642a9976671");
     EXPECT_EQ(s.content_sha256, s.sha256);
     EXPECT_FALSE(s.gzipped);
 }
 
 TEST(Decode, GzipContentHashIsThePayloads) {
-    Summary s = decode_corpus("gpx/strava-iphone-sample.gpx.gz");
+    Summary s = decode_fixture("gpx/gpsbabel-cerknicko-jezero.gpx.gz");
     EXPECT_TRUE(s.ok) << s.error;
-    EXPECT_EQ(s.bytes, 5074u);
-    EXPECT_EQ(s.sha256, "bee434122e1130a1527d75edec0f9d5a5f09c316dce3391a1d026617af52cc31");
-    EXPECT_EQ(s.content_sha256, "dfeb7b0438c278d233661ceeb63f64d5c8e8599e115c1afb1d7ca7b697c7cfce");
+    EXPECT_EQ(s.bytes, 5541u);
+    EXPECT_EQ(s.sha256, "9b3bde548631f7da955222760c0a55533dda3b653c528bf947913256caa683da");
+    EXPECT_EQ(s.content_sha256, "8bad699d4c32633dd65d98c0c8ae6372da5ed01c24f7e3afd9f6b642a9976671");
     EXPECT_TRUE(s.gzipped);
     EXPECT_EQ(format_name(s.format, s.gzipped), "gpx.gz");
 
     // gzip -9n of the FIT: identity does not depend on the FIT decoder.
-    Summary f = decode_corpus("fit/garmin-fenix2-run.fit.gz");
+    Summary f = decode_fixture("fit/garmin-fenix2-run.fit.gz");
     EXPECT_EQ(f.sha256, "1a4c3dce8f9fa2ec6e76fa960d401c1cd301eec0769ab17b3e8f1b8a78f54570");
     EXPECT_EQ(f.content_sha256, "a066d77db247c152c9583bddaecd33d36327bacc0821694ab795fe25671a8327");
     EXPECT_EQ(format_name(f.format, f.gzipped), "fit.gz");
 
+    Summary t = decode_fixture("tcx/course-brighton-beach.tcx.gz");
+    EXPECT_EQ(t.content_sha256, "366fed55aa174828cd1e986b37a77bb2dd3b1bdbd6ab8c027af6881e5c251407");
+    EXPECT_EQ(format_name(t.format, t.gzipped), "tcx.gz");
+}
+
+TEST(DecodeCorpus, GzipTcxContentHashIsThePayloads) {
+    FITBRIDGE_REQUIRE_CORPUS();
     Summary t = decode_corpus("tcx/rwgps-ride.tcx.gz");
     EXPECT_EQ(t.content_sha256, "642fbf7bf6422706ad798ea4d3cd15fe4f7c0b822bfbf32c4b3542d47e47967e");
     EXPECT_EQ(format_name(t.format, t.gzipped), "tcx.gz");
 }
 
 // bad/ files that are not FIT content (the FIT ones belong to the FIT tests).
-TEST(Decode, BadGpxContentNamedFitIsReadAsGpx) {
+TEST(DecodeCorpus, BadGpxContentNamedFitIsReadAsGpx) {
+    FITBRIDGE_REQUIRE_CORPUS();
     // The contract detects formats from bytes only: this is a valid GPX file
     // (byte-identical to gpx/garmin-connect-sample.gpx) under a .fit name.
     Summary s = decode_corpus("bad/gpx-content-named.fit");
@@ -111,7 +129,7 @@ TEST(Decode, BadGpxContentNamedFitIsReadAsGpx) {
 }
 
 TEST(Decode, BadZeroBytes) {
-    Summary s = decode_corpus("bad/zero-bytes.fit");
+    Summary s = decode_fixture("bad/zero-bytes.fit");
     EXPECT_FALSE(s.ok);
     EXPECT_EQ(s.format, Format::unknown);
     EXPECT_EQ(s.error, "file is empty (0 bytes): not a FIT, GPX or TCX file");
@@ -120,6 +138,18 @@ TEST(Decode, BadZeroBytes) {
 }
 
 TEST(Decode, BadTruncatedGzip) {
+    // The first 25813 of the 51627 bytes of fit/garmin-fenix2-run.fit.gz;
+    // `zcat` recovers 61803 bytes before "unexpected end of file".
+    Summary s = decode_fixture("bad/trunc-gz-fenix2-run.fit.gz");
+    EXPECT_FALSE(s.ok);
+    EXPECT_EQ(format_name(s.format, s.gzipped), "fit.gz");
+    EXPECT_EQ(s.error,
+              "gzip stream truncated: input ends at offset 25813 inside member 1 (started at offset 0) after 61803 "
+              "decompressed bytes");
+}
+
+TEST(DecodeCorpus, BadTruncatedGzip) {
+    FITBRIDGE_REQUIRE_CORPUS();
     Summary s = decode_corpus("bad/trunc-gz-edge1030plus.fit.gz");
     EXPECT_FALSE(s.ok);
     EXPECT_EQ(format_name(s.format, s.gzipped), "fit.gz");  // the partial payload is still recognisably FIT
@@ -130,8 +160,13 @@ TEST(Decode, BadTruncatedGzip) {
 }
 
 TEST(Decode, BadTruncatedXml) {
+    EXPECT_NE(decode_fixture("bad/trunc-korita-zbevnica.gpx").error.find("line 1940"), std::string::npos);
+    EXPECT_NE(decode_fixture("bad/trunc-tcxparser-run.tcx").error.find("line 2332"), std::string::npos);
+}
+
+TEST(DecodeCorpus, BadTruncatedXml) {
+    FITBRIDGE_REQUIRE_CORPUS();
     EXPECT_NE(decode_corpus("bad/trunc-strava-sample.gpx").error.find("line 942"), std::string::npos);
-    EXPECT_NE(decode_corpus("bad/trunc-tcxparser-run.tcx").error.find("line 2332"), std::string::npos);
 }
 
 TEST(Decode, UnknownContentSaysWhatItIs) {

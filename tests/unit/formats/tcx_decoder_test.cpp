@@ -10,19 +10,40 @@ namespace fitbridge::formats {
 namespace {
 
 using testing::decode_corpus;
+using testing::decode_fixture;
 using testing::N;
 using testing::XmlExpect;
 
 // Every TCX file of the corpus against values computed by
 // tests/oracle/xml_reference.py (independent Python implementation of the
 // contract; regenerate the table with
-//   cd ../shared/testdata/activities && python3 tests/oracle/xml_reference.py tcx/*
-// ). Columns: file, sport, start_time, total_elapsed_time, total_timer_time,
+//   cd ../shared/testdata/activities && python3 /path/to/repo/tests/oracle/xml_reference.py tcx/*
+// ). The rows whose file is in tests/data run always; all of them run against
+// the full corpus when it is there. Columns: file, sport, start_time, total_elapsed_time, total_timer_time,
 // total_distance, records, records_with_position, laps, first_lat, first_lon,
 // last_lat, last_lon, avg_hr, max_hr, avg_power, rec_avg_hr, rec_max_hr,
 // rec_avg_power, is_activity. N = null.
 const XmlExpect k_tcx_corpus[] = {
-    {"tcx/course-brighton-beach.tcx", N, N, N, N, N, 2402, 2402, N, N, N, N, N, N, N, N, N, N, N, false},
+    {"tcx/course-brighton-beach.tcx",
+     N,
+     N,
+     N,
+     N,
+     N,
+     2402,
+     2402,
+     1,
+     40.75622691,
+     -73.9973099,
+     40.57761895,
+     -73.9612219,
+     N,
+     N,
+     N,
+     N,
+     N,
+     N,
+     false},
     {"tcx/edge705-below-sea-level.tcx",
      "Biking",
      "2008-12-28T16:13:27Z",
@@ -543,7 +564,26 @@ const XmlExpect k_tcx_corpus[] = {
      N,
      N,
      true},
-    {"tcx/rwgps-ride.tcx.gz", N, N, N, N, N, 8218, 8218, N, N, N, N, N, N, N, N, N, N, N, false},
+    {"tcx/rwgps-ride.tcx.gz",
+     N,
+     N,
+     N,
+     N,
+     N,
+     8218,
+     8218,
+     1,
+     33.811424,
+     -84.406372,
+     33.811337,
+     -84.406158,
+     N,
+     N,
+     N,
+     N,
+     N,
+     N,
+     false},
     {"tcx/swim-activity.tcx",
      "Other",
      "2018-08-10T08:39:31Z",
@@ -684,7 +724,7 @@ const XmlExpect k_tcx_corpus[] = {
      114.0,
      N,
      true},
-    {"tcx/workout-only.tcx", N, N, N, N, N, 0, 0, N, N, N, N, N, N, N, N, N, N, N, false},
+    {"tcx/workout-only.tcx", N, N, N, N, N, 0, 0, 0, N, N, N, N, N, N, N, N, N, N, false},
     {"tcx/xc-skiing.tcx",
      "Other",
      "2020-12-26T15:14:21Z",
@@ -707,7 +747,20 @@ const XmlExpect k_tcx_corpus[] = {
      true},
 };
 
-TEST(TcxDecoder, CorpusMatchesOracle) {
+TEST(TcxDecoder, FixturesMatchOracle) {
+    int checked = 0;
+    for (const auto& e : k_tcx_corpus) {
+        if (!fitbridge::test::fixture_file(e.file)) continue;
+        Summary s = decode_fixture(e.file);
+        EXPECT_EQ(s.format, Format::tcx) << e.file;
+        testing::expect_summary(s, e);
+        ++checked;
+    }
+    EXPECT_EQ(checked, 11);  // the TCX files of tests/data
+}
+
+TEST(TcxCorpus, EveryFileMatchesOracle) {
+    FITBRIDGE_REQUIRE_CORPUS();
     for (const auto& e : k_tcx_corpus) {
         Summary s = decode_corpus(e.file);
         EXPECT_EQ(s.format, Format::tcx) << e.file;
@@ -814,23 +867,104 @@ TEST(TcxDecoder, MultiSportSessionActivitiesCount) {
 }
 
 TEST(TcxDecoder, CourseAndWorkoutAreNotActivities) {
-    Summary course = decode_corpus("tcx/course-brighton-beach.tcx");
+    Summary course = decode_fixture("tcx/course-brighton-beach.tcx");
     EXPECT_TRUE(course.ok) << course.error;
     EXPECT_FALSE(course.is_activity);
-    EXPECT_NE(course.not_activity_reason.find("course"), std::string::npos);
-    EXPECT_GT(course.records, 0);  // records from the course track
+    EXPECT_EQ(course.not_activity_reason, "TCX course: not an activity");
+    EXPECT_EQ(course.records, 2402);  // records from the course track
+    EXPECT_EQ(course.laps, 1);
+    EXPECT_EQ(course.first_lat, 40.75622691);
+    EXPECT_EQ(course.last_lon, -73.9612219);
     EXPECT_FALSE(course.start_time.has_value());
     EXPECT_FALSE(course.sport.has_value());
 
-    Summary workout = decode_corpus("tcx/workout-only.tcx");
+    Summary workout = decode_fixture("tcx/workout-only.tcx");
     EXPECT_TRUE(workout.ok) << workout.error;
     EXPECT_FALSE(workout.is_activity);
-    EXPECT_NE(workout.not_activity_reason.find("workout"), std::string::npos);
+    EXPECT_EQ(workout.not_activity_reason, "TCX workout: not an activity");
     EXPECT_EQ(workout.records, 0);
+    EXPECT_EQ(workout.laps, 0);
+    EXPECT_FALSE(workout.first_lat.has_value());
     EXPECT_FALSE(workout.sport.has_value());
 }
 
+// Courses (TCX v2 Courses/Course): Lap elements count as laps, the track
+// points as records with the first/last positioned one as first/last
+// position; the laps' totals and the track's times and heart rates are not
+// activity values.
+TEST(TcxDecoder, CourseLapsAndPositionsComeFromItsLapsAndTrack) {
+    Summary s = decode_text(R"(<TrainingCenterDatabase><Courses>
+      <Course><Name>A</Name>
+        <Lap><TotalTimeSeconds>600</TotalTimeSeconds><DistanceMeters>5000</DistanceMeters></Lap>
+        <Lap><TotalTimeSeconds>300</TotalTimeSeconds><DistanceMeters>2000</DistanceMeters></Lap>
+        <Track>
+          <Trackpoint><Time>2020-01-01T00:00:00Z</Time></Trackpoint>
+          <Trackpoint><Time>2020-01-01T00:00:01Z</Time><Position><LatitudeDegrees>10.5</LatitudeDegrees>
+            <LongitudeDegrees>20.25</LongitudeDegrees></Position><HeartRateBpm><Value>150</Value></HeartRateBpm></Trackpoint>
+          <Trackpoint><Time>2020-01-01T00:00:02Z</Time><Position><LatitudeDegrees>99</LatitudeDegrees>
+            <LongitudeDegrees>1</LongitudeDegrees></Position></Trackpoint>
+        </Track>
+      </Course>
+      <Course><Name>B</Name>
+        <Lap><TotalTimeSeconds>60</TotalTimeSeconds></Lap>
+        <Track><Trackpoint><Position><LatitudeDegrees>-1.5</LatitudeDegrees>
+          <LongitudeDegrees>-2.75</LongitudeDegrees></Position></Trackpoint></Track>
+      </Course>
+    </Courses></TrainingCenterDatabase>)");
+    ASSERT_TRUE(s.ok) << s.error;
+    EXPECT_FALSE(s.is_activity);
+    EXPECT_EQ(s.laps, 3);
+    EXPECT_EQ(s.records, 4);
+    EXPECT_EQ(s.records_with_position, 2);  // latitude 99 is out of range
+    EXPECT_EQ(s.first_lat, 10.5);
+    EXPECT_EQ(s.first_lon, 20.25);
+    EXPECT_EQ(s.last_lat, -1.5);
+    EXPECT_EQ(s.last_lon, -2.75);
+    EXPECT_FALSE(s.start_time.has_value());
+    EXPECT_FALSE(s.total_timer_time.has_value());
+    EXPECT_FALSE(s.total_distance.has_value());
+    EXPECT_FALSE(s.total_elapsed_time.has_value());
+    EXPECT_FALSE(s.rec_avg_hr.has_value());
+    EXPECT_FALSE(s.has_hr);
+}
+
+// Every TCX file has a lap count: 0 for a course without Lap elements, a
+// workout, or a document with nothing in it.
+TEST(TcxDecoder, LapsAreZeroNotNullWithoutLapElements) {
+    Summary course = decode_text(R"(<TrainingCenterDatabase><Courses><Course><Track>
+      <Trackpoint><Position><LatitudeDegrees>1</LatitudeDegrees><LongitudeDegrees>2</LongitudeDegrees></Position></Trackpoint>
+      </Track></Course></Courses></TrainingCenterDatabase>)");
+    ASSERT_TRUE(course.ok) << course.error;
+    EXPECT_EQ(course.laps, 0);
+    EXPECT_EQ(course.records, 1);
+    EXPECT_EQ(course.first_lat, 1);
+    EXPECT_EQ(course.last_lon, 2);
+
+    Summary workout = decode_text(R"(<TrainingCenterDatabase><Workouts><Workout Sport="Running"><Name>Intervals</Name>
+      <Step><StepId>1</StepId></Step></Workout></Workouts></TrainingCenterDatabase>)");
+    ASSERT_TRUE(workout.ok) << workout.error;
+    EXPECT_EQ(workout.not_activity_reason, "TCX workout: not an activity");
+    EXPECT_EQ(workout.laps, 0);
+    EXPECT_EQ(workout.records, 0);
+    EXPECT_FALSE(workout.first_lat.has_value());
+
+    Summary empty = decode_text("<TrainingCenterDatabase><Activities/></TrainingCenterDatabase>");
+    ASSERT_TRUE(empty.ok) << empty.error;
+    EXPECT_FALSE(empty.is_activity);
+    EXPECT_EQ(empty.laps, 0);
+}
+
 TEST(TcxDecoder, WhitespaceBeforeDeclaration) {
+    Summary s = decode_text(
+        " \r\n\t<?xml version=\"1.0\"?>\n<TrainingCenterDatabase><Activities><Activity Sport=\"Running\">"
+        "<Id>2020-01-01T00:00:00Z</Id></Activity></Activities></TrainingCenterDatabase>");
+    EXPECT_TRUE(s.ok) << s.error;
+    EXPECT_EQ(s.format, Format::tcx);
+    EXPECT_EQ(s.laps, 0);
+}
+
+TEST(TcxCorpus, WhitespaceBeforeDeclaration) {
+    FITBRIDGE_REQUIRE_CORPUS();
     // polar-v800-run.tcx starts with spaces before <?xml ...?>.
     Summary s = decode_corpus("tcx/polar-v800-run.tcx");
     EXPECT_TRUE(s.ok) << s.error;
@@ -838,7 +972,7 @@ TEST(TcxDecoder, WhitespaceBeforeDeclaration) {
 }
 
 TEST(TcxDecoder, TruncatedFileReportsLineAndColumn) {
-    Summary s = decode_corpus("bad/trunc-tcxparser-run.tcx");
+    Summary s = decode_fixture("bad/trunc-tcxparser-run.tcx");
     EXPECT_FALSE(s.ok);
     EXPECT_EQ(s.format, Format::tcx);
     // Python's expat (oracle) also stops on line 2332 ("no element found"); it

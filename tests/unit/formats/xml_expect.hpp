@@ -17,12 +17,25 @@
 
 #include "core/time.hpp"
 #include "formats/decode.hpp"
+#include "support/testdata.hpp"
 
 namespace fitbridge::formats::testing {
 
 inline constexpr std::nullopt_t N = std::nullopt;
 
-inline std::string corpus(std::string_view rel) { return std::string(FITBRIDGE_TESTDATA_DIR) + "/" + std::string(rel); }
+// A file of the full corpus (tests calling this start with FITBRIDGE_REQUIRE_CORPUS()).
+inline std::string corpus(std::string_view rel) {
+    auto p = fitbridge::test::corpus_file(rel);
+    return p ? p->string() : std::string();
+}
+
+// A file of tests/data (`rel` or its gzip copy `rel`.gz); an empty path, and a
+// test failure, when it is missing.
+inline std::string fixture(std::string_view rel) {
+    auto p = fitbridge::test::fixture_file(rel);
+    EXPECT_TRUE(p.has_value()) << "tests/data has no " << rel;
+    return p ? p->string() : std::string();
+}
 
 inline std::vector<uint8_t> read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -30,10 +43,9 @@ inline std::vector<uint8_t> read_bytes(const std::string& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-inline Summary decode_corpus(std::string_view rel) {
-    auto bytes = read_bytes(corpus(rel));
-    return decode(bytes);
-}
+inline Summary decode_corpus(std::string_view rel) { return decode(read_bytes(corpus(rel))); }
+
+inline Summary decode_fixture(std::string_view rel) { return decode(read_bytes(fixture(rel))); }
 
 struct XmlExpect {
     const char* file;

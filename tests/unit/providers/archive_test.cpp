@@ -98,16 +98,16 @@ TEST_F(ArchiveTest, WritesTheOriginalByteExactUnderTheDatedName) {
     EXPECT_EQ(slurp(root() / r->remote_id), fit.bytes);
     EXPECT_EQ(files_under(root()), std::vector<std::string>{"2015/2015-08-15T1445_run_morning-run-park.fit"});
 
-    const auto gpx = corpus("gpx/strava-iphone-sample.gpx");
+    const auto gpx = corpus("gpx/gpsbabel-cerknicko-jezero.gpx");  // no <type>: family "other"
     auto g = run(p->upload(request(gpx, "")));
     ASSERT_TRUE(g) << g.error().message;
-    EXPECT_EQ(g->remote_id, "2011/2011-12-29T2201_ride_activity.gpx");
+    EXPECT_EQ(g->remote_id, "2010/2010-08-05T1423_other_activity.gpx");
     EXPECT_EQ(slurp(root() / g->remote_id), gpx.bytes);
 }
 
 TEST_F(ArchiveTest, NamesUseUtcMinuteFormatAndFamily) {
     auto p = make();
-    const auto tcx = corpus("tcx/garmin-sample-run.tcx");
+    const auto tcx = corpus("tcx/pool-swim.tcx");
     File f = tcx;
     f.summary.start_time = 1700000000.9;  // 2023-11-14T22:13:20.9Z
     f.summary.sport_family.reset();
@@ -144,7 +144,7 @@ TEST_F(ArchiveTest, SameContentAgainIsADuplicateAndNothingIsWritten) {
 TEST_F(ArchiveTest, DifferentContentUnderTheSameNameGetsSuffixesAndNothingIsOverwritten) {
     auto p = make();
     // Three different files presented with one start, sport and title.
-    std::vector<File> files{corpus("fit/garmin-fenix2-run.fit"), corpus("fit/garmin-edge500-ride-2011.fit"),
+    std::vector<File> files{corpus("fit/garmin-fenix2-run.fit"), corpus("fit/garmin-fr110-run-2013.fit"),
                             corpus("fit/garmin-fenix5-run.fit")};
     for (auto& f : files) {
         f.summary.start_time = 1439649908;  // 2015-08-15T14:45:08Z
@@ -172,11 +172,11 @@ TEST_F(ArchiveTest, DifferentContentUnderTheSameNameGetsSuffixesAndNothingIsOver
 }
 
 TEST_F(ArchiveTest, GzippedOriginalsStayAsTheyAre) {
-    const auto gz = corpus("gpx/strava-iphone-sample.gpx.gz");
+    const auto gz = corpus("gpx/gpsbabel-cerknicko-jezero.gpx.gz");
     auto p = make();
     auto r = run(p->upload(request(gz, "Commute")));
     ASSERT_TRUE(r);
-    EXPECT_EQ(r->remote_id, "2011/2011-12-29T2201_ride_commute.gpx.gz");
+    EXPECT_EQ(r->remote_id, "2010/2010-08-05T1423_other_commute.gpx.gz");
     EXPECT_EQ(slurp(root() / r->remote_id), gz.bytes);
 }
 
@@ -201,7 +201,7 @@ TEST_F(ArchiveTest, GzipOptionCompressesPlainFilesAndRoundTrips) {
     EXPECT_EQ(again->remote_id, r->remote_id);
 
     // An already gzipped original is not compressed twice.
-    const auto gz = corpus("gpx/strava-iphone-sample.gpx.gz");
+    const auto gz = corpus("gpx/gpsbabel-cerknicko-jezero.gpx.gz");
     auto z = run(p->upload(request(gz, "Commute")));
     ASSERT_TRUE(z);
     EXPECT_EQ(slurp(root() / z->remote_id), gz.bytes);
@@ -251,7 +251,7 @@ TEST_F(ArchiveTest, FindExistingAfterACrash) {
 
 TEST_F(ArchiveTest, RejectsUploadsItCannotName) {
     auto p = make();
-    File f = corpus("bad/gpx-content-named.fit");
+    File f = corpus("tcx/pool-swim.tcx");
     f.summary.format = formats::Format::unknown;
     auto r = run(p->upload(request(f, "x")));
     ASSERT_FALSE(r);

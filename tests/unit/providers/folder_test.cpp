@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 
 // `sha256sum` of the plain corpus files (the gz copies hold the same bytes).
 constexpr std::string_view k_fenix2_sha = "a066d77db247c152c9583bddaecd33d36327bacc0821694ab795fe25671a8327";
-constexpr std::string_view k_iphone_gpx_sha = "dfeb7b0438c278d233661ceeb63f64d5c8e8599e115c1afb1d7ca7b697c7cfce";
+constexpr std::string_view k_lake_gpx_sha = "8bad699d4c32633dd65d98c0c8ae6372da5ed01c24f7e3afd9f6b642a9976671";
 
 config::AccountConfig account(std::map<std::string, std::string> options) {
     config::AccountConfig a;
@@ -91,7 +91,7 @@ TEST_F(FolderTest, IdIsSha256OfDecompressedContentAndCopiesAreOneActivity) {
     copy_corpus("fit/garmin-fenix2-run.fit", m_dir / "a/Morning Run.fit");
     copy_corpus("fit/garmin-fenix2-run.fit", m_dir / "b/renamed-copy.bin");  // content decides, not the name
     copy_corpus("fit/garmin-fenix2-run.fit.gz", m_dir / "c/zipped.fit.gz");
-    copy_corpus("gpx/strava-iphone-sample.gpx.gz", m_dir / "d/iphone.gpx.gz");
+    copy_corpus("gpx/gpsbabel-cerknicko-jezero.gpx.gz", m_dir / "d/lake.gpx.gz");
     auto p = make({{"settle_time", "0"}});
 
     auto items = list(*p);
@@ -99,9 +99,9 @@ TEST_F(FolderTest, IdIsSha256OfDecompressedContentAndCopiesAreOneActivity) {
     EXPECT_EQ(items[0].remote_id, k_fenix2_sha);
     EXPECT_EQ(items[0].origin, (m_dir / "a/Morning Run.fit").string());  // first path in name order
     EXPECT_EQ(items[0].name, "Morning Run");
-    EXPECT_EQ(items[1].remote_id, k_iphone_gpx_sha);
-    EXPECT_EQ(items[1].origin, (m_dir / "d/iphone.gpx.gz").string());
-    EXPECT_EQ(items[1].name, "iphone");
+    EXPECT_EQ(items[1].remote_id, k_lake_gpx_sha);
+    EXPECT_EQ(items[1].origin, (m_dir / "d/lake.gpx.gz").string());
+    EXPECT_EQ(items[1].name, "lake");
     EXPECT_TRUE(p->ignored().empty());
 
     // The id is the one the decoder reports for the gz copy as stored.
@@ -175,8 +175,8 @@ TEST_F(FolderTest, NameRulesAloneDecideSomeReasons) {
 }
 
 TEST_F(FolderTest, MinBytesAndRecursiveOptions) {
-    copy_corpus("fit/garmin-fenix2-run.fit", m_dir / "top.fit");                      // 121839 bytes
-    copy_corpus("gpx/strava-iphone-sample.gpx", m_dir / "nested/deeper/iphone.gpx");  // 46175 bytes
+    copy_corpus("fit/garmin-fenix2-run.fit", m_dir / "top.fit");                         // 121839 bytes
+    copy_corpus("gpx/gpsbabel-cerknicko-jezero.gpx", m_dir / "nested/deeper/lake.gpx");  // 36362 bytes
     auto flat = make({{"settle_time", "0"}, {"recursive", "false"}, {"min_bytes", "121840"}});
     EXPECT_TRUE(list(*flat).empty());
     ASSERT_EQ(flat->ignored().size(), 1u);
@@ -186,7 +186,7 @@ TEST_F(FolderTest, MinBytesAndRecursiveOptions) {
     auto deep = make({{"settle_time", "0"}, {"recursive", "yes"}, {"min_bytes", "0"}});
     auto items = list(*deep);
     ASSERT_EQ(items.size(), 2u);
-    EXPECT_EQ(items[0].remote_id, k_iphone_gpx_sha);
+    EXPECT_EQ(items[0].remote_id, k_lake_gpx_sha);
     EXPECT_EQ(items[1].remote_id, k_fenix2_sha);
 }
 
@@ -258,7 +258,7 @@ TEST_F(FolderTest, UnchangedFilesAreNotHashedAgain) {
 
 TEST_F(FolderTest, DownloadReturnsTheBytesAsStoredAndNoticesChanges) {
     copy_corpus("fit/garmin-fenix2-run.fit.gz", m_dir / "zipped.fit.gz");
-    copy_corpus("gpx/strava-iphone-sample.gpx", m_dir / "iphone.gpx");
+    copy_corpus("gpx/gpsbabel-cerknicko-jezero.gpx", m_dir / "lake.gpx");
     auto p = make({{"settle_time", "0"}});
     auto items = list(*p);
     ASSERT_EQ(items.size(), 2u);
@@ -269,13 +269,13 @@ TEST_F(FolderTest, DownloadReturnsTheBytesAsStoredAndNoticesChanges) {
     ASSERT_TRUE(bytes);
     EXPECT_EQ(*bytes, slurp(test::k_corpus / "fit/garmin-fenix2-run.fit.gz"));  // still gzipped
 
-    write_text(m_dir / "iphone.gpx", "<gpx></gpx>" + std::string(2000, ' '));
+    write_text(m_dir / "lake.gpx", "<gpx></gpx>" + std::string(2000, ' '));
     auto changed = run(p->download(items[0]));
     ASSERT_FALSE(changed);
     EXPECT_EQ(changed.error().cls, ErrorClass::transient);
     EXPECT_EQ(changed.error().message,
               fmt::format("{} changed since it was listed (content {}…, listed as {}…)", items[0].origin,
-                          sha256_hex(slurp(m_dir / "iphone.gpx")).substr(0, 12), k_iphone_gpx_sha.substr(0, 12)));
+                          sha256_hex(slurp(m_dir / "lake.gpx")).substr(0, 12), k_lake_gpx_sha.substr(0, 12)));
 
     fs::remove(m_dir / "zipped.fit.gz");
     auto gone = run(p->download(gz));
@@ -444,7 +444,7 @@ TEST_F(FolderTest, WatchCallsBackWhenFilesAreWrittenOrMovedIn) {
     EXPECT_EQ(list(*p).size(), 1u);
 
     // A rename into the folder (how browsers and sync tools finish a file).
-    copy_corpus("gpx/strava-iphone-sample.gpx", outside / "moved.gpx");
+    copy_corpus("gpx/gpsbabel-cerknicko-jezero.gpx", outside / "moved.gpx");
     fs::rename(outside / "moved.gpx", m_dir / "inbox/moved.gpx");
     ASSERT_TRUE(run_until(
         m_io, [&] { return changes == 2; }, 3s));
@@ -453,7 +453,7 @@ TEST_F(FolderTest, WatchCallsBackWhenFilesAreWrittenOrMovedIn) {
     fs::create_directories(m_dir / "inbox/2024");
     ASSERT_TRUE(run_until(
         m_io, [&] { return changes == 3; }, 3s));
-    copy_corpus("fit/garmin-edge500-ride-2011.fit", m_dir / "inbox/2024/ride.fit");
+    copy_corpus("fit/garmin-fr110-run-2013.fit", m_dir / "inbox/2024/ride.fit");
     ASSERT_TRUE(run_until(
         m_io, [&] { return changes == 4; }, 3s));
     EXPECT_EQ(list(*p).size(), 3u);

@@ -23,7 +23,9 @@ namespace fitbridge::providers::test {
 
 namespace fs = std::filesystem;
 
-inline const fs::path k_corpus = FITBRIDGE_TESTDATA_DIR;
+// The activity files these tests read: the fixture slice of the shared corpus
+// shipped in tests/data (same relative names; tests/data/SOURCES.md).
+inline const fs::path k_corpus = fs::path(FITBRIDGE_SOURCE_DIR) / "tests/data";
 
 // A fresh directory under $TMPDIR, removed with everything in it.
 class TempDir {
@@ -46,7 +48,7 @@ private:
     fs::path m_path;
 };
 
-// Copies a corpus file (read-only in the corpus) to `to`, writable.
+// Copies a fixture file to `to`, writable.
 inline void copy_corpus(const fs::path& rel, const fs::path& to) {
     fs::create_directories(to.parent_path());
     fs::copy_file(k_corpus / rel, to, fs::copy_options::overwrite_existing);
