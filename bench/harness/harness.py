@@ -248,6 +248,22 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def sched_seconds(pid):
+    """(time on a CPU, time runnable but waiting for a CPU) over every thread
+    of `pid`, from /proc/PID/task/*/schedstat: the second is what other load
+    on the machine cost it."""
+    run = wait = 0
+    for path in glob.glob("/proc/%d/task/*/schedstat" % pid):
+        try:
+            with open(path) as f:
+                fields = f.read().split()
+        except FileNotFoundError:
+            continue
+        run += int(fields[0])
+        wait += int(fields[1])
+    return run / 1e9, wait / 1e9
+
+
 def rss_breakdown(pid):
     """Resident KiB by kind of mapping, from /proc/PID/smaps: the binary, each
     shared library, the heap, anonymous mappings (malloc arenas, thread stacks,
