@@ -240,14 +240,6 @@ def context_switches(pid):
     return total
 
 
-def cpu_seconds(pid):
-    """utime + stime of the process (all threads), in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
 def sched_seconds(pid):
     """(time on a CPU, time runnable but waiting for a CPU) over every thread
     of `pid`, from /proc/PID/task/*/schedstat: the second is what other load
