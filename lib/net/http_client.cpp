@@ -14,6 +14,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -219,11 +220,27 @@ public:
         Url url = std::move(*parsed);
         for (int hop = 0;; ++hop) {
             Result<HttpResponse> result = co_await exchange(url, request, deadline);
+            bool stopped_now = false;
+            if (!result) stopped_now = co_await cancelled();
+            if (stopped_now) {
+                Result<HttpResponse> stopped(cancelled_error(request, url));
+                co_return stopped;
+            }
             if (!follow_redirect(result, url, request, hop)) co_return result;
         }
     }
 
 private:
+    // Whether the caller cancelled this request (the engine stopping): its
+    // socket operations then end with operation_aborted.
+    static asio::awaitable<bool> cancelled() {
+        auto state = co_await asio::this_coro::cancellation_state;
+        co_return state.cancelled() != asio::cancellation_type::none;
+    }
+    static Error cancelled_error(const HttpRequest& request, const Url& url) {
+        return Error::transient("net.cancelled", fmt::format("{} {}: cancelled", request.method, url.origin()));
+    }
+
     // After one exchange: true when `url`/`request` now describe the next hop;
     // false when `result` is final (a response, or an error it was turned into).
     static bool follow_redirect(Result<HttpResponse>& result, Url& url, HttpRequest& request, int hop) {
@@ -287,8 +304,9 @@ private:
             }
             // A pooled connection the server closed meanwhile fails before any
             // answer arrives; that is worth one more try on a new connection.
+            const bool was_cancelled = co_await cancelled();
             if (reused && !ex.response_started && attempt == 0 && ex.error->code != "net.timeout" &&
-                ex.error->cls == ErrorClass::transient)
+                ex.error->cls == ErrorClass::transient && !was_cancelled)
                 continue;
             Result<HttpResponse> failed(std::move(*ex.error));
             co_return failed;
