@@ -87,7 +87,10 @@ void Service::stop(std::chrono::milliseconds grace, std::function<void()> done) 
                     boost::system::error_code ec;
                     co_await poll.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
                 }
-                if (!m_engine->idle()) log::warn("shutdown: the engine's loops did not end within the grace period");
+                if (m_engine->idle())
+                    log::info("shutdown: the engine stopped");
+                else
+                    log::warn("shutdown: the engine's loops did not end within the grace period");
                 m_store->flush();
                 done();
             },

@@ -220,9 +220,8 @@ public:
         Url url = std::move(*parsed);
         for (int hop = 0;; ++hop) {
             Result<HttpResponse> result = co_await exchange(url, request, deadline);
-            bool stopped_now = false;
-            if (!result) stopped_now = co_await cancelled();
-            if (stopped_now) {
+            const auto state = co_await asio::this_coro::cancellation_state;
+            if (!result && cancelled(state)) {
                 Result<HttpResponse> stopped(cancelled_error(request, url));
                 co_return stopped;
             }
@@ -232,10 +231,10 @@ public:
 
 private:
     // Whether the caller cancelled this request (the engine stopping): its
-    // socket operations then end with operation_aborted.
-    static asio::awaitable<bool> cancelled() {
-        auto state = co_await asio::this_coro::cancellation_state;
-        co_return state.cancelled() != asio::cancellation_type::none;
+    // socket operations then end with operation_aborted. Read inline: a
+    // co_await of another awaitable would throw once cancelled.
+    static bool cancelled(const asio::cancellation_state& state) {
+        return state.cancelled() != asio::cancellation_type::none;
     }
     static Error cancelled_error(const HttpRequest& request, const Url& url) {
         return Error::transient("net.cancelled", fmt::format("{} {}: cancelled", request.method, url.origin()));
@@ -304,9 +303,9 @@ private:
             }
             // A pooled connection the server closed meanwhile fails before any
             // answer arrives; that is worth one more try on a new connection.
-            const bool was_cancelled = co_await cancelled();
+            const auto state = co_await asio::this_coro::cancellation_state;
             if (reused && !ex.response_started && attempt == 0 && ex.error->code != "net.timeout" &&
-                ex.error->cls == ErrorClass::transient && !was_cancelled)
+                ex.error->cls == ErrorClass::transient && !cancelled(state))
                 continue;
             Result<HttpResponse> failed(std::move(*ex.error));
             co_return failed;

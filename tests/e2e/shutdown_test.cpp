@@ -95,6 +95,9 @@ routes:
     EXPECT_EQ(d.stop(), 0);
     const auto took = std::chrono::steady_clock::now() - sent;
     EXPECT_LT(took, std::chrono::seconds(5)) << d.log();
+    // Ended by cancellation, not abandoned at the end of the grace period.
+    EXPECT_NE(d.log().find("shutdown: the engine stopped"), std::string::npos) << d.log();
+    EXPECT_EQ(d.log().find("grace period"), std::string::npos) << d.log();
     EXPECT_EQ(fake.control("GET", "/_fake/activities").json().Size(), 0u);
 
     // The next start asks Intervals.icu first (not there), then uploads once.
