@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -94,7 +93,9 @@ void Service::stop(std::chrono::milliseconds grace, std::function<void()> done) 
                 m_store->flush();
                 done();
             },
-            boost::asio::detached);
+            [](std::exception_ptr e) {
+                if (e) log::error("shutdown: {}", engine::describe(e));
+            });
     });
 }
 
