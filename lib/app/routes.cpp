@@ -475,7 +475,84 @@ Response events(Request& r, engine::Engine& e) {
     return res;
 }
 
+Response plan(engine::Engine& e) {
+    auto p = e.plan();
+    json::Builder b;
+    b.w.StartObject();
+    b.key("plan");
+    b.w.StartArray();
+    for (const auto& row : p.rows) {
+        b.w.StartObject();
+        b.key("activity");
+        b.w.Int64(row.activity);
+        b.key("start_time");
+        time_or_null(b, row.start_time);
+        b.key("sport_family");
+        b.opt_string(row.sport_family);
+        b.key("sink");
+        b.string(row.sink);
+        b.key("route");
+        b.string(row.route);
+        b.key("action");
+        b.string(row.action);
+        b.key("reason");
+        b.opt_string(row.reason);
+        b.w.EndObject();
+    }
+    b.w.EndArray();
+    b.key("totals");
+    b.w.StartObject();
+    b.key("deliver");
+    b.w.Int64(p.deliver);
+    b.key("skip");
+    b.w.Int64(p.skip);
+    b.key("already_delivered");
+    b.w.Int64(p.already_delivered);
+    b.w.EndObject();
+    b.w.EndObject();
+    return json_response(200, b.str());
+}
+
 }  // namespace
+
+void write_health(json::Builder& b, const engine::Health& h) {
+    b.key("state");
+    b.string(h.degraded() ? "degraded" : "ok");
+    b.key("loops");
+    b.w.StartArray();
+    for (const auto& t : h.troubles) {
+        b.w.StartObject();
+        b.key("name");
+        b.string(t.name);
+        b.key("core");
+        b.w.Bool(t.core);
+        b.key("state");
+        b.string(t.down ? "down" : "restarted");
+        b.key("reason");
+        b.string(t.reason);
+        b.key("failures");
+        b.w.Int(t.failures);
+        b.key("seconds_since_failure");
+        b.number(std::round(t.seconds_since_failure * 10) / 10);
+        b.w.EndObject();
+    }
+    b.w.EndArray();
+}
+
+api::Response healthz(const engine::Health& h) {
+    if (!h.core_down) return json_response(200, R"({"status":"ok"})");
+    std::vector<std::string> down;
+    for (const auto& t : h.troubles)
+        if (t.core && t.down) down.push_back(fmt::format("{} failed: {}", t.name, t.reason));
+    json::Builder b;
+    b.w.StartObject();
+    b.key("status");
+    b.string("degraded");
+    b.key("reason");
+    b.string(fmt::format("{}", fmt::join(down, "; ")));
+    b.w.EndObject();
+    return json_response(503, b.str());
+}
 
 void register_sync_routes(api::Router& router, engine::Engine& e) {
     router.add("GET", "/v1/accounts", [&e](Request&) { return accounts(e); });
@@ -518,7 +595,7 @@ void register_sync_routes(api::Router& router, engine::Engine& e) {
         b.w.EndObject();
         return json_response(202, b.str());
     });
-    router.add("POST", "/v1/plan", [&e](Request&) { return json_response(200, e.plan_json()); });
+    router.add("POST", "/v1/plan", [&e](Request&) { return plan(e); });
     router.add("GET", "/v1/events", [&e](Request& r) { return events(r, e); });
 }
 

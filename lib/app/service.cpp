@@ -5,7 +5,11 @@
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
 #include "core/version.hpp"
@@ -67,10 +71,31 @@ void Service::reload(config::Config cfg, bool embedded_config) {
 }
 
 void Service::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+    // The engine cancels its loops and the requests they await; the store is
+    // flushed once nothing writes to it any more.
     m_engine->stop();
-    m_server->stop(grace, [this, done = std::move(done)]() {
-        m_store->flush();
-        done();
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    m_server->stop(grace, [this, deadline, done = std::move(done)]() {
+        // co_spawn keeps this function object (and its captures) alive.
+        boost::asio::co_spawn(
+            m_io,
+            [this, deadline, done]() -> boost::asio::awaitable<void> {
+                boost::asio::steady_timer poll(m_io);
+                while (!m_engine->idle() && std::chrono::steady_clock::now() < deadline) {
+                    poll.expires_after(std::chrono::milliseconds(20));
+                    boost::system::error_code ec;
+                    co_await poll.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+                }
+                if (m_engine->idle())
+                    log::info("shutdown: the engine stopped");
+                else
+                    log::warn("shutdown: the engine's loops did not end within the grace period");
+                m_store->flush();
+                done();
+            },
+            [](std::exception_ptr e) {
+                if (e) log::error("shutdown: {}", engine::describe(e));
+            });
     });
 }
 
@@ -108,13 +133,14 @@ void Service::sync_accounts() {
 
 void Service::register_routes() {
     m_router.add(
-        "GET", "/healthz", [](api::Request&) { return api::json_response(200, R"({"status":"ok"})"); }, true);
+        "GET", "/healthz", [this](api::Request&) { return healthz(m_engine->health()); }, true);
 
     m_router.add("GET", "/v1/status", [this](api::Request&) {
         json::Builder b;
         b.w.StartObject();
         b.key("version");
         b.string(version());
+        write_health(b, m_engine->health());
         b.key("uptime_s");
         b.w.Int64(
             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - m_started).count());

@@ -153,6 +153,13 @@ int run_status(std::vector<std::string> args, ClientContext ctx, std::ostream& o
     }
     out << fmt::format("state:    {}\n", json::get_string(d, "state_dir").value_or(""));
     if (d.HasMember("api")) out << fmt::format("api:      {}\n", json::get_string(d["api"], "listen").value_or(""));
+    if (json::get_string(d, "state") == std::optional<std::string>("degraded") && d.HasMember("loops") &&
+        d["loops"].IsArray()) {
+        out << "health:   degraded\n";
+        for (const auto& l : d["loops"].GetArray())
+            out << fmt::format("  {}: {} ({})\n", json::get_string(l, "name").value_or(""),
+                               json::get_string(l, "state").value_or(""), json::get_string(l, "reason").value_or(""));
+    }
     if (d.HasMember("accounts") && d["accounts"].IsArray()) {
         const auto& accounts = d["accounts"];
         if (accounts.Empty())
@@ -188,7 +195,10 @@ int run_healthcheck(std::vector<std::string> args, ClientContext ctx, std::ostre
         return 1;
     }
     if (res->status != 200) {
-        err << "fitbridge healthcheck: HTTP " << res->status << "\n";
+        // A 503 names the engine loops that are down and why.
+        auto doc = json::parse(res->body);
+        auto reason = doc && doc->IsObject() ? json::get_string(*doc, "reason") : std::nullopt;
+        err << "fitbridge healthcheck: HTTP " << res->status << (reason ? ": " + *reason : std::string()) << "\n";
         return 1;
     }
     out << "ok\n";

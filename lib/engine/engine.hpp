@@ -1,10 +1,17 @@
 #pragma once
-// The sync engine: one poller coroutine per source account (periodic polls
-// with jitter, manual triggers, watch notifications), backfill jobs, and a
-// delivery loop per sink, all on the daemon's io_context. It ingests listed
-// items (download → decode → match → plan) into the ledger and delivers
-// planned deliveries exactly once, reconciling in-flight ones after a crash.
-
+// The sync engine, on the daemon's io_context: one poller per source account
+// (periodic polls with jitter, manual triggers, watch notifications),
+// backfill jobs, and one delivery loop per sink account with a bounded number
+// of uploads in flight. It ingests listed items (download → decode → match →
+// plan) into the ledger and delivers planned deliveries exactly once,
+// reconciling in-flight ones after a crash. Every loop runs under a
+// Supervisor (restarted when it fails, cancelled by stop()).
+//
+// Parts: engine.cpp (account set, configuration diffing, triggers),
+// accounts.cpp (credentials, pauses, account views), poller.cpp (polls and
+// backfill over one paging walk), ingest.cpp (ingest, matching, planning),
+// originals.cpp (the original-file store), delivery.cpp (the per-sink loops,
+// reconcile and the error policy), events.cpp, supervisor.cpp.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <filesystem>
@@ -16,6 +23,8 @@
 
 #include "config/config.hpp"
 #include "core/clock.hpp"
+#include "engine/originals.hpp"
+#include "engine/supervisor.hpp"
 #include "formats/summary.hpp"
 #include "net/oauth.hpp"
 #include "providers/provider.hpp"
@@ -51,10 +60,38 @@ struct AccountView {
 // Finds a provider factory by name; tests inject their own.
 using FactoryLookup = std::function<const providers::Factory*(std::string_view)>;
 
+// One line of a dry-run plan: what would happen to an activity at a sink.
+struct PlanRow {
+    int64_t activity = 0;
+    std::optional<double> start_time;
+    std::optional<std::string> sport_family;
+    std::string sink;
+    std::string route;
+    std::string action;  // deliver | skip | already_delivered
+    std::optional<std::string> reason;
+};
+struct Plan {
+    std::vector<PlanRow> rows;
+    int64_t deliver = 0, skip = 0, already_delivered = 0;
+};
+
+// Whether every loop runs: `core_down` while a poller or delivery loop waits
+// to be restarted after a failure; `troubles` lists the loops that failed lately.
+struct Health {
+    bool core_down = false;
+    std::vector<LoopTrouble> troubles;
+    bool degraded() const { return core_down || !troubles.empty(); }
+};
+
+struct EngineOptions {
+    SupervisorOptions supervisor;
+};
+
 class Engine {
 public:
     Engine(boost::asio::any_io_executor executor, store::Store& store, const Clock& clock,
-           std::filesystem::path state_dir, FactoryLookup factories = providers::find_factory);
+           std::filesystem::path state_dir, FactoryLookup factories = providers::find_factory,
+           EngineOptions options = {});
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -63,7 +100,9 @@ public:
     // account, re-plans every activity against the routes. First call starts
     // the engine: in-flight deliveries are reconciled and unfinished jobs resumed.
     void configure(const config::Config& cfg);
-    // Cancels every coroutine and shuts providers down.
+    // Cancels every loop and the requests they await (an interrupted upload
+    // stays in_flight and is reconciled at the next start) and shuts
+    // providers down. The io_context runs dry soon after.
     void stop();
 
     // Manual triggers; return the job id or an error naming what is wrong.
@@ -75,8 +114,11 @@ public:
     // kind), restarts its provider with them, clears needs_reauth, re-plans
     // deliveries that failed on the old ones and polls a source now.
     Result<void> set_credentials(const std::string& account, const net::Credentials& credentials);
-    // Dry run over the ledger and the current routes: JSON, no side effects.
-    std::string plan_json();
+    // Dry run over the ledger and the current routes; no side effects.
+    Plan plan();
+    Health health() const;
+    // True once stop() has been called and every loop and upload has ended.
+    bool idle() const { return m_stopping && m_supervisor.running() == 0 && *m_uploads_running == 0; }
 
     store::Ledger& ledger() { return m_ledger; }
     std::vector<AccountView> accounts();
@@ -89,39 +131,53 @@ public:
 
 private:
     struct Account;
-    struct Job;
+    using AccountPtr = std::shared_ptr<Account>;
 
-    boost::asio::awaitable<void> poll_loop(std::shared_ptr<Account> a);
-    boost::asio::awaitable<void> run_sync(std::shared_ptr<Account> a, std::optional<int64_t> job_id,
-                                          providers::ListQuery query);
-    boost::asio::awaitable<void> run_backfill(int64_t job_id, std::vector<std::string> accounts,
-                                              providers::ListQuery query);
-    boost::asio::awaitable<void> delivery_loop();
-    boost::asio::awaitable<void> deliver(store::DeliveryRow d);
-    boost::asio::awaitable<void> reconcile();
-
-    // Download/decode/match one listed item. Returns false when the source
-    // failed in a way worth retrying later.
-    boost::asio::awaitable<bool> ingest_item(std::shared_ptr<Account> a, providers::RemoteActivity item);
-    void ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& bytes,
-                        const formats::Summary& s);
-    boost::asio::awaitable<void> propagate_name(int64_t activity_id, std::string name, std::string authority);
-    void replan(int64_t activity_id);
-    void replan_all();
-    void wake_deliveries();
-    std::string store_original(const std::string& bytes, const formats::Summary& s);
-    void remove_stale_temp_files();
+    // engine.cpp: the account set.
     void start_account(const config::AccountConfig& cfg);
     void stop_account(const std::string& id);
-    bool needs_reauth(const std::string& account);
-    static bool stored_credentials(const Account& a);
+    void resume_jobs();
+    void spawn_backfill(int64_t job_id, std::vector<std::string> accounts, providers::ListQuery query);
     // One HTTP client per platform, shared by its accounts (Factory::make_http).
     std::shared_ptr<net::HttpClient> shared_http(const providers::Factory& factory);
+
+    // accounts.cpp: credentials and pauses.
+    bool needs_reauth(const std::string& account);
+    static bool stored_credentials(const Account& a);
     // The platform's rate-limit pause for an account (accounts.blocked_until),
     // when it has not ended yet; block() records one from a rate_limited error.
     std::optional<double> blocked_until(const std::string& account);
     void block(const std::string& account, const Error& e);
     void pause(const std::string& account, double seconds, std::string_view why);
+
+    // poller.cpp
+    boost::asio::awaitable<void> poll_loop(AccountPtr a);
+    boost::asio::awaitable<void> run_sync(AccountPtr a, std::optional<int64_t> job_id);
+    boost::asio::awaitable<void> run_backfill(int64_t job_id, std::vector<std::string> accounts,
+                                              providers::ListQuery query);
+    // Lists every page of `query` and ingests each item, counting into
+    // done/total; returns the error that ended the walk early, if any.
+    boost::asio::awaitable<std::optional<std::string>> walk(AccountPtr a, providers::ListQuery query,
+                                                            std::optional<int64_t> job_id, int64_t& done,
+                                                            int64_t& total);
+
+    // ingest.cpp: download, decode, match, plan. Returns false when the
+    // source failed in a way worth retrying later.
+    boost::asio::awaitable<bool> ingest_item(AccountPtr a, providers::RemoteActivity item);
+    bool ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& bytes,
+                        const formats::Summary& s);
+    boost::asio::awaitable<void> propagate_name(int64_t activity_id, std::string name, std::string authority);
+    void replan(int64_t activity_id);
+    void replan_all();
+
+    // delivery.cpp
+    boost::asio::awaitable<void> delivery_loop(AccountPtr sink);
+    void start_upload(const AccountPtr& sink, const store::DeliveryRow& d);
+    boost::asio::awaitable<void> deliver(AccountPtr sink, store::DeliveryRow d);
+    // In-flight deliveries to `sink` that no upload of this process owns
+    // (a crash, a failed loop, a cancelled upload): asks the sink first.
+    boost::asio::awaitable<void> reconcile(AccountPtr sink);
+    void wake_deliveries();
 
     boost::asio::any_io_executor m_executor;
     store::Store& m_store;
@@ -129,17 +185,18 @@ private:
     net::SqliteTokenStore m_tokens;
     const Clock& m_clock;
     std::filesystem::path m_state_dir;
+    OriginalStore m_originals;
     FactoryLookup m_factories;
     config::Config m_cfg;
     bool m_started = false;
     bool m_stopping = false;
-    std::map<std::string, std::shared_ptr<Account>> m_accounts;
+    std::map<std::string, AccountPtr> m_accounts;
     std::map<int, EventListener> m_listeners;
     int m_next_listener = 1;
-    struct Wake;
-    std::unique_ptr<Wake> m_delivery_wake;
-    std::map<std::string, bool> m_sink_busy;
     std::map<std::string, std::shared_ptr<net::HttpClient>> m_http;
+    // Shared with the uploads' completion handlers, which may outlive the engine.
+    std::shared_ptr<size_t> m_uploads_running = std::make_shared<size_t>(0);
+    Supervisor m_supervisor;  // last: destroyed first, cancelling the loops
 };
 
 }  // namespace fitbridge::engine

@@ -14,6 +14,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -219,11 +220,26 @@ public:
         Url url = std::move(*parsed);
         for (int hop = 0;; ++hop) {
             Result<HttpResponse> result = co_await exchange(url, request, deadline);
+            const auto state = co_await asio::this_coro::cancellation_state;
+            if (!result && cancelled(state)) {
+                Result<HttpResponse> stopped(cancelled_error(request, url));
+                co_return stopped;
+            }
             if (!follow_redirect(result, url, request, hop)) co_return result;
         }
     }
 
 private:
+    // Whether the caller cancelled this request (the engine stopping): its
+    // socket operations then end with operation_aborted. Read inline: a
+    // co_await of another awaitable would throw once cancelled.
+    static bool cancelled(const asio::cancellation_state& state) {
+        return state.cancelled() != asio::cancellation_type::none;
+    }
+    static Error cancelled_error(const HttpRequest& request, const Url& url) {
+        return Error::transient("net.cancelled", fmt::format("{} {}: cancelled", request.method, url.origin()));
+    }
+
     // After one exchange: true when `url`/`request` now describe the next hop;
     // false when `result` is final (a response, or an error it was turned into).
     static bool follow_redirect(Result<HttpResponse>& result, Url& url, HttpRequest& request, int hop) {
@@ -287,8 +303,9 @@ private:
             }
             // A pooled connection the server closed meanwhile fails before any
             // answer arrives; that is worth one more try on a new connection.
+            const auto state = co_await asio::this_coro::cancellation_state;
             if (reused && !ex.response_started && attempt == 0 && ex.error->code != "net.timeout" &&
-                ex.error->cls == ErrorClass::transient)
+                ex.error->cls == ErrorClass::transient && !cancelled(state))
                 continue;
             Result<HttpResponse> failed(std::move(*ex.error));
             co_return failed;

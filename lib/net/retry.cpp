@@ -78,7 +78,8 @@ boost::asio::awaitable<Result<HttpResponse>> RetryingClient::send(HttpRequest re
             error = std::move(*classified);
         } else {
             error = result.error();
-            if (!error.retryable() || (unsafe && !m_policy.retry_unsafe_methods)) co_return error;
+            if (!error.retryable() || error.code == "net.cancelled" || (unsafe && !m_policy.retry_unsafe_methods))
+                co_return error;
         }
         if (attempt >= m_policy.max_attempts) co_return error;
         milliseconds wait;

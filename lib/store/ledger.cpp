@@ -370,6 +370,27 @@ std::optional<double> Ledger::next_retry_at(double after) {
     return opt_real(q.getColumn(0));
 }
 
+std::vector<DeliveryRow> Ledger::due_deliveries_to(const std::string& sink, double t, int limit) {
+    SQLite::Statement q(m_db, std::string("SELECT ") + k_delivery_cols +
+                                  " FROM deliveries WHERE sink_id = ? AND (state = 'planned' OR (state = 'failed' AND "
+                                  "retry_at IS NOT NULL AND retry_at <= ?)) ORDER BY id LIMIT ?");
+    q.bind(1, sink);
+    q.bind(2, t);
+    q.bind(3, limit);
+    std::vector<DeliveryRow> out;
+    while (q.executeStep()) out.push_back(read_delivery(q));
+    return out;
+}
+
+std::optional<double> Ledger::next_retry_at_to(const std::string& sink, double after) {
+    SQLite::Statement q(m_db,
+                        "SELECT MIN(retry_at) FROM deliveries WHERE sink_id = ? AND state = 'failed' AND retry_at > ?");
+    q.bind(1, sink);
+    q.bind(2, after);
+    q.executeStep();
+    return opt_real(q.getColumn(0));
+}
+
 void Ledger::set_delivery(int64_t id, const std::string& state, const std::optional<std::string>& remote_id,
                           const std::optional<std::string>& reason, const std::optional<std::string>& message,
                           const std::optional<double>& retry_at, bool count_attempt) {

@@ -139,6 +139,9 @@ public:
     std::vector<DeliveryRow> deliveries_in_state(const std::string& state);
     // The earliest retry_at of a failed delivery later than `after`.
     std::optional<double> next_retry_at(double after);
+    // The same two for one sink (its delivery loop).
+    std::vector<DeliveryRow> due_deliveries_to(const std::string& sink, double now, int limit);
+    std::optional<double> next_retry_at_to(const std::string& sink, double after);
     void set_delivery(int64_t id, const std::string& state, const std::optional<std::string>& remote_id,
                       const std::optional<std::string>& reason, const std::optional<std::string>& message,
                       const std::optional<double>& retry_at, bool count_attempt);

@@ -1,0 +1,312 @@
+// Ingest of one listed item: download, decode, keep the original, then one
+// transaction that matches it to known activities, links it, records the
+// source item and plans its deliveries. Also planning: replan and the dry run.
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/log.hpp"
+#include "engine/parts.hpp"
+#include "formats/decode.hpp"
+#include "json/json.hpp"
+#include "pipeline/match.hpp"
+#include "pipeline/plan.hpp"
+
+namespace fitbridge::engine {
+
+using boost::asio::awaitable;
+using pipeline::Reason;
+
+namespace {
+
+// Where a copy's decoded values live in the ledger.
+std::optional<double> opt_positive(const std::optional<double>& v) {
+    if (v && *v > 0) return v;
+    return std::nullopt;
+}
+
+pipeline::Facts facts_of(const store::ActivityRow& a, const std::vector<store::LinkRow>& links) {
+    pipeline::Facts f;
+    f.activity_id = a.id;
+    f.content_sha256.push_back(a.content_sha256);
+    for (const auto& l : links) {
+        if (!l.content_sha256.empty()) f.content_sha256.push_back(l.content_sha256);
+        f.records = std::max(f.records, l.records);
+    }
+    f.start_time = a.start_time;
+    f.sport_family = a.sport_family;
+    f.elapsed_s = opt_positive(a.elapsed_s);
+    f.distance_m = opt_positive(a.distance_m);
+    // Positions live in the stored summary.
+    auto doc = json::parse(a.summary);
+    if (doc && doc->IsObject()) {
+        auto fl = json::get_number(*doc, "first_lat"), fo = json::get_number(*doc, "first_lon");
+        auto ll = json::get_number(*doc, "last_lat"), lo = json::get_number(*doc, "last_lon");
+        if (fl && fo) f.first_position = std::make_pair(*fl, *fo);
+        if (ll && lo) f.last_position = std::make_pair(*ll, *lo);
+    }
+    return f;
+}
+
+}  // namespace
+
+awaitable<void> Engine::propagate_name(int64_t activity_id, std::string name, std::string authority) {
+    m_ledger.set_activity_name(activity_id, name);
+    emit("activity.renamed",
+         event_json({{"activity", std::to_string(activity_id)}, {"name", name}, {"by", authority}}));
+    for (const auto& l : m_ledger.links(activity_id)) {
+        if (l.account_id == authority) continue;
+        auto it = m_accounts.find(l.account_id);
+        if (it == m_accounts.end() || !it->second->provider ||
+            !(it->second->provider->capabilities() & providers::k_update_name))
+            continue;
+        auto r = co_await it->second->provider->update_name(l.remote_id, name);
+        if (m_stopping) co_return;
+        if (!r) {
+            log::warn("activity {}: renaming on {} failed: {}", activity_id, l.account_id, r.error().message);
+            emit("activity.rename_failed", event_json({{"activity", std::to_string(activity_id)},
+                                                       {"account", l.account_id},
+                                                       {"detail", r.error().message}}));
+        }
+    }
+}
+
+awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item) {
+    // Already linked (an earlier ingest, or a copy FitBridge delivered there):
+    // nothing to fetch; the name authority's renames flow to the other copies.
+    if (auto link = m_ledger.link_by_remote(a->cfg.id, item.remote_id)) {
+        if (!m_ledger.source_item(a->cfg.id, item.remote_id)) {
+            store::SourceItem rec;
+            rec.account_id = a->cfg.id;
+            rec.remote_id = item.remote_id;
+            rec.state = "ingested";
+            rec.origin = item.origin;
+            rec.name = item.name;
+            rec.activity_id = link->activity_id;
+            rec.attempts = 1;
+            rec.seen_at = m_ledger.now();
+            m_ledger.put_source_item(rec);
+        }
+        auto act = m_ledger.activity(link->activity_id);
+        if (act && a->cfg.id == m_cfg.sync.name_authority && !item.name.empty() && item.name != act->name)
+            co_await propagate_name(act->id, item.name, a->cfg.id);
+        co_return true;
+    }
+    auto seen = m_ledger.source_item(a->cfg.id, item.remote_id);
+    // Seen before: never processed again, unless fetching it failed.
+    if (seen && !(seen->state == "failed" && seen->reason == reason_name(Reason::download_failed))) co_return true;
+    store::SourceItem rec;
+    rec.account_id = a->cfg.id;
+    rec.remote_id = item.remote_id;
+    rec.origin = item.origin;
+    rec.name = item.name;
+    rec.seen_at = m_ledger.now();
+    rec.attempts = seen ? seen->attempts + 1 : 1;
+    if (item.unavailable_reason) {
+        rec.state = "skipped";
+        rec.reason = reason_name(Reason::unavailable);
+        rec.detail = item.unavailable_reason;
+        m_ledger.put_source_item(rec);
+        emit("item.skipped", event_json({{"account", a->cfg.id}, {"item", item.remote_id}, {"reason", *rec.reason}}));
+        co_return true;
+    }
+    auto bytes = co_await a->provider->download(item);
+    if (m_stopping || a->stopped) co_return false;
+    if (!bytes) {
+        rec.state = "failed";
+        rec.reason = reason_name(Reason::download_failed);
+        rec.detail = bytes.error().message;
+        m_ledger.put_source_item(rec);
+        emit("item.failed",
+             event_json(
+                 {{"account", a->cfg.id}, {"item", item.remote_id}, {"reason", *rec.reason}, {"detail", *rec.detail}}));
+        co_return false;
+    }
+    auto summary = formats::decode(as_bytes(*bytes));
+    if (!summary.ok || !summary.is_activity) {
+        rec.state = summary.ok ? "skipped" : "failed";
+        rec.reason = reason_name(summary.ok ? Reason::not_an_activity : Reason::decode_failed);
+        rec.detail = summary.ok ? summary.not_activity_reason : summary.error;
+        m_ledger.put_source_item(rec);
+        emit(summary.ok ? "item.skipped" : "item.failed", event_json({{"account", a->cfg.id},
+                                                                      {"item", item.remote_id},
+                                                                      {"reason", *rec.reason},
+                                                                      {"detail", rec.detail.value_or("")}}));
+        co_return true;
+    }
+    co_return ingest_decoded(*a, item, *bytes, summary);
+}
+
+bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& bytes,
+                            const formats::Summary& s) {
+    // The original first (content-addressed, idempotent), then one transaction.
+    auto stored = m_originals.store(bytes, s);
+    if (!stored) {
+        // Nothing recorded: the next poll offers the item again.
+        log::error("account {}: cannot keep the original of {}: {}", a.cfg.id, item.remote_id, stored.error().message);
+        return false;
+    }
+    const auto& original = *stored;
+    const auto summary_json = formats::to_json(s, item.origin.empty() ? item.name : item.origin);
+    const double now = m_ledger.now();
+    auto tx = m_ledger.transaction();
+    if (auto again = m_ledger.source_item(a.cfg.id, item.remote_id); again && again->state == "ingested") return true;
+
+    pipeline::Facts incoming;
+    incoming.content_sha256 = {s.content_sha256};
+    incoming.start_time = s.start_time;
+    incoming.sport_family = s.sport_family;
+    incoming.elapsed_s = opt_positive(s.total_elapsed_time);
+    incoming.distance_m = opt_positive(s.total_distance);
+    incoming.records = s.records;
+    if (s.first_lat && s.first_lon) incoming.first_position = std::make_pair(*s.first_lat, *s.first_lon);
+    if (s.last_lat && s.last_lon) incoming.last_position = std::make_pair(*s.last_lat, *s.last_lon);
+
+    std::vector<pipeline::Facts> known;
+    if (auto by_hash = m_ledger.activity_by_content(s.content_sha256)) {
+        auto act = m_ledger.activity(*by_hash);
+        if (act) known.push_back(facts_of(*act, m_ledger.links(act->id)));
+    } else if (s.start_time) {
+        const double window = std::max(m_cfg.sync.match_tolerance_s * 1.0, 14 * 3600.0 + 60);
+        for (const auto& act : m_ledger.activities_between(*s.start_time - window, *s.start_time + window))
+            known.push_back(facts_of(act, m_ledger.links(act.id)));
+    }
+    pipeline::MatchOptions mo{static_cast<double>(m_cfg.sync.match_tolerance_s), m_cfg.sync.match_duration_ratio};
+    auto m = pipeline::match(incoming, known, mo);
+
+    store::LinkRow link;
+    link.account_id = a.cfg.id;
+    link.remote_id = item.remote_id;
+    link.content_sha256 = s.content_sha256;
+    link.original_path = original;
+    link.records = s.records;
+    link.has_power = s.has_power;
+    link.has_hr = s.has_hr;
+    link.created_at = now;
+
+    int64_t activity_id = 0;
+    bool matched = m.kind == pipeline::MatchKind::exact || m.kind == pipeline::MatchKind::time ||
+                   m.kind == pipeline::MatchKind::time_shifted;
+    if (matched) {
+        activity_id = m.activity_ids.front();
+        link.activity_id = activity_id;
+        link.matched_by = std::string(pipeline::to_string(m.kind));
+        link.confidence = m.confidence;
+        link.id = m_ledger.insert_link(link);
+        // Deliver the richer copy, unless a delivery already used the other.
+        auto act = m_ledger.activity(activity_id);
+        bool committed = false;
+        for (const auto& d : m_ledger.deliveries(activity_id))
+            committed |= d.state == "in_flight" || d.state == "delivered" || d.state == "duplicate";
+        if (act && !committed && m.kind != pipeline::MatchKind::time_shifted) {
+            pipeline::Richness current{};
+            for (const auto& l : m_ledger.links(activity_id))
+                if (l.content_sha256 == act->content_sha256 && l.id != link.id)
+                    current = {l.has_power, l.has_hr, l.records};
+            if (pipeline::richer({s.has_power, s.has_hr, s.records}, current))
+                m_ledger.update_activity_choice(activity_id, link, summary_json, s.start_time, s.sport_family,
+                                                s.total_elapsed_time, s.total_distance);
+        }
+    } else {
+        store::ActivityRow act;
+        act.content_sha256 = s.content_sha256;
+        act.start_time = s.start_time;
+        act.sport_family = s.sport_family;
+        act.elapsed_s = s.total_elapsed_time;
+        act.distance_m = s.total_distance;
+        act.name = item.name;
+        act.summary = summary_json;
+        act.original_path = original;
+        act.created_at = now;
+        if (m.kind == pipeline::MatchKind::ambiguous) {
+            std::string ids = "[";
+            for (size_t i = 0; i < m.activity_ids.size(); ++i)
+                ids += (i ? "," : "") + std::to_string(m.activity_ids[i]);
+            act.ambiguous_with = ids + "]";
+        }
+        activity_id = m_ledger.insert_activity(act);
+        link.activity_id = activity_id;
+        link.matched_by = "origin";
+        link.id = m_ledger.insert_link(link);
+        m_ledger.update_activity_choice(activity_id, link, summary_json, s.start_time, s.sport_family,
+                                        s.total_elapsed_time, s.total_distance);
+    }
+    store::SourceItem rec;
+    rec.account_id = a.cfg.id;
+    rec.remote_id = item.remote_id;
+    rec.state = "ingested";
+    rec.origin = item.origin;
+    rec.name = item.name;
+    rec.activity_id = activity_id;
+    rec.attempts = 1;
+    rec.seen_at = now;
+    if (m.kind == pipeline::MatchKind::ambiguous) {
+        rec.reason = reason_name(Reason::ambiguous_match);
+        rec.detail = fmt::format("could be activity {}", fmt::join(m.activity_ids, " or "));
+    }
+    m_ledger.put_source_item(rec);
+    replan(activity_id);
+    tx.commit();
+    emit("activity.ingested",
+         event_json({{"activity", std::to_string(activity_id)},
+                     {"account", a.cfg.id},
+                     {"item", item.remote_id},
+                     {"matched_by", matched ? std::string(pipeline::to_string(m.kind)) : std::string("new")}}));
+    wake_deliveries();
+    return true;
+}
+
+void Engine::replan(int64_t activity_id) {
+    auto act = m_ledger.activity(activity_id);
+    if (!act) return;
+    pipeline::ActivityFacts f;
+    f.start_time = act->start_time;
+    f.sport_family = act->sport_family;
+    f.ambiguous = act->ambiguous_with.has_value();
+    for (const auto& l : m_ledger.links(activity_id)) {
+        if (l.matched_by == "delivered") continue;  // copies FitBridge put there itself
+        f.accounts.push_back(l.account_id);
+    }
+    for (const auto& p : pipeline::plan(f, m_cfg.routes)) {
+        m_ledger.ensure_delivery(activity_id, p.sink, p.skipped ? "skipped" : "planned",
+                                 p.skipped ? std::optional<std::string>(reason_name(*p.skipped)) : std::nullopt);
+    }
+}
+
+void Engine::replan_all() {
+    auto tx = m_ledger.transaction();
+    for (auto id : m_ledger.all_activity_ids()) replan(id);
+    tx.commit();
+}
+
+Plan Engine::plan() {
+    Plan out;
+    for (auto id : m_ledger.all_activity_ids()) {
+        auto act = m_ledger.activity(id);
+        pipeline::ActivityFacts f;
+        f.start_time = act->start_time;
+        f.sport_family = act->sport_family;
+        f.ambiguous = act->ambiguous_with.has_value();
+        for (const auto& l : m_ledger.links(id))
+            if (l.matched_by != "delivered") f.accounts.push_back(l.account_id);
+        auto existing = m_ledger.deliveries(id);
+        for (const auto& p : pipeline::plan(f, m_cfg.routes)) {
+            auto d = std::find_if(existing.begin(), existing.end(), [&](const auto& x) { return x.sink_id == p.sink; });
+            PlanRow row{id, act->start_time, act->sport_family, p.sink, p.route, "deliver", std::nullopt};
+            if (d != existing.end() && (d->state == "delivered" || d->state == "duplicate")) {
+                row.action = "already_delivered";
+                ++out.already_delivered;
+            } else if (p.skipped) {
+                row.action = "skip";
+                row.reason = reason_name(*p.skipped);
+                ++out.skip;
+            } else {
+                ++out.deliver;
+            }
+            out.rows.push_back(std::move(row));
+        }
+    }
+    return out;
+}
+
+}  // namespace fitbridge::engine

@@ -1,0 +1,37 @@
+#include "engine/originals.hpp"
+
+#include <fmt/format.h>
+
+#include "core/files.hpp"
+#include "core/log.hpp"
+
+namespace fitbridge::engine {
+
+Result<std::string> OriginalStore::store(const std::string& bytes, const formats::Summary& s) {
+    auto dir = m_root / s.content_sha256.substr(0, 2);
+    auto path = dir / (s.content_sha256 + "." + std::string(formats::format_name(s.format, s.gzipped)));
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) return path.string();
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+        return Error::transient("engine.originals",
+                                fmt::format("cannot create {} for an original: {}", dir.string(), ec.message()));
+    auto w = write_file_atomic(path, bytes, 0600, /*overwrite=*/false);
+    if (!w && w.error().code != "io.exists") return w.error();
+    return path.string();
+}
+
+// The original itself is rewritten on the next ingest of its item.
+void OriginalStore::remove_stale_temp_files() {
+    std::error_code ec;
+    if (!std::filesystem::exists(m_root, ec)) return;
+    for (auto it = std::filesystem::recursive_directory_iterator(m_root, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && it->path().filename().string().find(".tmp-") != std::string::npos) {
+            std::filesystem::remove(it->path(), ec);
+            log::info("removed stale temp file {}", it->path().string());
+        }
+    }
+}
+
+}  // namespace fitbridge::engine

@@ -1,0 +1,75 @@
+#pragma once
+// What the engine's parts (engine.cpp, poller.cpp, ingest.cpp, delivery.cpp,
+// accounts.cpp, events.cpp) share: the per-account state and small helpers.
+// Internal to lib/engine.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+
+#include "engine/engine.hpp"
+#include "pipeline/reason.hpp"
+
+namespace fitbridge::engine {
+
+// A sleep that notify() cuts short; a notify while awake is not lost.
+struct Wake {
+    explicit Wake(boost::asio::any_io_executor ex) : timer(std::move(ex)) {}
+    boost::asio::steady_timer timer;
+    bool pending = false;
+    void notify() {
+        pending = true;
+        timer.cancel();
+    }
+    // Sleeps until notified, cancelled or `d` passes.
+    boost::asio::awaitable<void> wait(std::chrono::steady_clock::duration d);
+};
+
+struct Engine::Account {
+    Account(boost::asio::any_io_executor ex, config::AccountConfig c)
+        : cfg(std::move(c)), poll_wake(ex), delivery_wake(ex) {}
+    config::AccountConfig cfg;
+    const providers::Factory* factory = nullptr;
+    std::unique_ptr<providers::Provider> provider;
+    std::optional<std::string> create_error;
+    std::vector<int64_t> loops;  // supervisor ids, cancelled when the account stops
+    bool stopped = false;
+
+    // Polling (poller.cpp).
+    Wake poll_wake;
+    std::deque<int64_t> queued_jobs;
+    bool read_from = false;  // polled: a route reads from it, or it is the name authority
+    bool reauth_logged = false;
+    std::chrono::steady_clock::time_point next_poll{};
+
+    // Delivering to it as a sink (delivery.cpp): the uploads in flight, by
+    // delivery id, each with the signal that cancels it.
+    Wake delivery_wake;
+    std::map<int64_t, std::shared_ptr<CancelSlot>> uploads;
+    std::set<int64_t> cancelled_uploads;  // cancelled by the loop, not failed
+    // Whether it took an upload since its loop started or its last failure.
+    // Until then it gets one upload at a time: a probe, so that an outage
+    // costs one attempt rather than one per slot.
+    bool proven = false;
+    bool reconcile_needed = false;    // an upload ended without writing its result
+    std::exception_ptr upload_error;  // an upload threw: the loop fails with it
+};
+
+inline std::string reason_name(pipeline::Reason r) { return std::string(pipeline::to_string(r)); }
+
+inline std::span<const uint8_t> as_bytes(const std::string& s) {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// An event's data: a flat object of strings.
+std::string event_json(std::initializer_list<std::pair<std::string_view, std::string>> fields);
+
+}  // namespace fitbridge::engine

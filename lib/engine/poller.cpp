@@ -1,0 +1,162 @@
+// Polling and backfill: one poller per source account (periodic with ±10%
+// jitter, manual triggers, watch wake-ups) and backfill jobs, both walking a
+// source's pages through walk().
+
+#include <fmt/format.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <random>
+
+#include "core/log.hpp"
+#include "core/time.hpp"
+#include "engine/parts.hpp"
+
+namespace fitbridge::engine {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+namespace {
+double jitter_factor() {
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.9, 1.1)(rng);
+}
+}  // namespace
+
+awaitable<void> Engine::poll_loop(AccountPtr a) {
+    using Steady = std::chrono::steady_clock;
+    while (!a->stopped && !m_stopping) {
+        if (!a->queued_jobs.empty()) {
+            // Taken off the queue only once run: a sync that fails with the
+            // loop runs again when the loop is restarted.
+            co_await run_sync(a, a->queued_jobs.front());
+            if (!a->queued_jobs.empty()) a->queued_jobs.pop_front();
+            continue;
+        }
+        if (Steady::now() >= a->next_poll && stored_credentials(*a) && needs_reauth(a->cfg.id)) {
+            // Stored credentials that were refused stay refused: wait for new
+            // ones (set_credentials restarts the account) or a manual sync. A
+            // secret file is read at every request, so those accounts keep
+            // their polls and heal as soon as the file is fixed.
+            if (!a->reauth_logged)
+                log::warn("account {}: needs re-authorisation; periodic polls paused until its credentials are fixed",
+                          a->cfg.id);
+            a->reauth_logged = true;
+            a->next_poll = Steady::now() + std::chrono::seconds(a->cfg.poll_interval_s);
+        } else if (Steady::now() >= a->next_poll) {
+            a->reauth_logged = false;
+            co_await run_sync(a, std::nullopt);
+            if (a->stopped || m_stopping) break;
+            auto interval =
+                std::chrono::duration<double>(static_cast<double>(a->cfg.poll_interval_s) * jitter_factor());
+            a->next_poll = Steady::now() + std::chrono::duration_cast<Steady::duration>(interval);
+            // Files still settling: look again soon rather than at the next poll.
+            for (const auto& ig : a->provider->ignored()) {
+                if (ig.reason == "unstable") {
+                    a->next_poll = std::min(a->next_poll, Steady::now() + std::chrono::seconds(2));
+                    break;
+                }
+            }
+        }
+        co_await a->poll_wake.wait(a->next_poll - Steady::now());
+    }
+}
+
+awaitable<void> Engine::run_sync(AccountPtr a, std::optional<int64_t> job_id) {
+    if (job_id) {
+        m_ledger.update_job(*job_id, "running", 0, std::nullopt, std::nullopt);
+        emit("job.updated", event_json({{"job", std::to_string(*job_id)}, {"state", "running"}}));
+    }
+    int64_t done = 0, total = 0;
+    auto error = co_await walk(a, {}, job_id, done, total);
+    const bool interrupted = m_stopping || a->stopped;
+    if (!interrupted) m_ledger.set_account_polled(a->cfg.id, error);
+    if (job_id) {
+        std::string state = interrupted ? "queued" : (error ? "failed" : "done");
+        m_ledger.update_job(*job_id, state, done, total, error);
+        emit("job.updated", event_json({{"job", std::to_string(*job_id)}, {"state", state}}));
+    }
+}
+
+awaitable<void> Engine::run_backfill(int64_t job_id, std::vector<std::string> accounts, providers::ListQuery query) {
+    m_ledger.update_job(job_id, "running", 0, std::nullopt, std::nullopt);
+    emit("job.updated", event_json({{"job", std::to_string(job_id)}, {"state", "running"}}));
+    int64_t done = 0, total = 0;
+    std::optional<std::string> error;
+    query.backfill = true;  // spends only what live polling leaves of the platform's budget
+    for (const auto& id : accounts) {
+        auto it = m_accounts.find(id);
+        if (it == m_accounts.end() || !it->second->provider) {
+            error = fmt::format("account '{}' is not running", id);
+            continue;
+        }
+        auto a = it->second;
+        auto e = co_await walk(a, query, job_id, done, total);
+        if (e) error = fmt::format("{}: {}", id, *e);
+        if (m_stopping || a->stopped) co_return;  // stays running/queued: resumed at the next start
+    }
+    std::string state = error ? "failed" : "done";
+    m_ledger.update_job(job_id, state, done, total, error);
+    emit("job.updated", event_json({{"job", std::to_string(job_id)}, {"state", state}}));
+}
+
+awaitable<std::optional<std::string>> Engine::walk(AccountPtr a, providers::ListQuery query,
+                                                   std::optional<int64_t> job_id, int64_t& done, int64_t& total) {
+    const std::string& id = a->cfg.id;
+    std::optional<std::string> cursor;
+    // Named, not converted in co_return (GCC 12 mishandles those temporaries).
+    std::optional<std::string> failed;
+    for (;;) {
+        // The platform asked for a pause (persisted, so it outlives restarts):
+        // asking again before it ends would only be refused, or lengthen it.
+        // A live sync fails at once; history can wait the pause out.
+        if (auto until = blocked_until(id)) {
+            const auto why = fmt::format("rate-limited by the platform until {}", format_iso8601(*until));
+            if (!query.backfill) {
+                failed = why;
+                co_return failed;
+            }
+            if (job_id)
+                m_ledger.update_job(
+                    *job_id, "running", done, total,
+                    fmt::format("{}: waiting for the platform's rate limit until {}", id, format_iso8601(*until)));
+            asio::steady_timer t(m_executor);
+            t.expires_after(std::chrono::seconds(1));
+            boost::system::error_code ec;
+            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (m_stopping || a->stopped) co_return failed;
+            continue;
+        }
+        query.cursor = cursor;
+        auto page = co_await a->provider->list(query);
+        if (m_stopping || a->stopped) co_return failed;
+        if (!page) {
+            const auto& e = page.error();
+            if (e.cls == ErrorClass::rate_limited) {
+                block(id, e);
+                if (query.backfill) continue;  // the same page again once the pause is over
+            }
+            if (!query.backfill) {
+                log::warn("account {}: listing failed: {}", id, e.message);
+                if (e.cls == ErrorClass::auth) m_ledger.set_account_state(id, "needs_reauth", e.message);
+            }
+            failed = e.message;
+            co_return failed;
+        }
+        total += static_cast<int64_t>(page->items.size());
+        if (query.backfill && job_id) m_ledger.update_job(*job_id, "running", done, total, std::nullopt);
+        for (auto& item : page->items) {
+            if (m_stopping || a->stopped) co_return failed;
+            item.backfill = query.backfill;  // its download spends the same share
+            co_await ingest_item(a, std::move(item));
+            ++done;
+            if (job_id && done % 10 == 0) m_ledger.update_job(*job_id, "running", done, total, std::nullopt);
+        }
+        cursor = page->next_cursor;
+        if (!cursor) co_return failed;
+    }
+}
+
+}  // namespace fitbridge::engine
