@@ -19,6 +19,7 @@
 #include "formats/summary.hpp"
 #include "net/oauth.hpp"
 #include "providers/provider.hpp"
+#include "store/cursors.hpp"
 #include "store/ledger.hpp"
 
 namespace fitbridge::engine {
@@ -127,6 +128,7 @@ private:
     store::Store& m_store;
     store::Ledger m_ledger;
     net::SqliteTokenStore m_tokens;
+    store::SqliteCursorStore m_cursors;
     const Clock& m_clock;
     std::filesystem::path m_state_dir;
     FactoryLookup m_factories;
