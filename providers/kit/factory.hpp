@@ -3,7 +3,9 @@
 // and the shared client, all from the Platform, its option table and its
 // Provider class (constructed from Settings and the Context).
 
+#include <iterator>
 #include <memory>
+#include <vector>
 
 #include "providers/kit/platform.hpp"
 
@@ -11,6 +13,12 @@ namespace fitbridge::providers::kit {
 
 template <const Platform& P, const auto& Options, typename Impl>
 Factory make_factory(std::string_view description, uint32_t capabilities) {
+    // What --version and config show list: the platform's options, then the kit's.
+    static const std::vector<OptionSpec> k_all = [] {
+        std::vector<OptionSpec> all(std::begin(Options), std::end(Options));
+        for (const auto& spec : common_options(P)) all.push_back(spec);
+        return all;
+    }();
     return Factory{
         .name = P.name,
         .description = description,
@@ -40,7 +48,7 @@ Factory make_factory(std::string_view description, uint32_t capabilities) {
             return oauth_endpoints(P, *s, config);
         },
         .make_http = [](boost::asio::any_io_executor executor) { return make_platform_http(P, std::move(executor)); },
-        .options = Options,
+        .options = k_all,
     };
 }
 

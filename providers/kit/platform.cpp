@@ -160,14 +160,15 @@ private:
     std::string m_relogged_for;
 };
 
-// The shared client of a platform: paced and retrying.
+// The shared client of a platform: paced (when the platform gives a rate),
+// retrying, and reading quota headers (X-RateLimit-Limit/-Usage) either way.
 class PacedClient final : public net::HttpClient {
 public:
     PacedClient(boost::asio::any_io_executor executor, double rate, double burst)
         : m_base(net::make_http_client(std::move(executor))),
           m_limiter(net::RateLimitConfig{rate, burst, 0.5}, system_clock()),
           m_retrying(*m_base, system_clock(), net::RetryPolicy{}, net::timer_sleep(), net::random_jitter(),
-                     rate > 0 ? &m_limiter : nullptr) {}
+                     &m_limiter) {}
     boost::asio::awaitable<Result<net::HttpResponse>> send(net::HttpRequest request) override {
         return m_retrying.send(std::move(request));
     }

@@ -73,7 +73,8 @@ struct Platform {
     std::string (*api_key_authorization)(std::string_view key) = nullptr;
     LoginFn login = nullptr;
     std::string_view token_scheme = "Bearer";  // for token_file, OAuth and login tokens
-    // The shared client's pacing (Factory::make_http); 0: not paced.
+    // The shared client's pacing (Factory::make_http); 0: not paced. Quota
+    // headers (Strava's X-RateLimit-Limit/-Usage windows) are obeyed either way.
     double requests_per_second = 0;
     double burst = 1;
     std::span<const StatusRule> statuses{};

@@ -78,6 +78,14 @@ TEST(KitOptionsTest, DescribesTheTableForVersion) {
               "  size (integer, default 10, 1..50): items\n  wait (duration, default 15m): how long\n");
 }
 
+TEST(KitOptionsTest, AFactoryListsThePlatformsOptionsThenTheKits) {
+    std::vector<std::string_view> names;
+    for (const auto& spec : find_factory("intervals_icu")->options) names.push_back(spec.name);
+    EXPECT_EQ(names, (std::vector<std::string_view>{"athlete_id", "overlap_days", "page_size", "gear_map", "base_url",
+                                                    "api_key_file", "token_file", "credentials", "client_id",
+                                                    "client_secret_file", "oauth_scope"}));
+}
+
 // ---- credentials ----------------------------------------------------------------
 
 Task<net::Credentials> demo_login(net::HttpClient& http, const LoginRequest& req, const Clock& clock);
@@ -411,6 +419,30 @@ TEST(KitFilesTest, ZipOriginalsGiveTheirOneActivity) {
               "file");
     EXPECT_EQ(file_extension(test::bytes_of(fit)), "fit");
     EXPECT_EQ(file_extension(test::bytes_of(std::string("hello"))), std::nullopt);
+}
+
+TEST(KitFilesTest, FetchFileCapsTheDownloadAndChecksWhatCame) {
+    auto settings = parse_settings(k_ruled, account({}), {});
+    ASSERT_TRUE(settings);
+    auto http = std::make_shared<ScriptedClient>();
+    PlatformClient client(k_ruled, *settings, Context{.http = http});
+    const auto fit = test::slurp(test::k_corpus / "fit/garmin-fr55-coretemp-walk.fit");
+    http->answers = {
+        ScriptedClient::answer(200, make_zip({{"1.fit", fit}})),
+        ScriptedClient::answer(200, "<html><title>Sign in</title></html>", {{"content-type", "text/html"}})};
+    auto got =
+        run(fetch_file(client, Call{.path = "/files/1", .what = "download", .max_response_bytes = 4096}, "activity 1"));
+    ASSERT_TRUE(got) << got.error().message;
+    EXPECT_EQ(*got, fit);
+    EXPECT_EQ(http->sent[0].max_response_bytes, 4096u);
+    EXPECT_EQ(http->sent[0].url, "https://r.test/files/1");
+    auto html = run(fetch_file(client, Call{.path = "/files/2", .what = "download"}, "activity 2"));
+    ASSERT_FALSE(html);
+    EXPECT_EQ(html.error().code, "ruled.not_a_file");
+    EXPECT_EQ(html.error().message,
+              "Ruled sent 35 bytes of text/html starting \"<html><title>Sign in</title></ht\" for activity 2, not a "
+              "FIT, TCX or GPX file");
+    EXPECT_EQ(http->sent[1].max_response_bytes, net::HttpRequest{}.max_response_bytes);
 }
 
 // ---- uploads ---------------------------------------------------------------------
