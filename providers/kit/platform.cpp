@@ -1,6 +1,10 @@
 #include "providers/kit/platform.hpp"
 
 #include <algorithm>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cctype>
 
 #include <fmt/format.h>
@@ -123,18 +127,22 @@ public:
         const bool expired =
             m_current && m_current->expires_at && m_clock.now() + std::chrono::seconds(60) >= *m_current->expires_at;
         if (!m_current || expired || m_force) {
-            auto password = config::read_secret(m_settings.secret_file, m_config);
-            if (!password)
-                co_return Error::auth(std::string(m_platform.name) + ".credentials",
-                                      fmt::format("password_file: {}", password.error().message));
-            LoginRequest req{m_settings.auth_url, m_settings.base_url, m_settings.username, *password};
-            auto fresh = co_await m_platform.login(m_http, req, m_clock);
-            if (!fresh) co_return fresh.error();
-            fresh->kind = "login";
-            if (m_store != nullptr)
-                if (auto saved = m_store->save(m_settings.account_id, *fresh); !saved) co_return saved.error();
-            m_current = std::move(*fresh);
-            m_force = false;
+            // One login at a time: concurrent requests wait for it (a second
+            // session could end the first on platforms that allow one).
+            std::shared_ptr<Flight> flight = m_flight;
+            if (flight) {
+                boost::system::error_code ec;
+                co_await flight->done.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+            } else {
+                flight = std::make_shared<Flight>(co_await boost::asio::this_coro::executor);
+                flight->done.expires_at(boost::asio::steady_timer::time_point::max());
+                m_flight = flight;
+                flight->result = co_await login();
+                m_flight.reset();
+                flight->done.cancel();
+            }
+            if (!flight->result) co_return Error::transient(std::string(m_platform.name) + ".login", "login cancelled");
+            if (!*flight->result) co_return flight->result->error();
         }
         co_return fmt::format("{} {}", m_platform.token_scheme, m_current->access_token);
     }
@@ -155,7 +163,31 @@ private:
     net::TokenStore* m_store;
     const Clock& m_clock;
     const config::Config& m_config;
+    // Logs in and keeps the session (in the token store too).
+    boost::asio::awaitable<Result<void>> login() {
+        auto password = config::read_secret(m_settings.secret_file, m_config);
+        if (!password)
+            co_return Error::auth(std::string(m_platform.name) + ".credentials",
+                                  fmt::format("password_file: {}", password.error().message));
+        LoginRequest req{m_settings.auth_url, m_settings.base_url, m_settings.username, *password};
+        auto fresh = co_await m_platform.login(m_http, req, m_clock);
+        if (!fresh) co_return fresh.error();
+        fresh->kind = "login";
+        if (m_store != nullptr)
+            if (auto saved = m_store->save(m_settings.account_id, *fresh); !saved) co_return saved.error();
+        m_current = std::move(*fresh);
+        m_force = false;
+        co_return Result<void>{};
+    }
+
+    struct Flight {
+        explicit Flight(boost::asio::any_io_executor executor) : done(std::move(executor)) {}
+        boost::asio::steady_timer done;
+        std::optional<Result<void>> result;
+    };
+
     std::optional<net::Credentials> m_current;
+    std::shared_ptr<Flight> m_flight;
     bool m_force = false;
     std::string m_relogged_for;
 };

@@ -5,6 +5,12 @@
 #include <zip.h>
 
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <deque>
 
@@ -149,8 +155,10 @@ class ScriptedClient final : public net::HttpClient {
 public:
     std::deque<net::HttpResponse> answers;
     std::vector<net::HttpRequest> sent;
+    bool yield = false;  // let other coroutines run before answering, as a network would
     boost::asio::awaitable<Result<net::HttpResponse>> send(net::HttpRequest request) override {
         sent.push_back(request);
+        if (yield) co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
         if (answers.empty()) co_return Error::transient("test.empty", "no scripted answer left");
         auto r = answers.front();
         answers.pop_front();
@@ -243,6 +251,37 @@ TEST(KitClientTest, LoginIsKeptInTheStoreRenewedOnExpiryAndOnceAfterA401) {
     EXPECT_EQ(r.error().message,
               "Demo rejected the credentials for the item list (401 bad session); check the username and the password "
               "in password_file");
+}
+
+boost::asio::awaitable<void> call_items(PlatformClient& client, int& ok) {
+    Call call{.path = "/items", .what = "item list"};
+    auto r = co_await client.call(std::move(call));
+    if (r) ++ok;
+}
+
+TEST(KitClientTest, ConcurrentRequestsShareOneLogin) {
+    test::TempDir dir;
+    test::write_text(dir / "pw", "s3cret\n");
+    g_logins = 0;
+    auto http = std::make_shared<ScriptedClient>();
+    http->yield = true;
+    MemoryTokens tokens;
+    ManualClock clock{SysTime(std::chrono::seconds(1700000000))};
+    auto settings =
+        parse_settings(k_demo, account({{"username", "ann"}, {"password_file", (dir / "pw").string()}}), {});
+    ASSERT_TRUE(settings);
+    PlatformClient client(k_demo, *settings, Context{.clock = &clock, .http = http, .tokens = &tokens});
+    http->answers = {ScriptedClient::answer(200, "tok-1"), ScriptedClient::answer(200, "[]"),
+                     ScriptedClient::answer(200, "[]")};
+    boost::asio::io_context io;
+    int ok = 0;
+    boost::asio::co_spawn(io, call_items(client, ok), boost::asio::detached);
+    boost::asio::co_spawn(io, call_items(client, ok), boost::asio::detached);
+    io.run();
+    EXPECT_EQ(ok, 2);
+    EXPECT_EQ(g_logins, 1);
+    ASSERT_EQ(http->sent.size(), 3u);
+    EXPECT_EQ(http->sent[2].headers.back().second, "Bearer tok-1");
 }
 
 TEST(KitClientTest, ErrorBodiesBecomeOneReadableLine) {
