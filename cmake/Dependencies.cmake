@@ -25,3 +25,8 @@ target_compile_definitions(fitbridge_asio INTERFACE
 if(FITBRIDGE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
+
+# libzip (libzip-dev) opens the ZIP archives some platforms serve originals in
+# (providers/kit/files.cpp); it ships a pkg-config file.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)

@@ -53,6 +53,7 @@ int print_version() {
         std::string caps;
         for (auto c : providers::capability_names(f.capabilities)) caps += (caps.empty() ? "" : ", ") + std::string(c);
         std::cout << "  " << f.name << ": " << f.description << " [" << caps << "]\n";
+        std::cout << providers::describe_options(f.options, "    ");
     }
     return 0;
 }

@@ -4,12 +4,6 @@
 
 namespace fitbridge::providers {
 
-namespace {
-Error unsupported(std::string_view what, std::string_view account) {
-    return Error::permanent("provider.unsupported", fmt::format("account '{}' cannot {}", account, what));
-}
-}  // namespace
-
 std::vector<std::string_view> capability_names(uint32_t caps) {
     static constexpr std::pair<uint32_t, std::string_view> k_names[] = {
         {k_list_window, "list_window"},
@@ -32,14 +26,27 @@ std::vector<std::string_view> capability_names(uint32_t caps) {
     return out;
 }
 
-Task<ListPage> Provider::list(const ListQuery&) { co_return unsupported("list activities", account_id()); }
-Task<std::string> Provider::download(const RemoteActivity&) { co_return unsupported("download files", account_id()); }
-Task<UploadResult> Provider::upload(const UploadRequest&) { co_return unsupported("receive uploads", account_id()); }
-Task<std::optional<std::string>> Provider::find_existing(const UploadRequest&) {
-    co_return std::optional<std::string>{};
+Error Provider::unsupported_error(std::string_view what) const {
+    return Error::permanent("provider.unsupported", fmt::format("{} is not supported by {} (account '{}')", what,
+                                                                platform_name(), account_id()));
 }
+
+Task<ListPage> Provider::list(const ListQuery&) { co_return unsupported_error("listing activities"); }
+Task<std::string> Provider::download(const RemoteActivity&) { co_return unsupported_error("downloading files"); }
+Task<UploadResult> Provider::upload(const UploadRequest&) { co_return unsupported_error("receiving uploads"); }
 Task<void> Provider::update_name(const std::string&, const std::string&) {
-    co_return unsupported("rename activities", account_id());
+    co_return unsupported_error("renaming activities");
 }
+Task<void> Provider::update_description(const std::string&, const std::string&) {
+    co_return unsupported_error("updating descriptions");
+}
+Task<void> Provider::update_sport(const std::string&, const std::string&) {
+    co_return unsupported_error("changing the sport of activities");
+}
+Task<void> Provider::update_gear(const std::string&, const std::string&) {
+    co_return unsupported_error("setting gear on activities");
+}
+Task<std::vector<Gear>> Provider::list_gear() { co_return unsupported_error("listing gear"); }
+Task<void> Provider::delete_activity(const std::string&) { co_return unsupported_error("deleting activities"); }
 
 }  // namespace fitbridge::providers

@@ -21,6 +21,11 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "formats/summary.hpp"
+#include "providers/options.hpp"
+
+namespace fitbridge::store {
+class CursorStore;
+}
 
 namespace fitbridge::net {
 class HttpClient;
@@ -54,23 +59,23 @@ std::vector<std::string_view> capability_names(uint32_t caps);
 
 // One activity as a source lists it.
 struct RemoteActivity {
-    std::string remote_id;             // stable id on the platform (folder: content SHA-256)
-    std::string name;                  // title, or the file's stem
-    std::optional<double> start_time;  // Unix seconds when known before download
-    std::optional<double> elapsed_s;
-    std::optional<double> distance_m;
-    std::optional<std::string> sport_family;
-    std::string origin;  // where it came from (a path, a URL) for people
+    std::string remote_id{};             // stable id on the platform (folder: content SHA-256)
+    std::string name{};                  // title, or the file's stem
+    std::optional<double> start_time{};  // Unix seconds when known before download
+    std::optional<double> elapsed_s{};
+    std::optional<double> distance_m{};
+    std::optional<std::string> sport_family{};
+    std::string origin{};  // where it came from (a path, a URL) for people
     // Set when the source knows it cannot provide the file (e.g. a platform
     // stub); the engine records the item with this reason instead of fetching.
-    std::optional<std::string> unavailable_reason;
+    std::optional<std::string> unavailable_reason{};
     bool backfill = false;  // listed by a backfill job (ListQuery::backfill)
 };
 
 struct ListQuery {
-    std::optional<double> since;  // Unix seconds, inclusive
-    std::optional<double> until;  // exclusive
-    std::optional<std::string> cursor;
+    std::optional<double> since{};  // Unix seconds, inclusive
+    std::optional<double> until{};  // exclusive
+    std::optional<std::string> cursor{};
     // A backfill job's listing: its requests (and the downloads of what it
     // lists, see RemoteActivity::backfill) spend only the backfill share of
     // the platform's budget, so live polling always finds some left.
@@ -78,36 +83,49 @@ struct ListQuery {
 };
 
 struct ListPage {
-    std::vector<RemoteActivity> items;
-    std::optional<std::string> next_cursor;  // set when there is more to list
+    std::vector<RemoteActivity> items{};
+    std::optional<std::string> next_cursor{};  // set when there is more to list
 };
 
 // A source's report of a thing it skipped without offering it (a partial file,
 // a temp file): visible over the API so "why was my file ignored?" has an answer.
 struct IgnoredItem {
-    std::string origin;
-    std::string reason;  // a reason code, e.g. "too_small", "in_progress", "unstable"
-    std::string detail;
+    std::string origin{};
+    std::string reason{};  // a reason code, e.g. "too_small", "in_progress", "unstable"
+    std::string detail{};
 };
 
 struct UploadRequest {
-    std::span<const uint8_t> bytes;  // the original file as stored (maybe gzipped)
+    std::span<const uint8_t> bytes{};  // the original file as stored (maybe gzipped)
     const formats::Summary* summary = nullptr;
-    std::string name;         // activity title
-    std::string external_id;  // idempotency hint (FitBridge's activity key)
+    std::string name{};         // activity title
+    std::string external_id{};  // idempotency hint (FitBridge's activity key)
 };
 
 struct UploadResult {
-    std::string remote_id;
+    std::string remote_id{};
     bool duplicate = false;  // the sink already had it
 };
 
-// A live provider for one configured account.
+// One item of an account's gear (bikes, shoes).
+struct Gear {
+    std::string id{};
+    std::string name{};
+    std::string type{};  // Bike, Shoes, ...
+    bool retired = false;
+};
+
+// A live provider for one configured account. Every method but find_existing
+// has a default that refuses with a permanent `provider.unsupported` error; a
+// provider overrides exactly the methods of the capability bits it claims
+// (tests/unit/providers/capabilities_test.cpp checks both directions).
 class Provider {
 public:
     virtual ~Provider() = default;
     virtual std::string_view account_id() const = 0;
     virtual uint32_t capabilities() const = 0;
+    // The platform's name for people, used in "not supported by <platform>".
+    virtual std::string_view platform_name() const { return "this platform"; }
 
     // Source side.
     virtual Task<ListPage> list(const ListQuery& query);
@@ -121,9 +139,19 @@ public:
     // Sink side.
     virtual Task<UploadResult> upload(const UploadRequest& request);
     // After a crash: finds an activity the sink already has for this upload
-    // (by content, external id or start time). nullopt = not there.
-    virtual Task<std::optional<std::string>> find_existing(const UploadRequest& request);
+    // (by content, external id or start time). nullopt = not there. Required:
+    // a sink that cannot tell would silently break exactly-once; a provider
+    // that is no sink answers unsupported_error().
+    virtual Task<std::optional<std::string>> find_existing(const UploadRequest& request) = 0;
+
+    // Metadata of an activity on the platform (k_update_*, k_list_gear, k_delete).
     virtual Task<void> update_name(const std::string& remote_id, const std::string& name);
+    virtual Task<void> update_description(const std::string& remote_id, const std::string& description);
+    // `sport_family` is FitBridge's (lib/core/sport.hpp); the platform maps it to its own name.
+    virtual Task<void> update_sport(const std::string& remote_id, const std::string& sport_family);
+    virtual Task<void> update_gear(const std::string& remote_id, const std::string& gear_id);
+    virtual Task<std::vector<Gear>> list_gear();
+    virtual Task<void> delete_activity(const std::string& remote_id);
 
     // Where this account's credentials come from, for the API's credential
     // health (never the secret). nullopt: the provider needs none.
@@ -135,13 +163,17 @@ public:
 
     // Stops background work (watchers, timers) before destruction.
     virtual void shutdown() {}
+
+protected:
+    // "<what> is not supported by <platform> (account '<id>')", permanent.
+    Error unsupported_error(std::string_view what) const;
 };
 
 // What a provider may use from the daemon.
 struct Context {
-    boost::asio::any_io_executor executor;
+    boost::asio::any_io_executor executor{};
     const Clock* clock = nullptr;
-    std::filesystem::path state_dir;
+    std::filesystem::path state_dir{};
     const config::Config* config = nullptr;  // for secret resolution
     // The HTTP client for platform providers (one per daemon, shared). When
     // null, a platform provider builds its own on `executor`; tests pass a fake.
@@ -149,6 +181,9 @@ struct Context {
     // Credentials stored by `fitbridge auth` or POST /v1/accounts/{id}/credentials
     // (and rotated OAuth tokens). Null: the provider can use only file secrets.
     net::TokenStore* tokens = nullptr;
+    // Listing positions (watermarks, paging tokens) kept across restarts.
+    // Null: positions last as long as the provider.
+    store::CursorStore* cursors = nullptr;
 };
 
 struct Factory {
@@ -168,6 +203,8 @@ struct Factory {
     // budget per platform, one connection pool), made once by the engine and
     // handed over as Context::http. Null: the provider makes no requests.
     std::shared_ptr<net::HttpClient> (*make_http)(boost::asio::any_io_executor executor);
+    // The provider's option table (parse, defaults, and the help --version prints).
+    std::span<const OptionSpec> options = {};
 };
 
 // The compiled-in providers, one explicit table (registry.cpp).

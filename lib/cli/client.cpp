@@ -6,6 +6,7 @@
 #include "app/token.hpp"
 #include "json/json.hpp"
 #include "net/local_client.hpp"
+#include "providers/provider.hpp"
 
 namespace fitbridge::cli {
 
@@ -251,6 +252,19 @@ int run_config(std::vector<std::string> args, ClientContext ctx, std::ostream& o
         const auto& where = loaded->paths.config.string();
         out << "# " << (loaded->embedded ? "embedded default (no file at " + where + ")" : where) << "\n"
             << config::to_yaml(loaded->config);
+        // The provider options left at their defaults, from each provider's option table.
+        for (const auto& account : loaded->config.accounts) {
+            const auto* factory = providers::find_factory(account.provider);
+            if (factory == nullptr) continue;
+            std::string defaults;
+            for (const auto& spec : factory->options) {
+                const std::string name(spec.name);
+                if (spec.default_value.empty() || account.options.contains(name) || account.list_options.contains(name))
+                    continue;
+                defaults += fmt::format("{}{}: {}", defaults.empty() ? "" : ", ", spec.name, spec.default_value);
+            }
+            if (!defaults.empty()) out << "# account " << account.id << " defaults: " << defaults << "\n";
+        }
         return 0;
     }
     err << "fitbridge config: unknown subcommand '" << sub << "'\n" << k_use;

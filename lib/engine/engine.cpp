@@ -19,6 +19,7 @@ Engine::Engine(asio::any_io_executor executor, store::Store& store, const Clock&
       m_store(store),
       m_ledger(store, clock),
       m_tokens(store, clock),
+      m_cursors(store, clock),
       m_clock(clock),
       m_state_dir(std::move(state_dir)),
       m_originals(m_state_dir),
@@ -60,7 +61,8 @@ void Engine::start_account(const config::AccountConfig& cfg) {
     } else if (a->factory == nullptr) {
         a->create_error = fmt::format("unknown provider '{}'", cfg.provider);
     } else {
-        providers::Context ctx{m_executor, &m_clock, m_state_dir, &m_cfg, shared_http(*a->factory), &m_tokens};
+        providers::Context ctx{m_executor, &m_clock,  m_state_dir, &m_cfg, shared_http(*a->factory),
+                               &m_tokens,  &m_cursors};
         auto p = a->factory->create(cfg, ctx);
         if (p) {
             a->provider = std::move(*p);

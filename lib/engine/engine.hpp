@@ -28,6 +28,7 @@
 #include "formats/summary.hpp"
 #include "net/oauth.hpp"
 #include "providers/provider.hpp"
+#include "store/cursors.hpp"
 #include "store/ledger.hpp"
 
 namespace fitbridge::engine {
@@ -183,6 +184,7 @@ private:
     store::Store& m_store;
     store::Ledger m_ledger;
     net::SqliteTokenStore m_tokens;
+    store::SqliteCursorStore m_cursors;
     const Clock& m_clock;
     std::filesystem::path m_state_dir;
     OriginalStore m_originals;

@@ -54,27 +54,19 @@ fs::path home_dir() {
     return "/";
 }
 
-std::optional<bool> parse_bool(std::string_view v) {
-    std::string l(v);
-    for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (l == "true" || l == "yes" || l == "on" || l == "1") return true;
-    if (l == "false" || l == "no" || l == "off" || l == "0") return false;
-    return std::nullopt;
-}
+constexpr OptionSpec k_options[] = {
+    {.name = "root",
+     .help = "the folder to keep the archive in (absolute or ~/...)",
+     .empty_error = "required (the folder to keep the archive in)"},
+    {.name = "gzip", .type = OptionType::boolean, .default_value = "false", .help = "gzip plain files"},
+};
 
 Result<Options> parse_options(const config::AccountConfig& account, const fs::path& home) {
-    auto known = [](std::string_view k) { return k == "root" || k == "gzip"; };
-    for (const auto& [key, values] : account.list_options) {
-        if (known(key)) return invalid(fmt::format("{}: expected one value, got a list", key));
-        return invalid(fmt::format("unknown option '{}'", key));
-    }
-    for (const auto& [key, value] : account.options)
-        if (!known(key)) return invalid(fmt::format("unknown option '{}'", key));
+    auto values = providers::parse_options(account, {k_options});
+    if (!values) return values.error();
+    if (!values->has("root")) return invalid("root: required (the folder to keep the archive in)");
     Options o;
-    auto root = account.options.find("root");
-    if (root == account.options.end() || root->second.empty())
-        return invalid("root: required (the folder to keep the archive in)");
-    const std::string& raw = root->second;
+    const std::string raw = values->text("root");
     if (raw == "~") {
         o.root = home;
     } else if (raw.starts_with("~/")) {
@@ -88,11 +80,7 @@ Result<Options> parse_options(const config::AccountConfig& account, const fs::pa
     std::error_code ec;
     if (fs::exists(o.root, ec) && !fs::is_directory(o.root, ec))
         return invalid(fmt::format("root: {} exists and is not a directory", o.root.string()));
-    if (auto g = account.options.find("gzip"); g != account.options.end()) {
-        auto b = parse_bool(g->second);
-        if (!b) return invalid(fmt::format("gzip: expected true or false, got '{}'", g->second));
-        o.gzip = *b;
-    }
+    o.gzip = values->boolean("gzip");
     return o;
 }
 
@@ -275,6 +263,7 @@ public:
 
     std::string_view account_id() const override { return m_account; }
     uint32_t capabilities() const override { return k_caps; }
+    std::string_view platform_name() const override { return "an archive"; }
 
     Task<UploadResult> upload(const UploadRequest& req) override {
         if (req.summary == nullptr)
@@ -429,6 +418,7 @@ Factory factory() {
         .accept_credentials = nullptr,  // reads local files: no credentials
         .oauth = nullptr,
         .make_http = nullptr,
+        .options = k_options,
     };
 }
 

@@ -43,7 +43,6 @@ constexpr int64_t k_default_settle_s = 5;
 // need 12 and 2 bytes.
 constexpr size_t k_sniff_bytes = 64 * 1024;
 constexpr size_t k_read_chunk = 256 * 1024;
-constexpr std::string_view k_known_options[] = {"path", "preset", "recursive", "settle_time", "min_bytes"};
 
 Error invalid(std::string message) { return Error::permanent("config.invalid", std::move(message)); }
 
@@ -66,13 +65,6 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-std::optional<bool> parse_bool(std::string_view v) {
-    const std::string l = lower(v);
-    if (l == "true" || l == "yes" || l == "on" || l == "1") return true;
-    if (l == "false" || l == "no" || l == "off" || l == "0") return false;
-    return std::nullopt;
-}
-
 // A relative folder would depend on the daemon's working directory, which
 // differs between a terminal and systemd; refuse it rather than guess.
 Result<fs::path> expand_path(std::string_view option, const std::string& raw, const fs::path& home) {
@@ -84,57 +76,54 @@ Result<fs::path> expand_path(std::string_view option, const std::string& raw, co
     return p.lexically_normal();
 }
 
-Result<Options> parse_options(const config::AccountConfig& account, const fs::path& home, HostOs os) {
-    auto known = [](std::string_view k) {
-        return std::find(std::begin(k_known_options), std::end(k_known_options), k) != std::end(k_known_options);
-    };
-    for (const auto& [key, values] : account.list_options) {
-        if (known(key)) return invalid(fmt::format("{}: expected one value, got a list", key));
-        return invalid(fmt::format("unknown option '{}'", key));
-    }
-    for (const auto& [key, value] : account.options)
-        if (!known(key)) return invalid(fmt::format("unknown option '{}'", key));
+std::string check_settle_time(std::string_view s) {
+    double v = -1;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v) || v < 0 || v > 86400)
+        return fmt::format("expected seconds between 0 and 86400, got '{}'", s);
+    return {};
+}
 
+std::string check_min_bytes(std::string_view s) {
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size())
+        return fmt::format("expected a whole number of bytes, got '{}'", s);
+    return {};
+}
+
+constexpr OptionSpec k_options[] = {
+    {.name = "path", .help = "a folder of activity files (absolute or ~/...)"},
+    {.name = "preset", .help = "zwift | mywhoosh: the app's own activity folder"},
+    {.name = "recursive", .type = OptionType::boolean, .default_value = "true", .help = "look in subfolders"},
+    {.name = "settle_time",
+     .help = "seconds a file must stay unchanged before it is read (default: sync.settle_time)",
+     .check = &check_settle_time},
+    {.name = "min_bytes", .default_value = "1024", .help = "smaller files are ignored", .check = &check_min_bytes},
+};
+
+Result<Options> parse_options(const config::AccountConfig& account, const fs::path& home, HostOs os) {
+    auto values = providers::parse_options(account, {k_options});
+    if (!values) return values.error();
     Options o;
-    const auto& opts = account.options;
-    auto path = opts.find("path");
-    auto preset = opts.find("preset");
-    if (path == opts.end() && preset == opts.end())
+    if (!values->has("path") && !values->has("preset"))
         return invalid("path: required (a folder of activity files), unless preset: zwift | mywhoosh is set");
-    if (path != opts.end()) {
-        auto p = expand_path("path", path->second, home);
+    if (values->has("path")) {
+        auto p = expand_path("path", values->text("path"), home);
         if (!p) return p.error();
         std::error_code ec;
         if (!fs::is_directory(*p, ec))
             return invalid(fmt::format("path: {} does not exist or is not a directory", p->string()));
         o.roots.push_back(*p);
     }
-    if (preset != opts.end()) {
-        auto p = resolve_preset(preset->second, home, os);
+    if (values->has("preset")) {
+        auto p = resolve_preset(values->text("preset"), home, os);
         if (!p) return invalid(fmt::format("preset: {}", p.error().message));
         if (std::find(o.roots.begin(), o.roots.end(), *p) == o.roots.end()) o.roots.push_back(*p);
     }
-    if (auto it = opts.find("recursive"); it != opts.end()) {
-        auto b = parse_bool(it->second);
-        if (!b) return invalid(fmt::format("recursive: expected true or false, got '{}'", it->second));
-        o.recursive = *b;
-    }
-    if (auto it = opts.find("settle_time"); it != opts.end()) {
-        double v = -1;
-        const auto& s = it->second;
-        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v) || v < 0 || v > 86400)
-            return invalid(fmt::format("settle_time: expected seconds between 0 and 86400, got '{}'", s));
-        o.settle_time_s = v;
-    }
-    if (auto it = opts.find("min_bytes"); it != opts.end()) {
-        uint64_t v = 0;
-        const auto& s = it->second;
-        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc() || end != s.data() + s.size())
-            return invalid(fmt::format("min_bytes: expected a whole number of bytes, got '{}'", s));
-        o.min_bytes = v;
-    }
+    o.recursive = values->boolean("recursive");
+    if (values->has("settle_time")) o.settle_time_s = std::stod(values->text("settle_time"));
+    o.min_bytes = std::stoull(values->text("min_bytes"));
     return o;
 }
 
@@ -269,8 +258,13 @@ public:
 
     std::string_view account_id() const override { return m_account; }
     uint32_t capabilities() const override { return k_caps; }
+    std::string_view platform_name() const override { return "a folder"; }
 
     Task<ListPage> list(const ListQuery&) override { co_return scan(); }
+    // A folder is only a source: nothing is ever uploaded to it.
+    Task<std::optional<std::string>> find_existing(const UploadRequest&) override {
+        co_return unsupported_error("receiving uploads");
+    }
 
     Task<std::string> download(const RemoteActivity& item) override {
         const fs::path p(item.origin);
@@ -477,6 +471,7 @@ Factory factory() {
         .accept_credentials = nullptr,  // reads local files: no credentials
         .oauth = nullptr,
         .make_http = nullptr,
+        .options = k_options,
     };
 }
 

@@ -13,11 +13,13 @@
 
 namespace fitbridge::providers::intervals_icu {
 
-// The registry entry. Options: `athlete_id` (default "0" = the key's owner),
-// one way to authenticate (below); `base_url` (default https://intervals.icu); `overlap_days`
-// (trailing window re-listed by incremental polls, default 3); `page_size`
-// (activities per list request, default 200); `gear_map` (list of
-// "<sport family>:<gear id>", gear set on activities this account uploads).
+// The registry entry, built on the platform kit (providers/kit). Options (its
+// table): `athlete_id` (default "0" = the key's owner), one way to
+// authenticate (below); `base_url` (default https://intervals.icu); `overlap_days`
+// (trailing window re-listed by incremental polls, default 3; the position is
+// kept in the store's cursors table); `page_size` (activities per list
+// request, default 200); `gear_map` (list of "<sport family>:<gear id>", gear
+// set through update_gear on activities this account uploads).
 // The daemon gives every Intervals.icu account the one client made by
 // Factory::make_http (paced to about 10 requests/s per IP, retrying transient
 // failures); without Context::http the provider builds such a client itself.
@@ -26,30 +28,22 @@ namespace fitbridge::providers::intervals_icu {
 // store, set by `fitbridge auth` or POST /v1/accounts/{id}/credentials).
 Factory factory();
 
-// One item of the athlete's gear list.
-struct Gear {
-    std::string id;
-    std::string name;
-    std::string type;  // Bike, Shoes, ...
-    bool retired = false;
-};
-
 // A partial activity update: only the fields that are set are sent.
 struct ActivityUpdate {
-    std::optional<std::string> name;
-    std::optional<std::string> description;
-    std::optional<std::string> type;  // Intervals.icu activity type, e.g. "Ride", "VirtualRide"
-    std::optional<std::string> gear_id;
+    std::optional<std::string> name{};
+    std::optional<std::string> description{};
+    std::optional<std::string> type{};  // Intervals.icu activity type, e.g. "Ride", "VirtualRide"
+    std::optional<std::string> gear_id{};
 };
 
 // The concrete provider, for callers that need more than the Provider
 // interface offers (the engine only uses Provider).
 class IntervalsIcuProvider : public Provider {
 public:
-    // Sends a partial PUT /api/v1/activity/{id}; an empty update sends nothing.
+    // Sends a partial PUT /api/v1/activity/{id} (what update_name,
+    // update_description, update_sport and update_gear send one field of);
+    // an empty update sends nothing.
     virtual Task<void> update_activity(const std::string& remote_id, const ActivityUpdate& update) = 0;
-    // GET /api/v1/athlete/{id}/gear.
-    virtual Task<std::vector<Gear>> list_gear() = 0;
 };
 
 // Intervals.icu activity type -> FitBridge sport family ("VirtualRide" -> ride).

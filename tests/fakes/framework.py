@@ -7,10 +7,17 @@ scripted faults (status bursts, slow and truncated answers, dropped
 connections, an outage window) and a JSON control API under /_fake/ that the
 real platforms never use. Standard library only.
 
+A new platform's fake declares its `operations` (method + path pattern), an
+auth scheme (BasicAuth, BearerAuth, OAuthServer with rotating refresh tokens
+and expiry, LoginServer), a paging style (paginate()) and its JSON; requests
+that match no operation are answered 404 and recorded as violations.
+
 Control API (JSON bodies):
   GET    /_fake/requests          the request log, oldest first (each with the
-                                   answer's "status", null when dropped);
+                                   answer's "status", null when dropped, and
+                                   "operation", the declared name or null);
                                    ?brief=1 leaves the bodies out
+  GET    /_fake/violations        requests no declared operation covers
   DELETE /_fake/requests          clear the log
   POST   /_fake/faults            queue a fault (see Fault.from_json)
   DELETE /_fake/faults            drop queued faults and any outage
@@ -22,6 +29,7 @@ Control API (JSON bodies):
 import base64
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -89,10 +97,14 @@ class Fault:
 
     JSON: {"method": "GET", "path": "/api/v1/..." (prefix), "count": 1,
     "status": 503, "body": "...", "headers": [["Retry-After", "7"]],
-    "delay_ms": 0, "truncate": false, "close": false, "pass_through": false}.
+    "delay_ms": 0, "truncate": false, "close": false, "pass_through": false,
+    "stall": false, "lost": false}.
     `delay_ms` alone (with pass_through) slows a real answer; `truncate`
     sends the real or scripted answer with half of its body missing; `close`
-    drops the connection without answering.
+    drops the connection without answering; `stall` holds the connection
+    silent for `delay_ms` (default 60 s, the client's deadline decides) and
+    then drops it; `lost` lets the platform process the request and then
+    drops the connection: the client never learns that it succeeded.
     """
 
     def __init__(self, spec):
@@ -105,6 +117,10 @@ class Fault:
         self.delay_ms = int(spec.get("delay_ms", 0))
         self.truncate = bool(spec.get("truncate", False))
         self.close = bool(spec.get("close", False))
+        self.stall = bool(spec.get("stall", False))
+        self.lost = bool(spec.get("lost", False))
+        if self.stall and not self.delay_ms:
+            self.delay_ms = 60000
         self.pass_through = bool(spec.get("pass_through", self.status is None and not self.close))
 
     def matches(self, request):
@@ -113,10 +129,33 @@ class Fault:
         return request.path.startswith(self.path)
 
 
+class Operation:
+    """One documented operation: a method and a path pattern ({name} = one
+    segment), e.g. Operation("GET", "/api/v3/activities/{id}", "get_activity")."""
+
+    def __init__(self, method, pattern, name=None):
+        self.method = method
+        self.pattern = pattern
+        self.name = name or "%s %s" % (method, pattern)
+        parts = []
+        for segment in pattern.split("/"):
+            param = re.fullmatch(r"\{([a-z_]+)\}", segment)
+            parts.append("(?P<%s>[^/]+)" % param.group(1) if param else re.escape(segment))
+        self.regex = re.compile("^" + "/".join(parts) + "$")
+
+    def match(self, request):
+        if request.method != self.method:
+            return None
+        m = self.regex.match(request.path)
+        return m.groupdict() if m else None
+
+
 class Platform:
-    """Base for one platform's fake: override route() and optionally control()."""
+    """Base for one platform's fake: declare `operations`, override route()
+    and optionally control() and reset()."""
 
     name = "platform"
+    operations = []  # [Operation]; empty: every request is allowed
 
     def reset(self):
         pass
@@ -127,6 +166,223 @@ class Platform:
     def control(self, request):
         return json_reply({"error": "unknown control endpoint " + request.path}, 404)
 
+    def operation_of(self, request):
+        """(name, path parameters) of the declared operation, or None."""
+        for op in self.operations:
+            params = op.match(request)
+            if params is not None:
+                return op.name, params
+        return None
+
+
+# -- auth schemes -------------------------------------------------------------
+
+
+def bearer_of(request, query_param=None):
+    auth = request.header("Authorization") or ""
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return value
+    if query_param:
+        return request.arg(query_param)
+    return None
+
+
+class BasicAuth:
+    """HTTP Basic against a user -> password table."""
+
+    def __init__(self, users):
+        self.users = dict(users)
+
+    def check(self, request):
+        scheme, _, value = (request.header("Authorization") or "").partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                user, _, password = base64.b64decode(value).decode("utf-8").partition(":")
+            except (ValueError, UnicodeDecodeError):
+                user, password = None, None
+            if user in self.users and self.users[user] == password:
+                return None
+        return json_reply({"message": "Authorization Error", "errors": [{"code": "invalid"}]}, 401,
+                          [("WWW-Authenticate", 'Basic realm="api"')])
+
+
+class BearerAuth:
+    """Fixed bearer tokens (personal access tokens, API keys sent as Bearer)."""
+
+    def __init__(self, tokens, query_param=None):
+        self.tokens = set(tokens)
+        self.query_param = query_param
+
+    def check(self, request):
+        if bearer_of(request, self.query_param) in self.tokens:
+            return None
+        return json_reply({"message": "Authorization Error", "errors": [{"code": "invalid"}]}, 401)
+
+
+class OAuthServer:
+    """An OAuth2 token endpoint: authorization_code and refresh_token grants
+    (form bodies), access tokens that expire after `lifetime_s`, refresh
+    tokens that rotate on every use (the old one is dead at once)."""
+
+    def __init__(self, client_id="fitbridge-test", client_secret="test-client-secret", lifetime_s=21600,
+                 rotate=True, query_param=None):
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.lifetime_s = lifetime_s
+        self.rotate = rotate
+        self.query_param = query_param
+        self.access = {}  # token -> expires at (epoch)
+        self.refresh = set()
+        self.codes = set()
+        self.issued = 0
+        self.refreshes = 0
+
+    def grant(self):
+        """Tokens as if an authorization had happened: (access, refresh)."""
+        self.issued += 1
+        access, refresh = "access-%d" % self.issued, "refresh-%d" % self.issued
+        self.access[access] = time.time() + self.lifetime_s
+        self.refresh.add(refresh)
+        return access, refresh
+
+    def new_code(self):
+        code = "code-%d" % (len(self.codes) + self.issued + 1)
+        self.codes.add(code)
+        return code
+
+    def expire_all(self):
+        for token in self.access:
+            self.access[token] = 0.0
+
+    def check(self, request):
+        token = bearer_of(request, self.query_param)
+        if token in self.access and self.access[token] > time.time():
+            return None
+        return json_reply({"message": "Authorization Error",
+                           "errors": [{"resource": "Athlete", "field": "access_token", "code": "invalid"}]}, 401)
+
+    def token_endpoint(self, request):
+        form = dict(urllib.parse.parse_qsl(request.body.decode("utf-8", "replace")))
+        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+            return json_reply({"message": "Bad Request", "errors": [{"field": "client_id", "code": "invalid"}]}, 400)
+        grant = form.get("grant_type")
+        if grant == "authorization_code" and form.get("code") in self.codes:
+            self.codes.discard(form.get("code"))
+        elif grant == "refresh_token" and form.get("refresh_token") in self.refresh:
+            self.refreshes += 1
+            if self.rotate:
+                self.refresh.discard(form.get("refresh_token"))
+        else:
+            return json_reply({"message": "Bad Request", "errors": [{"field": grant or "grant_type",
+                                                                      "code": "invalid"}]}, 400)
+        access, refresh = self.grant()
+        if not self.rotate and grant == "refresh_token":
+            self.refresh.discard(refresh)
+            refresh = form.get("refresh_token")
+        return json_reply({"token_type": "Bearer", "access_token": access, "refresh_token": refresh,
+                           "expires_at": int(self.access[access]), "expires_in": self.lifetime_s})
+
+
+class LoginServer:
+    """A username + password login (JSON or form body) that hands out a
+    session token valid for `lifetime_s`, sent back as a bearer token."""
+
+    def __init__(self, users, lifetime_s=3600):
+        self.users = dict(users)
+        self.lifetime_s = lifetime_s
+        self.sessions = {}  # token -> expires at
+        self.logins = 0
+
+    def login(self, request):
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = dict(urllib.parse.parse_qsl(request.body.decode("utf-8", "replace")))
+        if self.users.get(body.get("username")) != body.get("password"):
+            return json_reply({"status": "INVALID_USERNAME_PASSWORD"}, 401)
+        self.logins += 1
+        token = "session-%d" % self.logins
+        self.sessions[token] = time.time() + self.lifetime_s
+        return json_reply({"token": token, "expires_in": self.lifetime_s})
+
+    def expire_all(self):
+        for token in self.sessions:
+            self.sessions[token] = 0.0
+
+    def check(self, request):
+        token = bearer_of(request)
+        if token in self.sessions and self.sessions[token] > time.time():
+            return None
+        return json_reply({"message": "Token is not active"}, 401)
+
+
+# -- paging -------------------------------------------------------------------
+
+
+def paginate(items, request, style, limit_name="limit", offset_name="offset", page_name="page",
+             per_page_name="per_page", cursor_name="cursor", default_limit=30, max_limit=200):
+    """One page of `items` as the request asks for it.
+
+    style: "offset" (offset/limit), "page0"/"page1" (page/per_page counted
+    from 0 or 1), "next" (a `next` URL for the following page), "cursor" (an
+    opaque token for the following page). Returns (page, next) where next is
+    the next page's URL (style "next") or token (style "cursor") or None.
+    """
+    size_name = per_page_name if style in ("page0", "page1") else limit_name
+    limit = max(1, min(max_limit, int(request.arg(size_name, default_limit))))
+    if style == "offset":
+        start = int(request.arg(offset_name, 0))
+    elif style in ("page0", "page1"):
+        first = 0 if style == "page0" else 1
+        start = (int(request.arg(page_name, first)) - first) * limit
+    else:
+        token = request.arg(cursor_name)
+        start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+    page = items[start:start + limit]
+    if start + limit >= len(items):
+        return page, None
+    if style == "cursor":
+        return page, base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+    if style == "next":
+        query = dict(request.query)
+        query[cursor_name] = [base64.urlsafe_b64encode(str(start + limit).encode()).decode()]
+        query[limit_name] = [str(limit)]
+        return page, "%s?%s" % (request.path, urllib.parse.urlencode(query, doseq=True))
+    return page, None
+
+
+# -- rate limits --------------------------------------------------------------
+
+
+class RateLimitWindow:
+    """A request budget per window with the headers platforms send
+    (X-RateLimit-Limit / X-RateLimit-Usage by default); over budget -> 429,
+    with Retry-After until the window ends unless `retry_after` is False."""
+
+    def __init__(self, limit, window_s, limit_header="X-RateLimit-Limit", usage_header="X-RateLimit-Usage",
+                 retry_after=True):
+        self.limit = limit
+        self.window_s = window_s
+        self.limit_header = limit_header
+        self.usage_header = usage_header
+        self.retry_after = retry_after
+        self.window_start = time.time()
+        self.used = 0
+
+    def take(self):
+        """(headers, None) when allowed, (headers, 429 Reply) when not."""
+        now = time.time()
+        if now - self.window_start >= self.window_s:
+            self.window_start, self.used = now, 0
+        self.used += 1
+        headers = [(self.limit_header, str(self.limit)), (self.usage_header, str(self.used))]
+        if self.used <= self.limit:
+            return headers, None
+        extra = [("Retry-After", str(max(1, int(self.window_start + self.window_s - now + 0.999))))] \
+            if self.retry_after else []
+        return headers, json_reply({"message": "Rate Limit Exceeded"}, 429, headers + extra)
+
 
 class FakeServer:
     """Serves one Platform on 127.0.0.1:port (0 = any free port)."""
@@ -136,6 +392,7 @@ class FakeServer:
         self.lock = threading.RLock()
         self.log = []
         self.faults = []
+        self.violations = []
         self.outage_until = 0.0
         self.outage_mode = "503"
         server = self
@@ -190,6 +447,7 @@ class FakeServer:
     def reset(self):
         with self.lock:
             self.log.clear()
+            self.violations.clear()
             self.faults.clear()
             self.outage_until = 0.0
             self.platform.reset()
@@ -204,8 +462,12 @@ class FakeServer:
             return
         entry = request.to_json()
         entry["status"] = None  # the answer's status; stays None for a dropped connection
+        operation = self.platform.operation_of(request)
+        entry["operation"] = operation[0] if operation else None
         with self.lock:
             self.log.append(entry)
+            if operation is None and self.platform.operations:
+                self.violations.append({"method": request.method, "path": request.path})
             outage = time.time() < self.outage_until
             # A fault is spent only on a request that reaches the platform.
             fault = None if outage else self.take_fault(request)
@@ -218,7 +480,14 @@ class FakeServer:
             return
         if fault is not None and fault.delay_ms:
             time.sleep(fault.delay_ms / 1000.0)
-        if fault is not None and fault.close:
+        if fault is not None and (fault.close or fault.stall):
+            self.drop(handler)
+            return
+        if fault is not None and fault.lost:
+            with self.lock:
+                reply = self.platform.route(request)
+            entry["status"] = reply.status
+            entry["lost"] = True
             self.drop(handler)
             return
         if fault is not None and not fault.pass_through:
@@ -250,6 +519,8 @@ class FakeServer:
         if path == "/_fake/requests" and method == "DELETE":
             self.log.clear()
             return json_reply({"ok": True})
+        if path == "/_fake/violations" and method == "GET":
+            return json_reply(self.violations)
         if path == "/_fake/faults" and method == "POST":
             spec = json.loads(request.body or b"{}")
             for one in spec if isinstance(spec, list) else [spec]:
@@ -266,6 +537,7 @@ class FakeServer:
             return json_reply({"ok": True, "until": self.outage_until})
         if path == "/_fake/reset" and method == "POST":
             self.log.clear()
+            self.violations.clear()
             self.faults.clear()
             self.outage_until = 0.0
             self.platform.reset()

@@ -48,7 +48,7 @@ import time
 import urllib.parse
 
 import activity_files
-from framework import Platform, Reply, json_reply
+from framework import Operation, Platform, Reply, json_reply
 
 ATHLETE = "i12345"
 API_KEY = "test-api-key"
@@ -89,6 +89,19 @@ def parse_local_bound(text, end_of_day):
 
 class Intervals(Platform):
     name = "intervals"
+    operations = [
+        Operation("GET", "/oauth/authorize", "authorize"),
+        Operation("POST", "/api/oauth/token", "token"),
+        Operation("GET", "/api/v1/athlete/{athlete}/activities", "list_activities"),
+        Operation("POST", "/api/v1/athlete/{athlete}/activities", "upload"),
+        Operation("GET", "/api/v1/athlete/{athlete}/activities/{ids}", "get_activities"),
+        Operation("GET", "/api/v1/athlete/{athlete}/gear", "gear"),
+        Operation("GET", "/api/v1/athlete/{athlete}/gear.json", "gear"),
+        Operation("GET", "/api/v1/activity/{id}", "get_activity"),
+        Operation("GET", "/api/v1/activity/{id}/file", "download"),
+        Operation("PUT", "/api/v1/activity/{id}", "update"),
+        Operation("DELETE", "/api/v1/activity/{id}", "delete"),
+    ]
 
     def __init__(self):
         self.reset()
@@ -216,9 +229,11 @@ class Intervals(Platform):
 
     def route(self, request):
         with self.lock:
-            if request.path == "/oauth/authorize" and request.method == "GET":
+            found = self.operation_of(request)
+            name, params = found if found else (None, {})
+            if name == "authorize":
                 return self.authorize(request)
-            if request.path == "/api/oauth/token" and request.method == "POST":
+            if name == "token":
                 return self.token_exchange(request)
             denied = self.check_auth(request)
             if denied is not None:
@@ -226,44 +241,30 @@ class Intervals(Platform):
             limited = self.rate_limited()
             if limited is not None:
                 return limited
-            return self.route_api(request)
-
-    def route_api(self, request):
-        p, m = request.path, request.method
-        match = re.fullmatch(r"/api/v1/athlete/([^/]+)/activities", p)
-        if match:
-            if not self.athlete_ok(match.group(1)):
+            if name is None:
+                return spring_error(404, "Not Found", request.path)
+            if "athlete" in params and not self.athlete_ok(params["athlete"]):
                 return json_reply({"status": 403, "error": "Access denied"}, 403)
-            if m == "GET":
+            if name == "list_activities":
                 return self.list_activities(request)
-            if m == "POST":
+            if name == "upload":
                 return self.upload(request)
-        match = re.fullmatch(r"/api/v1/athlete/([^/]+)/activities/([^/]+)", p)
-        if match and m == "GET":
-            if not self.athlete_ok(match.group(1)):
-                return json_reply({"status": 403, "error": "Access denied"}, 403)
-            ids = match.group(2).split(",")
-            return json_reply([self.public(self.activities[i]) for i in ids if i in self.activities])
-        match = re.fullmatch(r"/api/v1/athlete/([^/]+)/gear(\.json)?", p)
-        if match and m == "GET":
-            if not self.athlete_ok(match.group(1)):
-                return json_reply({"status": 403, "error": "Access denied"}, 403)
-            return json_reply(self.gear)
-        match = re.fullmatch(r"/api/v1/activity/([^/]+)(/file)?", p)
-        if match:
-            act = self.activities.get(match.group(1))
+            if name == "get_activities":
+                ids = params["ids"].split(",")
+                return json_reply([self.public(self.activities[i]) for i in ids if i in self.activities])
+            if name == "gear":
+                return json_reply(self.gear)
+            act = self.activities.get(params["id"])
             if act is None:
-                return spring_error(404, "Not Found", p)
-            if match.group(2) and m == "GET":
-                return self.download(act, p)
-            if m == "GET":
+                return spring_error(404, "Not Found", request.path)
+            if name == "download":
+                return self.download(act, request.path)
+            if name == "get_activity":
                 return json_reply(self.public(act))
-            if m == "PUT":
+            if name == "update":
                 return self.update(act, request)
-            if m == "DELETE":
-                del self.activities[act["id"]]
-                return json_reply({"id": act["id"], "icu_athlete_id": act["icu_athlete_id"]})
-        return spring_error(404, "Not Found", p)
+            del self.activities[act["id"]]
+            return json_reply({"id": act["id"], "icu_athlete_id": act["icu_athlete_id"]})
 
     # -- OAuth ------------------------------------------------------------
 

@@ -20,6 +20,7 @@
 #include "net/http_client.hpp"
 #include "net/oauth.hpp"
 #include "provider_test_util.hpp"
+#include "store/cursors.hpp"
 #include "support/process.hpp"
 #include "support/raw_http.hpp"
 
@@ -282,7 +283,7 @@ protected:
 
     std::unique_ptr<IntervalsIcuProvider> make(std::map<std::string, std::string> options = {},
                                                std::map<std::string, std::vector<std::string>> lists = {}) {
-        Context ctx{m_io.get_executor(), &m_clock, m_dir.path(), nullptr, m_http, &m_tokens};
+        Context ctx{m_io.get_executor(), &m_clock, m_dir.path(), nullptr, m_http, &m_tokens, &m_cursors};
         auto p = factory().create(account(std::move(options), std::move(lists)), ctx);
         if (!p) throw std::runtime_error(p.error().message);
         return std::unique_ptr<IntervalsIcuProvider>(dynamic_cast<IntervalsIcuProvider*>(p->release()));
@@ -322,6 +323,7 @@ protected:
     std::shared_ptr<SocketClient> m_socket = std::make_shared<SocketClient>();
     std::shared_ptr<net::HttpClient> m_http = m_socket;
     MemoryTokenStore m_tokens;
+    store::MemoryCursorStore m_cursors;
 };
 
 // ---- options ----------------------------------------------------------------
@@ -453,7 +455,8 @@ TEST_F(IntervalsIcuTest, IncrementalListingKeepsATrailingOverlap) {
     EXPECT_STREQ(log[0]["query"].GetString(),
                  "oldest=2025-01-28T10%3A00%3A00&limit=200&fields=id,name,start_date,start_date_local,type,elapsed_"
                  "time,distance,source,external_id");
-    EXPECT_EQ(slurp(m_dir / "intervals_icu" / "icu.watermark"), "1738220400\n");
+    // The newest start seen, kept in the store's cursors table.
+    EXPECT_EQ(m_cursors.load("icu", "watermark").value(), "1738220400");
 
     // A later poll (and a new provider after a restart) starts 3 days before
     // the newest activity seen.
@@ -466,6 +469,24 @@ TEST_F(IntervalsIcuTest, IncrementalListingKeepsATrailingOverlap) {
                  "oldest=2025-01-26T17%3A00%3A00&limit=200&fields=id,name,start_date,start_date_local,type,elapsed_"
                  "time,distance,source,external_id");
     EXPECT_EQ(second->items.size(), 1u);
+}
+
+TEST_F(IntervalsIcuTest, AWatermarkSideFileOfAnOlderVersionIsReadOnce) {
+    test::write_text(m_dir / "intervals_icu" / "icu.watermark", "1738220400\n");
+    auto p = make({{"overlap_days", "3"}});
+    ASSERT_TRUE(run(p->list({})));
+    // 2025-01-30T07:00Z - 3 days - 14 h, as if the position had been in the store.
+    EXPECT_STREQ(fake().requests()[0]["args"]["oldest"][0].GetString(), "2025-01-26T17:00:00");
+    EXPECT_EQ(m_cursors.load("icu", "watermark").value(), std::nullopt);  // nothing newer was listed
+    fake().add(R"({"start_date": "2025-01-31T07:00:00Z", "type": "Ride"})");
+    ASSERT_TRUE(run(p->list({})));
+    EXPECT_EQ(m_cursors.load("icu", "watermark").value(), "1738306800");
+    EXPECT_FALSE(fs::exists(m_dir / "intervals_icu" / "icu.watermark"));
+    // From now on the store decides, whatever a side file says.
+    test::write_text(m_dir / "intervals_icu" / "icu.watermark", "1000\n");
+    auto again = make({{"overlap_days", "3"}});
+    ASSERT_TRUE(run(again->list({})));
+    EXPECT_STREQ(fake().requests()[2]["args"]["oldest"][0].GetString(), "2025-01-27T17:00:00");
 }
 
 TEST_F(IntervalsIcuTest, BackfillListingsAndTheirDownloadsSpendTheBackfillShare) {

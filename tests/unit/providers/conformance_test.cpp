@@ -1,0 +1,372 @@
+// The provider conformance suite: every platform runs the same tests against
+// its fake (tests/fakes) through the real, shared HTTP client its factory
+// makes (paced, retrying), via a small adapter. A new platform adds one
+// Adapter and one line to the INSTANTIATE list at the end.
+
+#include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "formats/decode.hpp"
+#include "net/oauth.hpp"
+#include "provider_test_util.hpp"
+#include "providers/provider.hpp"
+#include "store/cursors.hpp"
+#include "support/fake_server.hpp"
+
+namespace fitbridge::providers {
+namespace {
+
+namespace fs = std::filesystem;
+using fitbridge::test::FakeServer;
+
+struct Adapter {
+    std::string name;      // test-name suffix
+    std::string provider;  // the factory
+    std::string fake;      // tests/fakes/run <fake>
+    std::string title;     // how the platform's errors name it
+    // Account options for the fake at `base` with listing pages of `page_size`
+    // (secret files written under `dir`); `stored` uses credentials: stored.
+    std::map<std::string, std::string> (*options)(const std::string& base, const fs::path& dir, int page_size,
+                                                  bool stored);
+    // Puts one activity on the fake (UTC start, FitBridge family, optional
+    // original file); returns its remote id.
+    std::string (*seed)(const FakeServer& fake, double start, std::string_view family, const std::string& file);
+    std::string list_path;    // path prefix of the list call, for faults
+    std::string upload_path;  // path prefix of the upload call
+    // A bearer token the fake accepts, stored as credentials kind "oauth2".
+    std::string stored_token;
+    bool refreshes_tokens;  // the platform issues refresh tokens
+};
+
+std::string b64(const std::string& s) { return net::base64(s); }
+
+// ---- Intervals.icu -----------------------------------------------------------
+
+std::map<std::string, std::string> intervals_options(const std::string& base, const fs::path& dir, int page_size,
+                                                     bool stored) {
+    test::write_text(dir / "key", "test-api-key\n");
+    std::map<std::string, std::string> o{{"base_url", base}, {"page_size", std::to_string(page_size)}};
+    if (stored)
+        o["credentials"] = "stored";
+    else
+        o["api_key_file"] = (dir / "key").string();
+    return o;
+}
+
+std::string intervals_seed(const FakeServer& fake, double start, std::string_view family, const std::string& file) {
+    static const std::map<std::string_view, std::string_view> k_types{
+        {"ride", "Ride"}, {"run", "Run"}, {"walk", "Walk"}};
+    std::string spec = fmt::format(R"({{"start": {}, "type": "{}", "name": "seeded")", start, k_types.at(family));
+    if (!file.empty()) spec += fmt::format(R"(, "file_b64": "{}")", b64(file));
+    auto ids = json::parse(fake.control("POST", "/_fake/activities", spec + "}").body);
+    return (*ids)[0].GetString();
+}
+
+const Adapter k_intervals{.name = "intervals_icu",
+                          .provider = "intervals_icu",
+                          .fake = "intervals",
+                          .title = "Intervals.icu",
+                          .options = &intervals_options,
+                          .seed = &intervals_seed,
+                          .list_path = "/api/v1/athlete/0/activities",
+                          .upload_path = "/api/v1/athlete/0/activities",
+                          .stored_token = "test-oauth-token",
+                          .refreshes_tokens = false};
+
+// ---- the suite ---------------------------------------------------------------
+
+class MemoryTokens final : public net::TokenStore {
+public:
+    std::map<std::string, net::Credentials> saved;
+    Result<std::optional<net::Credentials>> load(const std::string& a) override {
+        auto it = saved.find(a);
+        if (it == saved.end()) return std::optional<net::Credentials>();
+        return std::optional<net::Credentials>(it->second);
+    }
+    Result<void> save(const std::string& a, const net::Credentials& c) override {
+        saved[a] = c;
+        return {};
+    }
+};
+
+class Conformance : public ::testing::TestWithParam<Adapter> {
+protected:
+    static void TearDownTestSuite() { s_fakes.clear(); }
+    void SetUp() override {
+        auto& slot = s_fakes[GetParam().fake];
+        if (!slot) slot = std::make_unique<FakeServer>(GetParam().fake);
+        m_fake = slot.get();
+        m_fake->reset();
+        m_http = find_factory(GetParam().provider)->make_http(m_io.get_executor());
+    }
+    void TearDown() override {
+        // Every request the provider sent is one the platform documents.
+        EXPECT_EQ(m_fake->violations().Size(), 0u) << m_fake->control("GET", "/_fake/violations").body;
+    }
+
+    const Adapter& a() const { return GetParam(); }
+    const FakeServer& fake() const { return *m_fake; }
+
+    std::unique_ptr<Provider> make(int page_size = 100, bool stored = false) {
+        config::AccountConfig account;
+        account.id = "acc";
+        account.provider = a().provider;
+        account.options = a().options(m_fake->base(), m_dir.path(), page_size, stored);
+        Context ctx{.executor = m_io.get_executor(),
+                    .clock = &m_clock,
+                    .state_dir = m_dir.path(),
+                    .config = &m_config,
+                    .http = m_http,
+                    .tokens = &m_tokens,
+                    .cursors = &m_cursors};
+        auto p = find_factory(a().provider)->create(account, ctx);
+        if (!p) throw std::runtime_error(p.error().message);
+        return std::move(*p);
+    }
+
+    template <typename T>
+    Result<T> run(Task<T> task) {
+        std::optional<Result<T>> out;
+        std::exception_ptr failure;
+        bool done = false;
+        auto wrapper = [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); };
+        boost::asio::co_spawn(m_io, wrapper(), [&](std::exception_ptr e) {
+            failure = e;
+            done = true;
+        });
+        m_io.restart();
+        while (!done && m_io.run_one() > 0) {
+        }
+        if (failure) std::rethrow_exception(failure);
+        if (!out) throw std::runtime_error("the io_context ran out of work before the task finished");
+        return std::move(*out);
+    }
+
+    std::vector<RemoteActivity> list_all(Provider& p, ListQuery q) {
+        std::vector<RemoteActivity> all;
+        for (int guard = 0; guard < 100; ++guard) {
+            auto page = run(p.list(q));
+            if (!page) throw std::runtime_error(page.error().message);
+            for (auto& i : page->items) all.push_back(std::move(i));
+            if (!page->next_cursor) return all;
+            q.cursor = page->next_cursor;
+        }
+        throw std::runtime_error("listing did not end");
+    }
+    static std::multiset<std::string> ids_of(const std::vector<RemoteActivity>& items) {
+        std::multiset<std::string> out;
+        for (const auto& i : items) out.insert(i.remote_id);
+        return out;
+    }
+    size_t requests_to(const std::string& prefix, const std::string& method = "GET") {
+        size_t n = 0;
+        auto log = m_fake->requests();
+        for (const auto& r : log.GetArray())
+            if (std::string_view(r["path"].GetString()).starts_with(prefix) && r["method"].GetString() == method) ++n;
+        return n;
+    }
+
+    struct File {
+        std::string bytes;
+        formats::Summary summary;
+    };
+    static File corpus(const std::string& rel) {
+        File f{test::slurp(test::k_corpus / rel), {}};
+        f.summary = formats::decode(test::bytes_of(f.bytes));
+        return f;
+    }
+    static UploadRequest request(const File& f, std::string external_id) {
+        return UploadRequest{test::bytes_of(f.bytes), &f.summary, "Conformance", std::move(external_id)};
+    }
+
+    static constexpr double k_since = 1736467200;  // 2025-01-10T00:00:00Z
+    static constexpr double k_until = 1736985600;  // 2025-01-16T00:00:00Z
+    static inline std::map<std::string, std::unique_ptr<FakeServer>> s_fakes;
+    FakeServer* m_fake = nullptr;
+    test::TempDir m_dir;
+    boost::asio::io_context m_io;
+    SystemClock m_clock;
+    config::Config m_config;
+    MemoryTokens m_tokens;
+    store::MemoryCursorStore m_cursors;
+    std::shared_ptr<net::HttpClient> m_http;
+};
+
+TEST_P(Conformance, ListsTheWindowEdgesAndEveryPageOnce) {
+    std::set<std::string> inside;
+    a().seed(fake(), k_since - 1, "ride", "");
+    inside.insert(a().seed(fake(), k_since, "ride", ""));
+    for (int i = 1; i <= 6; ++i) inside.insert(a().seed(fake(), k_since + i * 36000, i % 2 ? "run" : "ride", ""));
+    inside.insert(a().seed(fake(), k_until - 1, "walk", ""));
+    a().seed(fake(), k_until, "ride", "");
+    auto p = make(3);
+    auto listed = list_all(*p, ListQuery{.since = k_since, .until = k_until});
+    auto ids = ids_of(listed);
+    EXPECT_EQ(ids, std::multiset<std::string>(inside.begin(), inside.end()));
+    for (const auto& item : listed) {
+        ASSERT_TRUE(item.start_time);
+        EXPECT_GE(*item.start_time, k_since);
+        EXPECT_LT(*item.start_time, k_until);
+    }
+    EXPECT_GE(requests_to(a().list_path), 3u);  // more than one page
+}
+
+TEST_P(Conformance, IncrementalListingResumesAfterARestart) {
+    const double now = std::chrono::duration<double>(m_clock.now().time_since_epoch()).count();
+    const auto first = a().seed(fake(), now - 7200, "ride", "");
+    auto p = make();
+    EXPECT_EQ(ids_of(list_all(*p, {})), std::multiset<std::string>{first});
+    EXPECT_GT(m_cursors.size(), 0u);  // the position is in the cursor store, not in a side file
+    const auto second = a().seed(fake(), now - 3600, "run", "");
+    auto restarted = make();  // the position comes from the cursor store
+    auto again = ids_of(list_all(*restarted, {}));
+    EXPECT_TRUE(again.contains(second));
+}
+
+TEST_P(Conformance, DownloadsTheOriginal) {
+    const auto fit = corpus("fit/garmin-fr55-coretemp-walk.fit");
+    const auto id = a().seed(fake(), *fit.summary.start_time, "walk", fit.bytes);
+    auto p = make();
+    auto listed = list_all(*p, ListQuery{.since = *fit.summary.start_time - 60, .until = *fit.summary.start_time + 60});
+    ASSERT_EQ(ids_of(listed), std::multiset<std::string>{id});
+    auto bytes = run(p->download(listed[0]));
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    EXPECT_EQ(*bytes, fit.bytes);
+}
+
+TEST_P(Conformance, UploadsOnceAndRecognisesTheDuplicate) {
+    const auto fit = corpus("fit/garmin-fenix2-run.fit");
+    auto p = make();
+    auto first = run(p->upload(request(fit, "fitbridge-conf-1")));
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_FALSE(first->duplicate);
+    EXPECT_FALSE(first->remote_id.empty());
+    auto again = run(p->upload(request(fit, "fitbridge-conf-1")));
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_TRUE(again->duplicate || again->remote_id == first->remote_id);
+    EXPECT_EQ(again->remote_id, first->remote_id);
+    const double start = *fit.summary.start_time;
+    EXPECT_EQ(ids_of(list_all(*p, ListQuery{.since = start - 60, .until = start + 60})),
+              std::multiset<std::string>{first->remote_id});
+}
+
+TEST_P(Conformance, FindsAnUploadAfterACrashBeforeItWasRecorded) {
+    const auto fit = corpus("fit/garmin-fenix2-run.fit");
+    auto p = make();
+    auto up = run(p->upload(request(fit, "fitbridge-conf-2")));
+    ASSERT_TRUE(up) << up.error().message;
+    p.reset();  // the daemon dies before writing the delivery's result
+    auto restarted = make();
+    auto found = run(restarted->find_existing(request(fit, "fitbridge-conf-2")));
+    ASSERT_TRUE(found) << found.error().message;
+    EXPECT_EQ(*found, up->remote_id);
+    // Not something that is not there.
+    auto other = corpus("fit/garmin-fr55-coretemp-walk.fit");
+    auto none = run(restarted->find_existing(request(other, "fitbridge-conf-3")));
+    ASSERT_TRUE(none) << none.error().message;
+    EXPECT_FALSE(*none);
+}
+
+TEST_P(Conformance, AnUploadWhoseAnswerIsLostIsNeitherLostNorDoubled) {
+    const auto fit = corpus("fit/garmin-fenix2-run.fit");
+    fake().fault(fmt::format(R"({{"path": "{}", "method": "POST", "lost": true}})", a().upload_path));
+    auto p = make();
+    auto up = run(p->upload(request(fit, "fitbridge-conf-4")));
+    auto found = run(p->find_existing(request(fit, "fitbridge-conf-4")));
+    ASSERT_TRUE(found) << found.error().message;
+    ASSERT_TRUE(*found);
+    if (up) {
+        EXPECT_EQ(up->remote_id, **found);
+    }
+    const double start = *fit.summary.start_time;
+    EXPECT_EQ(ids_of(list_all(*p, ListQuery{.since = start - 60, .until = start + 60})),
+              std::multiset<std::string>{**found});
+}
+
+TEST_P(Conformance, A401IsRefreshedOnceOrFinal) {
+    m_tokens.saved["acc"] = net::Credentials{"oauth2", a().stored_token, "", std::nullopt, ""};
+    a().seed(fake(), k_since + 60, "ride", "");
+    fake().fault(fmt::format(R"({{"path": "{}", "status": 401, "count": 1,
+        "body": "{{\"status\":401,\"error\":\"Unauthorized\"}}"}})",
+                             a().list_path));
+    auto p = make(100, true);
+    auto r = run(p->list(ListQuery{.since = k_since, .until = k_until}));
+    if (a().refreshes_tokens) {
+        ASSERT_TRUE(r) << r.error().message;
+        EXPECT_EQ(requests_to(a().list_path), 2u);
+    } else {
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().cls, ErrorClass::auth);
+        EXPECT_TRUE(r.error().message.starts_with(a().title)) << r.error().message;
+        EXPECT_EQ(requests_to(a().list_path), 1u);  // nothing to refresh: no resend
+    }
+}
+
+TEST_P(Conformance, WaitsOutAShort429AndReportsALongOne) {
+    a().seed(fake(), k_since + 60, "ride", "");
+    fake().fault(fmt::format(R"({{"path": "{}", "status": 429, "headers": [["Retry-After", "1"]]}})", a().list_path));
+    auto p = make();
+    auto waited = run(p->list(ListQuery{.since = k_since, .until = k_until}));
+    ASSERT_TRUE(waited) << waited.error().message;
+    EXPECT_EQ(waited->items.size(), 1u);
+    EXPECT_EQ(requests_to(a().list_path), 2u);
+
+    fake().fault(
+        fmt::format(R"({{"path": "{}", "status": 429, "headers": [["Retry-After", "3600"]]}})", a().list_path));
+    auto limited = run(p->list(ListQuery{.since = k_since, .until = k_until}));
+    ASSERT_FALSE(limited);
+    EXPECT_EQ(limited.error().cls, ErrorClass::rate_limited);
+    EXPECT_EQ(limited.error().retry_after, std::chrono::seconds(3600));
+}
+
+TEST_P(Conformance, Retries5xxAndLostAnswersOfReads) {
+    const auto id = a().seed(fake(), k_since + 60, "ride", "");
+    fake().fault(fmt::format(R"([{{"path": "{0}", "status": 503, "count": 2}}, {{"path": "{0}", "close": true}},
+                                 {{"path": "{0}", "lost": true}}])",
+                             a().list_path));
+    auto p = make();
+    auto r = run(p->list(ListQuery{.since = k_since, .until = k_until}));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(ids_of(r->items), std::multiset<std::string>{id});
+    EXPECT_EQ(requests_to(a().list_path), 5u);
+}
+
+TEST_P(Conformance, MalformedJsonAndHtmlPagesAreClearErrors) {
+    auto p = make();
+    fake().fault(fmt::format(R"({{"path": "{}", "status": 200, "body": "{{\"items\": [{{\"id\""}})", a().list_path));
+    auto bad = run(p->list(ListQuery{.since = k_since, .until = k_until}));
+    ASSERT_FALSE(bad);
+    EXPECT_TRUE(bad.error().message.starts_with(a().title)) << bad.error().message;
+    EXPECT_NE(bad.error().message.find("JSON"), std::string::npos) << bad.error().message;
+
+    fake().fault(fmt::format(
+        R"({{"path": "{}", "status": 400, "headers": [["Content-Type", "text/html"]],
+             "body": "<!DOCTYPE html><html><head><title>400 Bad Request</title></head><body>nginx</body></html>"}})",
+        a().list_path));
+    auto html = run(p->list(ListQuery{.since = k_since, .until = k_until}));
+    ASSERT_FALSE(html);
+    EXPECT_EQ(html.error().cls, ErrorClass::permanent);
+    EXPECT_NE(html.error().message.find("an HTML page titled \"400 Bad Request\""), std::string::npos)
+        << html.error().message;
+    EXPECT_EQ(html.error().message.find("<html"), std::string::npos) << html.error().message;
+}
+
+TEST_P(Conformance, NothingIsLostAcrossFaultsWhilePaging) {
+    std::set<std::string> seeded;
+    for (int i = 0; i < 7; ++i) seeded.insert(a().seed(fake(), k_since + 3600 * (i + 1), "ride", ""));
+    fake().fault(fmt::format(R"([{{"path": "{0}", "status": 502, "count": 1}}, {{"path": "{0}", "close": true}}])",
+                             a().list_path));
+    auto p = make(2);
+    auto listed = list_all(*p, ListQuery{.since = k_since, .until = k_until});
+    EXPECT_EQ(ids_of(listed), std::multiset<std::string>(seeded.begin(), seeded.end()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Platforms, Conformance, ::testing::Values(k_intervals),
+                         [](const ::testing::TestParamInfo<Adapter>& p) { return p.param.name; });
+
+}  // namespace
+}  // namespace fitbridge::providers
