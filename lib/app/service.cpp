@@ -39,12 +39,14 @@ api::ServerOptions Service::server_options() const {
     api::ServerOptions o;
     o.listen = m_cfg.api.listen;
     o.max_body_bytes = m_cfg.api.max_body_bytes;
+    o.header_timeout = std::chrono::seconds(m_cfg.api.header_timeout_s);
     o.request_timeout = std::chrono::seconds(m_cfg.api.request_timeout_s);
     o.idle_timeout = std::chrono::seconds(m_cfg.api.idle_timeout_s);
     o.max_connections = m_cfg.api.max_connections;
     o.guard.token = m_token;
     o.guard.allowed_hosts = m_cfg.api.allowed_hosts;
     o.guard.allowed_origins = m_cfg.api.allowed_origins;
+    if (m_cfg.api.metrics_public) o.guard.public_paths = {"/metrics"};
     return o;
 }
 

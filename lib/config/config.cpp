@@ -49,6 +49,7 @@ std::string check_listen(const ApiConfig& a) {
 std::string check_body(const ApiConfig& a) {
     return a.max_body_bytes >= 1024 && a.max_body_bytes <= (64 << 20) ? "" : "must be between 1024 and 67108864";
 }
+std::string check_header_timeout(const ApiConfig& a) { return a.header_timeout_s >= 1 ? "" : "must be at least 1s"; }
 std::string check_req_timeout(const ApiConfig& a) { return a.request_timeout_s >= 1 ? "" : "must be at least 1s"; }
 std::string check_idle_timeout(const ApiConfig& a) { return a.idle_timeout_s >= 1 ? "" : "must be at least 1s"; }
 std::string check_max_conn(const ApiConfig& a) {
@@ -89,14 +90,16 @@ const std::array<Field<Config>, 1> k_root_fields{{
     {"log_level", Kind::string, &Config::log_level, false, check_level},
 }};
 
-const std::array<Field<ApiConfig>, 7> k_api_fields{{
+const std::array<Field<ApiConfig>, 9> k_api_fields{{
     {"listen", Kind::string, &ApiConfig::listen, false, check_listen},
     {"allowed_hosts", Kind::string_list, &ApiConfig::allowed_hosts},
     {"allowed_origins", Kind::string_list, &ApiConfig::allowed_origins},
     {"max_body_bytes", Kind::integer, &ApiConfig::max_body_bytes, false, check_body},
+    {"header_timeout", Kind::duration, &ApiConfig::header_timeout_s, false, check_header_timeout},
     {"request_timeout", Kind::duration, &ApiConfig::request_timeout_s, false, check_req_timeout},
     {"idle_timeout", Kind::duration, &ApiConfig::idle_timeout_s, false, check_idle_timeout},
     {"max_connections", Kind::integer, &ApiConfig::max_connections, false, check_max_conn},
+    {"metrics_public", Kind::boolean, &ApiConfig::metrics_public},
 }};
 
 const std::array<Field<SyncConfig>, 5> k_sync_fields{{
