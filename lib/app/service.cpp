@@ -1,5 +1,6 @@
 #include "app/service.hpp"
 
+#include "app/metrics_route.hpp"
 #include "app/routes.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -29,6 +30,7 @@ Service::Service(boost::asio::io_context& io, config::Config cfg, bool embedded_
       m_started(std::chrono::steady_clock::now()) {
     register_routes();
     register_sync_routes(m_router, *m_engine);
+    register_metrics_route(m_router, *m_store, m_cfg, unix_now());
     m_server = std::make_unique<api::Server>(m_io, server_options(), m_router);
     sync_accounts();
 }

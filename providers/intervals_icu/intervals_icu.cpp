@@ -827,7 +827,7 @@ Result<net::OAuthEndpoints> oauth(const config::AccountConfig& account, const co
 class OwnHttpClient final : public net::HttpClient {
 public:
     explicit OwnHttpClient(boost::asio::any_io_executor executor)
-        : m_base(net::make_http_client(std::move(executor))),
+        : m_base(net::make_http_client(std::move(executor), {.platform = "intervals_icu"})),
           m_limiter(net::RateLimitConfig{k_requests_per_second, k_requests_per_second, 0.5}, system_clock()),
           m_retrying(*m_base, system_clock(), net::RetryPolicy{}, net::timer_sleep(), net::random_jitter(),
                      &m_limiter) {}
