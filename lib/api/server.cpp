@@ -20,10 +20,17 @@
 #include <deque>
 #include <set>
 
+#include "api/request_parse.hpp"
 #include "core/log.hpp"
 
 namespace fitbridge::api {
 
+using detail::configure;
+using detail::head_of;
+using detail::Parser;
+using detail::read_failure;
+using detail::run;
+using detail::screen;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -102,98 +109,6 @@ public:
 };
 
 std::string reason_text(int status) { return std::string(http::obsolete_reason(static_cast<http::status>(status))); }
-
-using Parser = http::request_parser<http::string_body>;
-
-void configure(Parser& p, const ServerOptions& o) {
-    p.header_limit(16 * 1024);
-    p.body_limit(static_cast<uint64_t>(o.max_body_bytes));
-}
-
-// The answer to a failed read, or nullopt when there is nobody to answer
-// (the client left, reset, or timed out).
-std::optional<Response> read_failure(const boost::system::error_code& ec, const ServerOptions& o) {
-    if (ec == http::error::body_limit)
-        return error_response(413, "payload_too_large",
-                              fmt::format("request body over the {} byte limit", o.max_body_bytes));
-    if (ec == http::error::header_limit) return error_response(431, "headers_too_large", "request headers over 16 KiB");
-    if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
-        ec == asio::error::connection_reset || ec == asio::error::eof || ec == http::error::end_of_stream)
-        return std::nullopt;
-    return error_response(400, "bad_request", fmt::format("malformed HTTP request: {}", ec.message()));
-}
-
-Request head_of(const http::request_header<>& h) {
-    Request req;
-    req.method = std::string(h.method_string());
-    req.target = std::string(h.target());
-    for (const auto& f : h) {
-        std::string name(f.name_string());
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-        req.headers[name] = std::string(f.value());
-    }
-    return req;
-}
-
-// Target, routing and admission on the headers alone, so a refused client
-// never gets to send its body. Sets `route` (and req.path/query/params) when
-// the request may proceed; otherwise returns the refusal.
-std::optional<Response> screen(Request& req, const Router& router, const GuardOptions& guard, const Route*& route) {
-    if (!parse_target(req.target, req.path, req.query))
-        return error_response(400, "bad_request", "malformed request target");
-    std::map<std::string, std::string> params;
-    auto m = router.match(req.method, req.path, params);
-    bool is_public =
-        m.route && (m.route->public_route || std::find(guard.public_paths.begin(), guard.public_paths.end(),
-                                                       m.route->pattern) != guard.public_paths.end());
-    // Admission first, so nothing (not even 404 vs 405) is revealed unauthenticated.
-    if (auto refused = admit(req, is_public, guard)) return refused;
-    if (!m.route) {
-        if (!m.allow.empty()) {
-            auto r =
-                error_response(405, "method_not_allowed", fmt::format("{} is not allowed on {}", req.method, req.path));
-            r.headers.emplace_back("Allow", m.allow);
-            return r;
-        }
-        return error_response(404, "not_found", fmt::format("no such endpoint: {}", req.path));
-    }
-    req.params = std::move(params);
-    route = m.route;
-    return std::nullopt;
-}
-
-// The admitted request with its body: content type, then the handler.
-Response run(Request& req, const Route& route) {
-    if (req.method == "POST" && !req.body.empty()) {
-        auto ct = req.header("content-type");
-        if (ct.rfind("application/json", 0) != 0)
-            return error_response(415, "unsupported_media_type", "POST bodies must be Content-Type: application/json");
-    }
-    try {
-        return route.handler(req);
-    } catch (const std::exception& e) {
-        log::error("api: {} {} failed: {}", req.method, req.path, e.what());
-        return error_response(500, "internal", "internal error; see the daemon's log");
-    }
-}
-
-// Feeds `in` to the parser until the headers (or, with `whole`, the message)
-// are complete. False when the input ends first; a parse error is left in ec.
-bool feed(Parser& p, std::string_view& in, boost::system::error_code& ec, bool whole) {
-    for (;;) {
-        if (whole ? p.is_done() : p.is_header_done()) return true;
-        if (in.empty()) return false;
-        size_t n = p.put(asio::buffer(in.data(), in.size()), ec);
-        in.remove_prefix(n);
-        if (ec == http::error::need_more) {
-            ec = {};
-            if (n == 0) return false;
-            continue;
-        }
-        if (ec) return true;
-    }
-}
 
 }  // namespace
 
@@ -453,25 +368,6 @@ void Server::Impl::finished(const std::shared_ptr<Conn>& c) {
             asio::post(io, std::move(f));
         }
     }
-}
-
-std::optional<Response> handle_request_bytes(std::string_view bytes, const Router& router,
-                                             const ServerOptions& options) {
-    Parser parser;
-    configure(parser, options);
-    boost::system::error_code ec;
-    if (!feed(parser, bytes, ec, false)) return std::nullopt;
-    if (ec) return read_failure(ec, options);
-    Request req = head_of(parser.get());
-    const Route* route = nullptr;
-    if (auto refused = screen(req, router, options.guard, route)) return refused;
-    parser.eager(true);
-    if (!feed(parser, bytes, ec, true)) return std::nullopt;
-    if (ec) return read_failure(ec, options);
-    req.body = std::move(parser.get().body());
-    Response res = run(req, *route);
-    if (req.method == "HEAD") res.body.clear();
-    return res;
 }
 
 Server::Server(asio::io_context& io, ServerOptions options, const Router& router)
