@@ -825,9 +825,16 @@ Result<net::OAuthEndpoints> oauth(const config::AccountConfig& account, const co
 // by a hash of the file. Pacing uses real time whatever clock the context
 // has, because the server's limit is in real time.
 class OwnHttpClient final : public net::HttpClient {
+    // Requests are counted under this platform in GET /metrics.
+    static net::ClientOptions client_options() {
+        net::ClientOptions o;
+        o.platform = "intervals_icu";
+        return o;
+    }
+
 public:
     explicit OwnHttpClient(boost::asio::any_io_executor executor)
-        : m_base(net::make_http_client(std::move(executor), {.platform = "intervals_icu"})),
+        : m_base(net::make_http_client(std::move(executor), client_options())),
           m_limiter(net::RateLimitConfig{k_requests_per_second, k_requests_per_second, 0.5}, system_clock()),
           m_retrying(*m_base, system_clock(), net::RetryPolicy{}, net::timer_sleep(), net::random_jitter(),
                      &m_limiter) {}

@@ -83,8 +83,9 @@ ApiAnswer get_metrics(const Daemon& d, bool with_token) {
            (with_token ? "Authorization: Bearer " + d.token() + "\r\n" : std::string()) + "\r\n");
     auto r = c.read_response();
     ApiAnswer a{status_of(r), body_of(r)};
-    if (r && a.status == 200)
+    if (r && a.status == 200) {
         EXPECT_EQ(RawConn::find_header(*r, "content-type"), "text/plain; version=0.0.4; charset=utf-8");
+    }
     return a;
 }
 
