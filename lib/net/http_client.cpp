@@ -190,13 +190,22 @@ Error transport_error(const boost::system::error_code& ec, std::string_view step
 class BeastClient final : public HttpClient {
 public:
     BeastClient(asio::any_io_executor executor, ClientOptions options)
-        : m_executor(std::move(executor)), m_options(std::move(options)) {}
+        : m_executor(std::move(executor)), m_options(std::move(options)), m_ssl(ssl::context::tls_client) {
+        m_ssl.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+        SSL_CTX_set_default_verify_paths(m_ssl.native_handle());
+        if (m_options.ca_file) {
+            boost::system::error_code ec;
+            m_ssl.load_verify_file(m_options.ca_file->string(), ec);
+            m_ca_error = ec ? std::optional<std::string>(ec.message()) : std::nullopt;
+        }
+        m_ssl.set_verify_mode(ssl::verify_peer);
+    }
 
     asio::awaitable<Result<HttpResponse>> send(HttpRequest request) override {
         // GCC 12 mishandles some temporaries in coroutines (co_return of a
         // converted value, co_await inside ?:), so results are built as
         // named Result objects and the redirect logic is a plain function.
-        make_tls_context();
         if (m_ca_error) {
             Result<HttpResponse> failed(Error::permanent(
                 "net.ca_file", fmt::format("cannot load CA file {}: {}", m_options.ca_file->string(), *m_ca_error)));
@@ -328,7 +337,7 @@ private:
             co_return ConnectResult(std::move(conn));
         }
 
-        conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), *m_ssl);
+        conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), m_ssl);
         SSL* ssl_handle = conn->tls->native_handle();
         if (is_ip_literal(url.host)) {
             X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), url.host.c_str());
@@ -538,27 +547,9 @@ private:
         list.push_back(std::move(conn));
     }
 
-    void make_tls_context() {
-        std::lock_guard lock(m_mutex);
-        if (m_ssl) return;
-        m_ssl.emplace(ssl::context::tls_client);
-        m_ssl->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-        SSL_CTX_set_default_verify_paths(m_ssl->native_handle());
-        if (m_options.ca_file) {
-            boost::system::error_code ec;
-            m_ssl->load_verify_file(m_options.ca_file->string(), ec);
-            m_ca_error = ec ? std::optional<std::string>(ec.message()) : std::nullopt;
-        }
-        m_ssl->set_verify_mode(ssl::verify_peer);
-    }
-
     asio::any_io_executor m_executor;
     ClientOptions m_options;
-    // Made at the first request, not with the client: creating it starts
-    // OpenSSL's provider machinery (about 2 MiB resident) in a daemon that
-    // may stay idle for hours.
-    std::optional<ssl::context> m_ssl;
+    ssl::context m_ssl;
     std::optional<std::string> m_ca_error;
     std::mutex m_mutex;
     std::map<std::string, std::vector<std::unique_ptr<Connection>>> m_idle;
