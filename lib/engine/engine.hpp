@@ -179,6 +179,8 @@ private:
     // (a crash, a failed loop, a cancelled upload): asks the sink first.
     boost::asio::awaitable<void> reconcile(AccountPtr sink);
     void wake_deliveries();
+    // Wakes only the delivery loops of the routes' sinks (after an ingest).
+    void wake_route_sinks();
 
     boost::asio::any_io_executor m_executor;
     store::Store& m_store;

@@ -252,7 +252,7 @@ bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& i
                      {"account", a.cfg.id},
                      {"item", item.remote_id},
                      {"matched_by", matched ? std::string(pipeline::to_string(m.kind)) : std::string("new")}}));
-    wake_deliveries();
+    wake_route_sinks();
     return true;
 }
 

@@ -2,8 +2,11 @@
 // jitter, manual triggers, watch wake-ups) and backfill jobs, both walking a
 // source's pages through walk().
 
+#include <malloc.h>
+
 #include <fmt/format.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -71,6 +74,9 @@ awaitable<void> Engine::run_sync(AccountPtr a, std::optional<int64_t> job_id) {
     }
     int64_t done = 0, total = 0;
     auto error = co_await walk(a, {}, job_id, done, total);
+    // An ingest's churn (a parsed document per GPX, the listing) leaves freed
+    // heap that glibc keeps; the daemon then idles, so give it back.
+    if (done > 0) ::malloc_trim(0);
     const bool interrupted = m_stopping || a->stopped;
     if (!interrupted) m_ledger.set_account_polled(a->cfg.id, error);
     if (job_id) {
@@ -97,6 +103,7 @@ awaitable<void> Engine::run_backfill(int64_t job_id, std::vector<std::string> ac
         if (e) error = fmt::format("{}: {}", id, *e);
         if (m_stopping || a->stopped) co_return;  // stays running/queued: resumed at the next start
     }
+    if (done > 0) ::malloc_trim(0);  // as after a sync
     std::string state = error ? "failed" : "done";
     m_ledger.update_job(job_id, state, done, total, error);
     emit("job.updated", event_json({{"job", std::to_string(job_id)}, {"state", state}}));
@@ -148,6 +155,10 @@ awaitable<std::optional<std::string>> Engine::walk(AccountPtr a, providers::List
         total += static_cast<int64_t>(page->items.size());
         if (query.backfill && job_id) m_ledger.update_job(*job_id, "running", done, total, std::nullopt);
         for (auto& item : page->items) {
+            // One item per turn of the io_context: a source and a store that
+            // complete without suspending (a folder) would otherwise hold the
+            // thread, and the API with it, for a whole page.
+            co_await asio::post(m_executor, asio::use_awaitable);
             if (m_stopping || a->stopped) co_return failed;
             item.backfill = query.backfill;  // its download spends the same share
             co_await ingest_item(a, std::move(item));

@@ -3,11 +3,14 @@
 // links, deliveries, jobs, events). Short SQL calls on the owning thread; the
 // caller groups related writes with transaction().
 
+#include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -103,6 +106,8 @@ struct ActivityFilter {
 class Ledger {
 public:
     Ledger(Store& store, const Clock& clock) : m_db(store.db()), m_clock(clock) {}
+    Ledger(const Ledger&) = delete;
+    Ledger& operator=(const Ledger&) = delete;
 
     SQLite::Transaction transaction() { return SQLite::Transaction(m_db); }
     double now() const;
@@ -190,8 +195,14 @@ public:
     void set_account_blocked_until(const std::string& account, std::optional<double> until);
 
 private:
+    class Prepared;
+    // The statement for `sql`, prepared once and kept (preparing costs more
+    // than most of these queries), reset and with its bindings cleared.
+    SQLite::Statement& statement(const std::string& sql);
+
     SQLite::Database& m_db;
     const Clock& m_clock;
+    std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> m_statements;
 };
 
 }  // namespace fitbridge::store

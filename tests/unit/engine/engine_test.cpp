@@ -3,10 +3,14 @@
 
 #include "engine/engine.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <deque>
+#include <fstream>
+#include <functional>
 
 #include "core/hash.hpp"
 #include "net/http_client.hpp"
@@ -29,8 +33,11 @@ struct Script {
     int upload_calls = 0;
     int find_calls = 0;
     int list_calls = 0;
-    std::vector<bool> listed_for_backfill;      // ListQuery::backfill of each listing
-    std::vector<bool> downloaded_for_backfill;  // RemoteActivity::backfill of each download
+    std::vector<bool> listed_for_backfill;                            // ListQuery::backfill of each listing
+    std::vector<bool> downloaded_for_backfill;                        // RemoteActivity::backfill of each download
+    std::function<void()> on_download;                                // called at each download
+    std::function<void()> on_upload;                                  // called at each upload
+    std::vector<std::pair<std::optional<double>, int64_t>> uploaded;  // each upload's start_time and records
 };
 std::map<std::string, Script>& scripts() {
     static std::map<std::string, Script> s;
@@ -57,6 +64,7 @@ public:
     }
     Task<std::string> download(const providers::RemoteActivity& item) override {
         scripts()[m_id].downloaded_for_backfill.push_back(item.backfill);
+        if (scripts()[m_id].on_download) scripts()[m_id].on_download();
         for (const auto& [i, bytes] : scripts()[m_id].items)
             if (i.remote_id == item.remote_id) co_return bytes;
         co_return Error::transient("fake.gone", "no such item");
@@ -64,6 +72,8 @@ public:
     Task<providers::UploadResult> upload(const providers::UploadRequest& req) override {
         auto& s = scripts()[m_id];
         ++s.upload_calls;
+        s.uploaded.emplace_back(req.summary->start_time, req.summary->records);
+        if (s.on_upload) s.on_upload();
         if (s.uploads.empty())
             co_return providers::UploadResult{"remote-" + req.summary->content_sha256.substr(0, 8), false};
         auto r = s.uploads.front();
@@ -613,6 +623,62 @@ TEST_F(EngineTest, RenamesAtTheNameAuthorityPropagate) {
     ASSERT_TRUE(run_until([&] { return scripts()["hub"].list_calls == 3; }));
     m_io.run_for(std::chrono::milliseconds(50));
     EXPECT_EQ(scripts()["sink"].renames.size(), 1u);
+}
+
+TEST_F(EngineTest, IngestAndDeliveryYieldToTheIoContextBetweenItems) {
+    // The fake source and sink never suspend, like a folder and the archive:
+    // between two downloads and between two uploads, other handlers (the
+    // API's connections, timers) must get their turn.
+    m_cfg.sync.max_concurrent_per_account = 4;
+    for (int i = 0; i < 12; ++i)
+        scripts()["src"].items.push_back({item(fmt::format("r{}", i)), test::synth_gpx(k_t0 + i * 86400.0, 20)});
+    int ticks = 0;
+    bool done = false;
+    std::function<void()> tick = [&] {
+        ++ticks;
+        if (!done) boost::asio::post(m_io, tick);
+    };
+    boost::asio::post(m_io, tick);
+    std::vector<int> at_download, at_upload;
+    scripts()["src"].on_download = [&] { at_download.push_back(ticks); };
+    scripts()["sink"].on_upload = [&] { at_upload.push_back(ticks); };
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 12; }));
+    done = true;
+    ASSERT_EQ(at_download.size(), 12u);
+    ASSERT_EQ(at_upload.size(), 12u);
+    for (size_t i = 1; i < 12; ++i) {
+        EXPECT_GT(at_download[i], at_download[i - 1]) << "downloads " << i - 1 << " and " << i << " in one turn";
+        EXPECT_GT(at_upload[i], at_upload[i - 1]) << "uploads " << i - 1 << " and " << i << " in one turn";
+    }
+}
+
+TEST_F(EngineTest, DeliveryUsesTheStoredSummaryAndDoesNotDecodeAgain) {
+    // Ingested while the route leads to another sink.
+    config::AccountConfig other;
+    other.id = "other";
+    other.provider = "fake_sink";
+    m_cfg.accounts.push_back(other);
+    m_store->db().exec("INSERT INTO accounts(id, provider, created_at) VALUES ('other', 'fake_sink', 0)");
+    const auto routes = m_cfg.routes;
+    m_cfg.routes[0].to = {"other"};
+    scripts()["src"].items = {{item("ride"), test::synth_gpx(k_t0, 60)}};
+    start();
+    ASSERT_TRUE(run_until([&] {
+        auto it = m_engine->ledger().source_item("src", "ride");
+        return it && it->state == "ingested";
+    }));
+    auto act = m_engine->ledger().activity(1);
+    ASSERT_TRUE(act);
+    // The original now holds another ride: a delivery that decoded the file
+    // again would describe that one.
+    std::ofstream(act->original_path, std::ios::binary | std::ios::trunc) << test::synth_gpx(k_t0 + 7200, 10);
+    m_cfg.routes = routes;
+    m_engine->configure(m_cfg);
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }));
+    ASSERT_EQ(scripts()["sink"].uploaded.size(), 1u);
+    EXPECT_EQ(scripts()["sink"].uploaded[0].first, std::optional<double>(k_t0));
+    EXPECT_EQ(scripts()["sink"].uploaded[0].second, 60);
 }
 
 }  // namespace
