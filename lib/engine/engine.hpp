@@ -138,6 +138,9 @@ private:
     void stop_account(const std::string& id);
     void resume_jobs();
     void spawn_backfill(int64_t job_id, std::vector<std::string> accounts, providers::ListQuery query);
+    // history.cpp: a route that is new, or whose since moved earlier, gets one
+    // backfill job per source account for the history not yet covered.
+    void backfill_routes();
     // One HTTP client per platform, shared by its accounts (Factory::make_http).
     std::shared_ptr<net::HttpClient> shared_http(const providers::Factory& factory);
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -81,12 +82,27 @@ awaitable<void> Engine::run_sync(AccountPtr a, std::optional<int64_t> job_id) {
 }
 
 awaitable<void> Engine::run_backfill(int64_t job_id, std::vector<std::string> accounts, providers::ListQuery query) {
-    m_ledger.update_job(job_id, "running", 0, std::nullopt, std::nullopt);
+    // A job resumed after a restart goes on from the account and the page it
+    // had reached; the pages before were listed and ingested already.
+    auto position = m_ledger.job_position(job_id);
+    size_t first = 0;
+    if (position) {
+        auto at = std::find(accounts.begin(), accounts.end(), position->account);
+        if (at == accounts.end())
+            position.reset();
+        else
+            first = static_cast<size_t>(at - accounts.begin());
+    }
+    int64_t done = position ? position->done : 0, total = done;
+    m_ledger.update_job(job_id, "running", done, position ? std::optional<int64_t>(total) : std::nullopt, std::nullopt);
     emit("job.updated", event_json({{"job", std::to_string(job_id)}, {"state", "running"}}));
-    int64_t done = 0, total = 0;
     std::optional<std::string> error;
     query.backfill = true;  // spends only what live polling leaves of the platform's budget
-    for (const auto& id : accounts) {
+    for (size_t i = first; i < accounts.size(); ++i) {
+        const auto& id = accounts[i];
+        query.cursor = position && i == first ? position->cursor : std::nullopt;
+        // Recorded before listing, so a restart during the next account's first page starts that account.
+        if (i > first) m_ledger.set_job_position(job_id, {id, std::nullopt, done});
         auto it = m_accounts.find(id);
         if (it == m_accounts.end() || !it->second->provider) {
             error = fmt::format("account '{}' is not running", id);
@@ -105,7 +121,7 @@ awaitable<void> Engine::run_backfill(int64_t job_id, std::vector<std::string> ac
 awaitable<std::optional<std::string>> Engine::walk(AccountPtr a, providers::ListQuery query,
                                                    std::optional<int64_t> job_id, int64_t& done, int64_t& total) {
     const std::string& id = a->cfg.id;
-    std::optional<std::string> cursor;
+    std::optional<std::string> cursor = query.cursor;  // a resumed backfill starts at its page
     // Named, not converted in co_return (GCC 12 mishandles those temporaries).
     std::optional<std::string> failed;
     for (;;) {
@@ -156,6 +172,7 @@ awaitable<std::optional<std::string>> Engine::walk(AccountPtr a, providers::List
         }
         cursor = page->next_cursor;
         if (!cursor) co_return failed;
+        if (query.backfill && job_id) m_ledger.set_job_position(*job_id, {id, cursor, done});
     }
 }
 
