@@ -17,6 +17,7 @@
 
 #include "core/files.hpp"
 #include "core/log.hpp"
+#include "engine/lines.hpp"
 #include "engine/parts.hpp"
 #include "formats/decode.hpp"
 #include "formats/summary_json.hpp"
@@ -173,6 +174,14 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
         m_ledger.set_delivery(d.id, state, remote,
                               reason ? std::optional<std::string>(reason_name(*reason)) : std::nullopt, message,
                               retry_at, attempt);
+        if (state != "in_flight") {
+            const auto reason_text = reason ? std::optional<std::string>(reason_name(*reason)) : std::nullopt;
+            const auto line = delivery_line(d.activity_id, d.sink_id, state, remote, reason_text, message, retry_at);
+            if (state == "failed")
+                log::warn("{}", line);
+            else
+                log::info("{}", line);
+        }
         emit("delivery.updated", event_json({{"delivery", std::to_string(d.id)},
                                              {"activity", std::to_string(d.activity_id)},
                                              {"sink", d.sink_id},

@@ -194,6 +194,23 @@ public:
     std::optional<double> account_blocked_until(const std::string& account);
     void set_account_blocked_until(const std::string& account, std::optional<double> until);
 
+    // Route history (lib/store/routes_state.cpp). The earliest `since` of a
+    // route already backfilled (or found not to need it) from one source
+    // account; nullopt when none was.
+    std::optional<double> route_backfilled_since(const std::string& route, const std::string& account);
+    void set_route_backfilled_since(const std::string& route, const std::string& account, double since,
+                                    std::optional<int64_t> job_id);
+    // Where a backfill job is: the account it lists and the paging cursor
+    // after its last completed page (nullopt: that account from its start),
+    // with the items done by then. nullopt when the job recorded none.
+    struct JobPosition {
+        std::string account;
+        std::optional<std::string> cursor;
+        int64_t done = 0;
+    };
+    std::optional<JobPosition> job_position(int64_t job_id);
+    void set_job_position(int64_t job_id, const JobPosition& position);
+
 private:
     class Prepared;
     // The statement for `sql`, prepared once and kept (preparing costs more

@@ -32,12 +32,16 @@ public:
         write_text(dir / "fitbridge.yaml", config_yaml);
     }
     std::map<std::string, std::string> env() const {
-        return {{"HOME", m_dir.path().string()},
-                {"PATH", "/usr/bin:/bin"},
-                {"FITBRIDGE_STATE_DIR", (m_dir / "state").string()},
-                {"FITBRIDGE_CONFIG", (m_dir / "fitbridge.yaml").string()},
-                {"NOTIFY_SOCKET", (m_dir / "notify").string()}};
+        std::map<std::string, std::string> e{{"HOME", m_dir.path().string()},
+                                             {"PATH", "/usr/bin:/bin"},
+                                             {"FITBRIDGE_STATE_DIR", (m_dir / "state").string()},
+                                             {"FITBRIDGE_CONFIG", (m_dir / "fitbridge.yaml").string()},
+                                             {"NOTIFY_SOCKET", (m_dir / "notify").string()}};
+        for (const auto& [k, v] : extra_env) e[k] = v;
+        return e;
     }
+    // More environment for the next start (e.g. JOURNAL_STREAM).
+    std::map<std::string, std::string> extra_env;
     // Starts and waits for READY=1 (false on failure, with the log in `log()`).
     bool start() {
         m_notify.reset();  // its destructor unlinks the socket path: before binding anew
