@@ -618,5 +618,27 @@ TEST(KitMappingTest, PathsTimesDistancesDurationsAndSports) {
     EXPECT_EQ(platform_sport(k_sport_names, "yoga"), std::nullopt);
 }
 
+// Found by tests/fuzz/kit_fuzz: from_chars reads "inf" and "nan", and finite
+// parts can add up past the largest double; neither is an amount.
+TEST(KitMappingTest, AmountsAreFinite) {
+    auto doc = json::parse(R"({"a":"inf","b":"nan","c":"-infinity","d":"1e308"})").value();
+    EXPECT_EQ(number_at(doc, "a"), std::nullopt);
+    EXPECT_EQ(number_at(doc, "b"), std::nullopt);
+    EXPECT_EQ(number_at(doc, "c"), std::nullopt);
+    EXPECT_EQ(number_at(doc, "d"), 1e308);
+    auto huge_json = json::parse(R"({"n":31e308,"t":-31e308})").value();  // RapidJSON: infinity
+    EXPECT_EQ(number_at(huge_json, "n"), std::nullopt);
+    EXPECT_EQ(time_of(huge_json["t"]), std::nullopt);
+    EXPECT_EQ(parse_duration("inf"), std::nullopt);
+    EXPECT_EQ(parse_duration("infinity"), std::nullopt);
+    const std::string huge(308, '9');  // about 1e308
+    EXPECT_EQ(parse_duration("P" + huge + "D"), std::nullopt);
+    EXPECT_EQ(parse_duration("PT" + huge + "H"), std::nullopt);
+    EXPECT_EQ(parse_duration(huge + ":00:00"), std::nullopt);
+    EXPECT_EQ(parse_distance(huge + " mi"), std::nullopt);
+    EXPECT_EQ(parse_distance("inf"), std::nullopt);
+    EXPECT_EQ(parse_distance(huge.substr(0, 300) + " km"), std::stod(huge.substr(0, 300)) * 1000);
+}
+
 }  // namespace
 }  // namespace fitbridge::providers::kit
