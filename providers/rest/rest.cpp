@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 
 #include "json/json.hpp"
@@ -236,7 +237,10 @@ private:
 
     Task<kit::WindowPage> fetch_window(kit::WindowCursor w, net::Priority priority) {
         const bool paged = !opt("list.page").empty();
-        const int64_t page = w.position.empty() ? integer("list.first_page") : std::stoll(w.position);
+        int64_t page = integer("list.first_page");
+        if (!w.position.empty() &&
+            std::from_chars(w.position.data(), w.position.data() + w.position.size(), page).ec != std::errc())
+            co_return Error::permanent(m_client.code("bad_cursor"), "not a page number: " + w.position);
         auto rows = co_await fetch_list(w.since, w.until, page, priority);
         if (!rows) co_return rows.error();
         kit::WindowPage out{.items = std::move(rows->items)};
