@@ -78,6 +78,15 @@ std::optional<double> number_at(const rapidjson::Value& root, std::string_view p
     return std::nullopt;
 }
 
+std::optional<std::string> id_at(const rapidjson::Value& root, std::string_view path) {
+    const auto* v = json_at(root, path);
+    if (v == nullptr) return std::nullopt;
+    if (v->IsString()) return std::string(v->GetString(), v->GetStringLength());
+    if (v->IsInt64()) return std::to_string(v->GetInt64());
+    if (v->IsUint64()) return std::to_string(v->GetUint64());
+    return std::nullopt;
+}
+
 std::optional<double> parse_time(std::string_view text) {
     text = trim(text);
     if (auto t = parse_iso8601(text)) return t;

@@ -82,6 +82,10 @@ public:
         ++paged()[m_id].uploads;
         co_return providers::UploadResult{"up-" + req.summary->content_sha256.substr(0, 8), false};
     }
+    // Nothing is ever on this sink before FitBridge uploads it.
+    Task<std::optional<std::string>> find_existing(const providers::UploadRequest&) override {
+        co_return std::optional<std::string>{};
+    }
 
 private:
     std::string m_id;

@@ -585,7 +585,14 @@ TEST(KitMappingTest, PathsTimesDistancesDurationsAndSports) {
     EXPECT_EQ(number_at(doc, "a.b.1.s"), 7.5);
     EXPECT_EQ(json_at(doc, "a.b.2"), nullptr);
     EXPECT_EQ(json_at(doc, "a.x"), nullptr);
+    EXPECT_EQ(json_at(doc, ""), &doc);  // the empty path is the root
     EXPECT_EQ(time_of(doc["t"]), 1736496000);
+    // Ids: strings, or whole numbers as their text; never a fraction or a float.
+    EXPECT_EQ(id_at(doc, "a.b.0.c"), "x");
+    EXPECT_EQ(id_at(doc, "a.b.1.n"), "5");
+    EXPECT_EQ(id_at(doc, "t"), "1736496000000");
+    EXPECT_EQ(id_at(json::parse(R"({"f":1.5})").value(), "f"), std::nullopt);
+    EXPECT_EQ(id_at(doc, "a"), std::nullopt);
 
     EXPECT_EQ(parse_time("2025-01-10T08:00:00Z"), 1736496000);
     EXPECT_EQ(parse_time("2025-01-10T09:00:00+01:00"), 1736496000);
