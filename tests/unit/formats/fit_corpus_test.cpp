@@ -72,8 +72,6 @@ struct Expected {
     std::map<std::string, int64_t> msg_counts;
 };
 
-std::ostream& operator<<(std::ostream& os, const Expected& e) { return os << e.file; }
-
 // clang-format off
 const Expected k_expected[] = {
     {.file = "chained-activity-settings.fit",
