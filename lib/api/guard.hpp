@@ -14,6 +14,9 @@ struct GuardOptions {
     std::string token;                         // the bearer token
     std::vector<std::string> allowed_hosts;    // besides localhost, 127.0.0.1, [::1]
     std::vector<std::string> allowed_origins;  // exact "scheme://host[:port]" values
+    // Route patterns served without the token besides the routes marked
+    // public (e.g. "/metrics" for a local scraper); Host and Origin still apply.
+    std::vector<std::string> public_paths;
 };
 
 // True when a Host header value names this machine (or a configured name);

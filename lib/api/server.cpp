@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -19,10 +20,17 @@
 #include <deque>
 #include <set>
 
+#include "api/request_parse.hpp"
 #include "core/log.hpp"
 
 namespace fitbridge::api {
 
+using detail::configure;
+using detail::head_of;
+using detail::Parser;
+using detail::read_failure;
+using detail::run;
+using detail::screen;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -33,11 +41,26 @@ using asio::use_awaitable;
 
 namespace {
 
+// Where a connection is in its request cycle. Only `idle` and `head`
+// connections may be closed to make room under the connection cap: they have
+// not yet shown a complete, admitted request.
+enum class Phase { idle, head, body, busy };
+
 struct Conn : std::enable_shared_from_this<Conn> {
     explicit Conn(Socket s) : sock(std::move(s)), timer(sock.get_executor()) {}
     Socket sock;
     asio::steady_timer timer;
-    bool idle = true;  // waiting for the first byte of a request
+    Phase phase = Phase::idle;
+    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();  // entered `phase`
+
+    void enter(Phase p) {
+        if (p == phase) return;
+        // idle -> head keeps its time: a client that opened a connection long
+        // ago and trickles a request is as old as its connection.
+        if (!(phase == Phase::idle && p == Phase::head)) since = std::chrono::steady_clock::now();
+        phase = p;
+    }
+    bool evictable() const { return phase == Phase::idle || phase == Phase::head; }
 
     // Closes the socket when the deadline passes: a pending read fails and the
     // session ends. Re-arming replaces the previous deadline.
@@ -108,8 +131,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     Result<void> start();
     awaitable<void> accept_loop();
     awaitable<void> serve(std::shared_ptr<Conn> c);
+    awaitable<void> linger(std::shared_ptr<Conn> c);
     awaitable<void> serve_stream(std::shared_ptr<Conn> c, std::shared_ptr<SseStream> s);
-    Response dispatch(Request& req);
+    std::shared_ptr<Conn> oldest_evictable() const;
     void finished(const std::shared_ptr<Conn>& c);
 };
 
@@ -178,13 +202,23 @@ awaitable<void> Server::Impl::accept_loop() {
         }
         auto c = std::make_shared<Conn>(std::move(s));
         if (static_cast<int64_t>(conns.size()) >= options.max_connections) {
-            // Over the cap: a short 503 and close, without reading the request.
-            auto msg = std::make_shared<std::string>(
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                "Retry-After: 1\r\nContent-Length: 74\r\n\r\n"
-                "{\"error\":{\"code\":\"busy\",\"message\":\"too many connections, retry later\"}}\n");
-            asio::async_write(c->sock, asio::buffer(*msg), [c, msg](auto, auto) { c->close(); });
-            continue;
+            // Make room by closing the connection that has waited longest
+            // without a complete request: slow or stalled clients cannot keep
+            // everyone else out. Only when every slot is serving an admitted
+            // request does the newcomer get a 503.
+            if (auto victim = oldest_evictable()) {
+                log::debug("api: connection cap ({}) reached; closing the oldest idle or unfinished connection",
+                           options.max_connections);
+                conns.erase(victim);
+                victim->close();
+            } else {
+                auto msg = std::make_shared<std::string>(
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                    "Retry-After: 1\r\nContent-Length: 74\r\n\r\n"
+                    "{\"error\":{\"code\":\"busy\",\"message\":\"too many connections, retry later\"}}\n");
+                asio::async_write(c->sock, asio::buffer(*msg), [c, msg](auto, auto) { c->close(); });
+                continue;
+            }
         }
         conns.insert(c);
         asio::co_spawn(
@@ -192,35 +226,11 @@ awaitable<void> Server::Impl::accept_loop() {
     }
 }
 
-Response Server::Impl::dispatch(Request& req) {
-    if (!parse_target(req.target, req.path, req.query))
-        return error_response(400, "bad_request", "malformed request target");
-    std::map<std::string, std::string> params;
-    auto m = router.match(req.method, req.path, params);
-    bool is_public = m.route && m.route->public_route;
-    // Admission first, so nothing (not even 404 vs 405) is revealed unauthenticated.
-    if (auto refused = admit(req, is_public, options.guard)) return *refused;
-    if (!m.route) {
-        if (!m.allow.empty()) {
-            auto r =
-                error_response(405, "method_not_allowed", fmt::format("{} is not allowed on {}", req.method, req.path));
-            r.headers.emplace_back("Allow", m.allow);
-            return r;
-        }
-        return error_response(404, "not_found", fmt::format("no such endpoint: {}", req.path));
-    }
-    if (req.method == "POST" && !req.body.empty()) {
-        auto ct = req.header("content-type");
-        if (ct.rfind("application/json", 0) != 0)
-            return error_response(415, "unsupported_media_type", "POST bodies must be Content-Type: application/json");
-    }
-    req.params = std::move(params);
-    try {
-        return m.route->handler(req);
-    } catch (const std::exception& e) {
-        log::error("api: {} {} failed: {}", req.method, req.path, e.what());
-        return error_response(500, "internal", "internal error; see the daemon's log");
-    }
+std::shared_ptr<Conn> Server::Impl::oldest_evictable() const {
+    std::shared_ptr<Conn> oldest;
+    for (const auto& c : conns)
+        if (c->evictable() && (!oldest || c->since < oldest->since)) oldest = c;
+    return oldest;
 }
 
 awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
@@ -230,47 +240,48 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
     for (;;) {
         boost::system::error_code ec;
         if (buf.size() == 0) {
-            c->idle = true;
+            c->enter(Phase::idle);
             if (stopping) break;
-            c->arm(first ? options.request_timeout : options.idle_timeout);
+            c->arm(first ? options.header_timeout : options.idle_timeout);
             co_await c->sock.async_wait(asio::socket_base::wait_read, asio::redirect_error(use_awaitable, ec));
             if (ec) break;
         }
-        c->idle = false;
-        c->arm(options.request_timeout);
-        http::request_parser<http::string_body> parser;
-        parser.header_limit(16 * 1024);
-        parser.body_limit(static_cast<uint64_t>(options.max_body_bytes));
-        co_await http::async_read(c->sock, buf, parser, asio::redirect_error(use_awaitable, ec));
+        c->enter(Phase::head);
+        c->arm(options.header_timeout);
+        Parser parser;
+        configure(parser, options);
+        co_await http::async_read_header(c->sock, buf, parser, asio::redirect_error(use_awaitable, ec));
         Response res;
         bool keep_alive = false;
-        if (ec == http::error::end_of_stream) break;
-        if (ec == http::error::body_limit) {
-            res = error_response(413, "payload_too_large",
-                                 fmt::format("request body over the {} byte limit", options.max_body_bytes));
-        } else if (ec == http::error::header_limit) {
-            res = error_response(431, "headers_too_large", "request headers over 16 KiB");
-        } else if (ec && (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
-                          ec == asio::error::connection_reset || ec == asio::error::eof)) {
-            break;  // timed out, closed, or reset: nobody to answer
-        } else if (ec) {
-            res = error_response(400, "bad_request", fmt::format("malformed HTTP request: {}", ec.message()));
+        bool unread = true;  // request bytes may be left in the socket
+        if (ec) {
+            auto failed = read_failure(ec, options);
+            if (!failed) break;
+            res = std::move(*failed);
         } else {
-            auto& msg = parser.get();
-            Request req;
-            req.method = std::string(msg.method_string());
-            req.target = std::string(msg.target());
-            for (const auto& f : msg) {
-                std::string name(f.name_string());
-                std::transform(name.begin(), name.end(), name.begin(),
-                               [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-                req.headers[name] = std::string(f.value());
+            Request req = head_of(parser.get());
+            const Route* route = nullptr;
+            if (auto refused = screen(req, router, options.guard, route)) {
+                res = std::move(*refused);  // the body (if any) is unread: the connection closes
+            } else {
+                c->enter(Phase::body);
+                c->arm(options.request_timeout);
+                co_await http::async_read(c->sock, buf, parser, asio::redirect_error(use_awaitable, ec));
+                if (ec) {
+                    auto failed = read_failure(ec, options);
+                    if (!failed) break;
+                    res = std::move(*failed);
+                } else {
+                    c->enter(Phase::busy);
+                    unread = false;
+                    req.body = std::move(parser.get().body());
+                    res = run(req, *route);
+                    keep_alive = parser.get().keep_alive() && !stopping;
+                }
             }
-            req.body = std::move(msg.body());
-            res = dispatch(req);
-            keep_alive = msg.keep_alive() && !stopping;
             if (req.method == "HEAD") res.body.clear();
         }
+        c->enter(Phase::busy);
         c->timer.cancel();
         if (res.stream && res.status == 200) {
             auto s = std::make_shared<SseStream>(c->sock.get_executor());
@@ -293,11 +304,27 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
         out.prepare_payload();
         c->arm(options.request_timeout);
         co_await http::async_write(c->sock, out, asio::redirect_error(use_awaitable, ec));
+        if (!ec && unread) co_await linger(c);
         if (ec || !keep_alive) break;
         first = false;
     }
     c->close();
     finished(c);
+}
+
+// Closing a socket with unread request bytes makes the kernel answer with a
+// reset, which can destroy the response before the client reads it. So after
+// answering a request whose body was not read: half-close, and discard what
+// the client still sends for a moment.
+awaitable<void> Server::Impl::linger(std::shared_ptr<Conn> c) {
+    boost::system::error_code ec;
+    c->enter(Phase::idle);  // answered: may be closed to make room
+    c->sock.shutdown(asio::socket_base::shutdown_send, ec);
+    c->arm(std::chrono::seconds(1));
+    std::array<char, 4096> discard;
+    for (size_t total = 0; !ec && total < (256u << 10);) {
+        total += co_await c->sock.async_read_some(asio::buffer(discard), asio::redirect_error(use_awaitable, ec));
+    }
 }
 
 awaitable<void> Server::Impl::serve_stream(std::shared_ptr<Conn> c, std::shared_ptr<SseStream> s) {
@@ -375,7 +402,7 @@ void Server::stop(std::chrono::milliseconds grace, std::function<void()> done) {
     // Idle keep-alive connections close now; busy ones finish their request.
     std::vector<std::shared_ptr<Conn>> idle;
     for (const auto& c : impl.conns)
-        if (c->idle) idle.push_back(c);
+        if (c->phase == Phase::idle) idle.push_back(c);
     for (const auto& c : idle) c->close();
     if (impl.conns.empty()) {
         if (impl.on_stopped) {

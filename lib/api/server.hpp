@@ -1,13 +1,16 @@
 #pragma once
 // The control API's HTTP/1.1 server (Beast, coroutines on the caller's
 // io_context): keep-alive, body-size limit, slow-client timeouts, a
-// connection cap, admission through api/guard, graceful stop, and
-// server-sent-event streams.
+// connection cap that makes room by closing the oldest idle or unfinished
+// connection, admission through api/guard, graceful stop, and server-sent-event
+// streams.
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "api/guard.hpp"
 #include "api/router.hpp"
@@ -22,11 +25,21 @@ namespace fitbridge::api {
 struct ServerOptions {
     std::string listen = "127.0.0.1:8787";  // "host:port" (port 0 = any) or "unix:/path"
     int64_t max_body_bytes = 1 << 20;
+    // Time for a request's headers to arrive (from the connection's start or a
+    // kept-alive request's first byte); then request_timeout for the body.
+    std::chrono::milliseconds header_timeout{5000};
     std::chrono::milliseconds request_timeout{30000};
     std::chrono::milliseconds idle_timeout{60000};
     int64_t max_connections = 64;
     GuardOptions guard;
 };
+
+// Handles one request given as raw bytes exactly as a connection would: the
+// same parser and limits, admission on the headers before the body, routing,
+// and the handler. nullopt when the server would send nothing (the bytes end
+// before the request does, so it would wait and time out). For fuzzing.
+std::optional<Response> handle_request_bytes(std::string_view bytes, const Router& router,
+                                             const ServerOptions& options);
 
 class Server {
 public:

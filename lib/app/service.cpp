@@ -1,5 +1,6 @@
 #include "app/service.hpp"
 
+#include "app/metrics_route.hpp"
 #include "app/routes.hpp"
 
 #include <SQLiteCpp/Statement.h>
@@ -33,6 +34,7 @@ Service::Service(boost::asio::io_context& io, config::Config cfg, bool embedded_
       m_started(std::chrono::steady_clock::now()) {
     register_routes();
     register_sync_routes(m_router, *m_engine);
+    register_metrics_route(m_router, *m_store, m_cfg, unix_now());
     m_server = std::make_unique<api::Server>(m_io, server_options(), m_router);
     sync_accounts();
 }
@@ -43,12 +45,14 @@ api::ServerOptions Service::server_options() const {
     api::ServerOptions o;
     o.listen = m_cfg.api.listen;
     o.max_body_bytes = m_cfg.api.max_body_bytes;
+    o.header_timeout = std::chrono::seconds(m_cfg.api.header_timeout_s);
     o.request_timeout = std::chrono::seconds(m_cfg.api.request_timeout_s);
     o.idle_timeout = std::chrono::seconds(m_cfg.api.idle_timeout_s);
     o.max_connections = m_cfg.api.max_connections;
     o.guard.token = m_token;
     o.guard.allowed_hosts = m_cfg.api.allowed_hosts;
     o.guard.allowed_origins = m_cfg.api.allowed_origins;
+    if (m_cfg.api.metrics_public) o.guard.public_paths = {"/metrics"};
     return o;
 }
 

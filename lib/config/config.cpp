@@ -49,6 +49,7 @@ std::string check_listen(const ApiConfig& a) {
 std::string check_body(const ApiConfig& a) {
     return a.max_body_bytes >= 1024 && a.max_body_bytes <= (64 << 20) ? "" : "must be between 1024 and 67108864";
 }
+std::string check_header_timeout(const ApiConfig& a) { return a.header_timeout_s >= 1 ? "" : "must be at least 1s"; }
 std::string check_req_timeout(const ApiConfig& a) { return a.request_timeout_s >= 1 ? "" : "must be at least 1s"; }
 std::string check_idle_timeout(const ApiConfig& a) { return a.idle_timeout_s >= 1 ? "" : "must be at least 1s"; }
 std::string check_max_conn(const ApiConfig& a) {
@@ -89,14 +90,16 @@ const std::array<Field<Config>, 1> k_root_fields{{
     {"log_level", Kind::string, &Config::log_level, false, check_level},
 }};
 
-const std::array<Field<ApiConfig>, 7> k_api_fields{{
+const std::array<Field<ApiConfig>, 9> k_api_fields{{
     {"listen", Kind::string, &ApiConfig::listen, false, check_listen},
     {"allowed_hosts", Kind::string_list, &ApiConfig::allowed_hosts},
     {"allowed_origins", Kind::string_list, &ApiConfig::allowed_origins},
     {"max_body_bytes", Kind::integer, &ApiConfig::max_body_bytes, false, check_body},
+    {"header_timeout", Kind::duration, &ApiConfig::header_timeout_s, false, check_header_timeout},
     {"request_timeout", Kind::duration, &ApiConfig::request_timeout_s, false, check_req_timeout},
     {"idle_timeout", Kind::duration, &ApiConfig::idle_timeout_s, false, check_idle_timeout},
     {"max_connections", Kind::integer, &ApiConfig::max_connections, false, check_max_conn},
+    {"metrics_public", Kind::boolean, &ApiConfig::metrics_public},
 }};
 
 const std::array<Field<SyncConfig>, 5> k_sync_fields{{
@@ -459,8 +462,48 @@ bool is_secret_key(std::string_view key) {
     return std::find(k_secret.begin(), k_secret.end(), key) != k_secret.end();
 }
 
+namespace {
+
+// A config file is UTF-8 text (YAML allows no other control characters than
+// tab and line breaks). yaml-cpp accepts such bytes silently, and values
+// holding them would not survive `config show`. Returns the first offender.
+std::optional<Error> check_text(std::string_view text, const std::string& source_name) {
+    int line = 1, column = 1;
+    for (size_t i = 0; i < text.size();) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xe ? 3 : (b >> 3) == 0x1e ? 4 : 0;
+        bool valid = len != 0 && i + len <= text.size();
+        uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1fu) : len == 3 ? (b & 0x0fu) : (b & 0x07u);
+        for (size_t k = 1; valid && k < len; ++k) {
+            const auto cont = static_cast<unsigned char>(text[i + k]);
+            valid = (cont & 0xc0) == 0x80;
+            cp = (cp << 6) | (cont & 0x3fu);
+        }
+        // Shortest form only, no surrogates, nothing past U+10FFFF.
+        static constexpr uint32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
+        valid = valid && cp >= k_min[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+        if (!valid)
+            return Error::permanent(
+                "config.syntax", fmt::format("{}:{}:{}: not UTF-8 text (byte 0x{:02x})", source_name, line, column, b));
+        if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f)
+            return Error::permanent("config.syntax", fmt::format("{}:{}:{}: control character 0x{:02x} in the text",
+                                                                 source_name, line, column, b));
+        if (b == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+        i += len;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 Result<Config> parse(std::string_view yaml, const std::string& source_name) {
     Ctx ctx{source_name};
+    if (auto bad = check_text(yaml, source_name)) return *bad;
     YAML::Node root;
     try {
         root = YAML::Load(std::string(yaml));
@@ -514,7 +557,7 @@ std::string to_json(const Config& c) {
 std::string to_yaml(const Config& c) {
     YamlOut o;
     dump(o, c);
-    return std::string(o.e.c_str()) + "\n";
+    return std::string(o.e.c_str(), o.e.size()) + "\n";  // a value may hold an escaped NUL
 }
 
 std::filesystem::path resolve_secret_path(const std::string& ref, const Config& c) {

@@ -22,9 +22,12 @@ struct ApiConfig {
     // Origins accepted besides none at all (browsers on other sites are refused).
     std::vector<std::string> allowed_origins;
     int64_t max_body_bytes = 1 << 20;
+    int64_t header_timeout_s = 5;    // to read a request's headers
     int64_t request_timeout_s = 30;  // to read one whole request
     int64_t idle_timeout_s = 60;     // keep-alive idle limit
     int64_t max_connections = 64;
+    // GET /metrics without the bearer token (Host and Origin checks remain).
+    bool metrics_public = false;
 };
 
 struct SyncConfig {

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "core/hash.hpp"
+#include "core/metrics.hpp"
 #include "formats/gzip.hpp"
 
 namespace fitbridge::formats {
@@ -115,6 +117,25 @@ void dispatch(Sniffed kind, std::span<const uint8_t> payload, Summary& s) {
     }
 }
 
+// Observes one decode's duration, by the format it turned out to be, when the
+// decode returns (whichever return it takes).
+class DecodeTimer {
+public:
+    explicit DecodeTimer(const Summary& s) : m_summary(s) {}
+    ~DecodeTimer() {
+        metrics::global().observe("fitbridge_decode_duration_seconds", "Time to decode one activity file.",
+                                  metrics::k_decode_buckets,
+                                  {{"format", std::string(format_name(m_summary.format, m_summary.gzipped))}},
+                                  std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count());
+    }
+    DecodeTimer(const DecodeTimer&) = delete;
+    DecodeTimer& operator=(const DecodeTimer&) = delete;
+
+private:
+    const Summary& m_summary;
+    std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+};
+
 }  // namespace
 
 Sniffed sniff(std::span<const uint8_t> b) {
@@ -128,6 +149,7 @@ Sniffed sniff(std::span<const uint8_t> b) {
 
 Summary decode(std::span<const uint8_t> bytes, const DecodeOptions& options) {
     Summary s;
+    const DecodeTimer timer(s);
     s.bytes = bytes.size();
     s.sha256 = sha256_hex(bytes);
     const Sniffed kind = sniff(bytes);

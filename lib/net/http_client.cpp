@@ -577,7 +577,10 @@ std::string HttpResponse::header(std::string_view lower_name) const {
 }
 
 std::unique_ptr<HttpClient> make_http_client(asio::any_io_executor executor, ClientOptions options) {
-    return std::make_unique<BeastClient>(std::move(executor), std::move(options));
+    std::string platform = options.platform;
+    std::unique_ptr<HttpClient> client = std::make_unique<BeastClient>(std::move(executor), std::move(options));
+    if (platform.empty()) return client;
+    return with_metrics(std::move(client), std::move(platform), metrics::global());
 }
 
 std::optional<Error> classify_status(const HttpResponse& response, std::string_view what, const Clock& clock) {

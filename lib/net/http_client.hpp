@@ -16,6 +16,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/metrics.hpp"
 
 namespace fitbridge::net {
 
@@ -68,9 +69,20 @@ struct ClientOptions {
     std::optional<std::filesystem::path> ca_file;  // extra trust anchors (tests); the system store is always used
     std::chrono::milliseconds connect_timeout{10000};
     size_t max_idle_per_host = 4;
+    // When set, requests are counted under this platform label in
+    // metrics::global() (see with_metrics).
+    std::string platform;
 };
 
 std::unique_ptr<HttpClient> make_http_client(boost::asio::any_io_executor executor, ClientOptions options = {});
+
+// Wraps a client so that each request it sends (each attempt) is counted
+// under `platform`: fitbridge_provider_requests_total{platform,status_class}
+// (2xx..5xx, or "error" for transport failures), the latency histogram
+// fitbridge_provider_request_duration_seconds{platform}, and
+// fitbridge_rate_limited_total{platform} for each 429 answer.
+std::unique_ptr<HttpClient> with_metrics(std::unique_ptr<HttpClient> inner, std::string platform,
+                                         metrics::Registry& registry);
 
 // Maps an HTTP answer to an Error (nullopt for 2xx/3xx): 401 -> auth,
 // 429 -> rate_limited with Retry-After, 408/5xx -> transient, other 4xx ->

@@ -192,12 +192,19 @@ private:
     std::string m_relogged_for;
 };
 
+net::ClientOptions labelled(std::string_view platform) {
+    net::ClientOptions o;
+    o.platform = std::string(platform);
+    return o;
+}
+
 // The shared client of a platform: paced (when the platform gives a rate),
 // retrying, and reading quota headers (X-RateLimit-Limit/-Usage) either way.
 class PacedClient final : public net::HttpClient {
 public:
-    PacedClient(boost::asio::any_io_executor executor, double rate, double burst)
-        : m_base(net::make_http_client(std::move(executor))),
+    // `platform` labels its requests in GET /metrics.
+    PacedClient(boost::asio::any_io_executor executor, std::string_view platform, double rate, double burst)
+        : m_base(net::make_http_client(std::move(executor), labelled(platform))),
           m_limiter(net::RateLimitConfig{rate, burst, 0.5}, system_clock()),
           m_retrying(*m_base, system_clock(), net::RetryPolicy{}, net::timer_sleep(), net::random_jitter(),
                      &m_limiter) {}
@@ -375,7 +382,7 @@ Result<net::OAuthEndpoints> oauth_endpoints(const Platform& p, const Settings& s
 }
 
 std::shared_ptr<net::HttpClient> make_platform_http(const Platform& p, boost::asio::any_io_executor executor) {
-    return std::make_shared<PacedClient>(std::move(executor), p.requests_per_second, p.burst);
+    return std::make_shared<PacedClient>(std::move(executor), p.name, p.requests_per_second, p.burst);
 }
 
 std::string body_message(std::string_view body) {

@@ -39,20 +39,24 @@ protected:
             };
             return r;
         });
-        ServerOptions o;
-        o.listen = "127.0.0.1:0";
-        o.max_body_bytes = 2048;
-        o.request_timeout = std::chrono::milliseconds(500);
-        o.idle_timeout = std::chrono::milliseconds(2000);
-        o.max_connections = 8;
-        o.guard.token = k_token;
-        o.guard.allowed_hosts = {"fitbridge.lan"};
-        m_server = std::make_unique<Server>(m_io, o, m_router);
+        m_server = std::make_unique<Server>(m_io, options(), m_router);
         auto r = m_server->start();
         ASSERT_TRUE(r.ok()) << r.error().message;
         auto addr = m_server->local_address();
         m_port = std::stoi(addr.substr(addr.rfind(':') + 1));
         m_work = std::thread([this] { m_io.run(); });
+    }
+    virtual ServerOptions options() const {
+        ServerOptions o;
+        o.listen = "127.0.0.1:0";
+        o.max_body_bytes = 2048;
+        o.header_timeout = std::chrono::milliseconds(500);
+        o.request_timeout = std::chrono::milliseconds(500);
+        o.idle_timeout = std::chrono::milliseconds(2000);
+        o.max_connections = 8;
+        o.guard.token = k_token;
+        o.guard.allowed_hosts = {"fitbridge.lan"};
+        return o;
     }
     void TearDown() override {
         if (!m_stopped) stop_server();
@@ -220,7 +224,7 @@ TEST_F(ServerTest, ServerSentEventsStreamUntilStop) {
     EXPECT_EQ(stopped.wait_for(std::chrono::seconds(2)), std::future_status::ready);
 }
 
-TEST_F(ServerTest, ConnectionCapAnswers503) {
+TEST_F(ServerTest, ConnectionCapClosesTheOldestIdleConnection) {
     std::vector<std::unique_ptr<RawConn>> held;
     for (int i = 0; i < 8; ++i) {
         held.push_back(std::make_unique<RawConn>(m_port));
@@ -228,8 +232,88 @@ TEST_F(ServerTest, ConnectionCapAnswers503) {
         ASSERT_EQ(status_of(held.back()->read_response()), 200);
     }
     RawConn extra(m_port);
-    auto r = extra.read_response();
-    EXPECT_EQ(status_of(r), 503);
+    extra.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    EXPECT_EQ(status_of(extra.read_response()), 200);
+    EXPECT_TRUE(held[0]->closed_by_peer());
+    // The others keep their keep-alive connection.
+    held[1]->send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    EXPECT_EQ(status_of(held[1]->read_response()), 200);
+}
+
+TEST_F(ServerTest, ConnectionCapAnswers503WhenEverySlotServesAnAdmittedRequest) {
+    std::vector<std::unique_ptr<RawConn>> uploading;
+    for (int i = 0; i < 8; ++i) {
+        uploading.push_back(std::make_unique<RawConn>(m_port));
+        uploading.back()->send("POST /v1/things/1 HTTP/1.1\r\nHost: localhost\r\n" + k_auth +
+                               "Content-Type: application/json\r\nContent-Length: 4\r\n\r\n{}");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    RawConn extra(m_port);
+    EXPECT_EQ(status_of(extra.read_response()), 503);
+    uploading[0]->send("  ");
+    EXPECT_EQ(status_of(uploading[0]->read_response()), 201);
+}
+
+TEST_F(ServerTest, UnauthenticatedUploadIsRefusedBeforeItsBody) {
+    RawConn c(m_port);
+    c.send(
+        "POST /v1/things/1 HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n{");
+    auto r = c.read_response();
+    EXPECT_EQ(status_of(r), 401);
+    EXPECT_EQ(RawConn::find_header(*r, "connection"), "close");
+}
+
+// Slow clients: a short header timeout, and a request timeout long enough
+// that only the header timeout or the cap can close a connection here.
+class StalledClientsTest : public ServerTest {
+protected:
+    ServerOptions options() const override {
+        auto o = ServerTest::options();
+        o.header_timeout = std::chrono::milliseconds(1500);
+        o.request_timeout = std::chrono::seconds(30);
+        return o;
+    }
+};
+
+TEST_F(StalledClientsTest, HundredHalfRequestsDoNotStallHealthzNorARequestInProgress) {
+    // A normal request in progress: headers sent, half of its body.
+    RawConn busy(m_port);
+    busy.send("POST /v1/things/7 HTTP/1.1\r\nHost: localhost\r\n" + k_auth +
+              "Content-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"a\":");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::vector<std::unique_ptr<RawConn>> stalled;
+    for (int i = 0; i < 100; ++i) {
+        stalled.push_back(std::make_unique<RawConn>(m_port));
+        ASSERT_TRUE(stalled.back()->connected());
+        stalled.back()->send("GET /v1/things/1 HTTP/1.1\r\nHost: localh");
+    }
+    auto start = std::chrono::steady_clock::now();
+    RawConn probe(m_port);
+    probe.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    auto r = probe.read_response();
+    EXPECT_EQ(status_of(r), 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+    // Every stalled connection is closed without an answer: most to make
+    // room, the last few by the header timeout.
+    for (auto& s : stalled) EXPECT_TRUE(s->closed_by_peer());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+    busy.send("\"hello\"}");
+    auto done = busy.read_response();
+    EXPECT_EQ(status_of(done), 201);
+    EXPECT_EQ(test::body_of(done), "{\"a\":\"hello\"}\n");
+}
+
+TEST_F(StalledClientsTest, HeadersMustArriveWithinTheHeaderTimeout) {
+    auto start = std::chrono::steady_clock::now();
+    RawConn silent(m_port);
+    RawConn partial(m_port);
+    partial.send("GET /healthz HTTP/1.1\r\n");
+    EXPECT_TRUE(silent.closed_by_peer());
+    EXPECT_TRUE(partial.closed_by_peer());
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(took, std::chrono::milliseconds(1400));
+    EXPECT_LT(took, std::chrono::milliseconds(2500));
 }
 
 TEST(ServerBind, PortInUseIsAClearError) {

@@ -168,5 +168,28 @@ TEST(Config, ExampleFileIsValid) {
     ASSERT_TRUE(c.ok()) << c.error().message;
 }
 
+TEST(Config, TextMustBeUtf8WithoutControlCharacters) {
+    auto c = parse(std::string("api:\n  listen: 'unix:/a\0b'\n", 27), "t.yaml");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().message, "t.yaml:2:19: control character 0x00 in the text");
+    c = parse("log_level: debug\napi: {listen: \"127.0.0.1:80\xff\"}\n", "t.yaml");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().message, "t.yaml:2:28: not UTF-8 text (byte 0xff)");
+    c = parse("log_level: \"\xe0\x8d\x8b\"\n", "t.yaml");  // an overlong form of U+034B
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().message, "t.yaml:1:13: not UTF-8 text (byte 0xe0)");
+    EXPECT_TRUE(parse("api:\t{listen: 'unix:/caf\xc3\xa9.sock'}\r\n", "t.yaml").ok());
+}
+
+TEST(Config, DumpKeepsEscapedControlCharacters) {
+    auto c = parse("api:\n  listen: \"unix:/a\\0b\"\n", "t.yaml");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->api.listen, std::string("unix:/a\0b", 9));
+    auto again = parse(to_yaml(*c), "dump.yaml");
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(again->api.listen, c->api.listen);
+    EXPECT_EQ(to_json(*again), to_json(*c));
+}
+
 }  // namespace
 }  // namespace fitbridge::config
