@@ -9,45 +9,13 @@
 
 #include "core/time.hpp"
 #include "support/daemon.hpp"
+#include "support/fake_server.hpp"
 #include "support/synth.hpp"
 
 namespace fitbridge::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-class IntervalsFake {
-public:
-    explicit IntervalsFake(const TempDir& dir)
-        : m_proc({"/usr/bin/env", "bash", std::string(FITBRIDGE_SOURCE_DIR) + "/tests/fakes/run", "intervals", "--port",
-                  "0"},
-                 {{"PATH", "/usr/bin:/bin"}}, dir / "fake.log") {
-        Daemon::eventually(
-            [&] {
-                auto out = m_proc.output();
-                auto p = out.find("http://");
-                if (p == std::string::npos) return false;
-                m_base = out.substr(p, out.find('\n', p) - p);
-                return true;
-            },
-            std::chrono::seconds(10));
-        m_port = m_base.empty() ? 0 : std::stoi(m_base.substr(m_base.rfind(':') + 1));
-    }
-    const std::string& base_url() const { return m_base; }
-    ApiAnswer control(const std::string& method, const std::string& path, const std::string& body = "") const {
-        RawConn c(m_port);
-        std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-        req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-        c.send(req);
-        auto r = c.read_response();
-        return {status_of(r), body_of(r)};
-    }
-
-private:
-    Process m_proc;
-    std::string m_base;
-    int m_port = 0;
-};
 
 std::string base64(const std::string& in) {
     static constexpr char k_abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -65,7 +33,7 @@ std::string base64(const std::string& in) {
 }
 
 // One ride on the fake, with its file.
-std::string seed_ride(const IntervalsFake& fake, double start, const std::string& name) {
+std::string seed_ride(const FakeServer& fake, double start, const std::string& name) {
     const auto body = R"({"start_date": ")" + format_iso8601(start) + R"(", "type": "Ride", "name": ")" + name +
                       R"(", "file_b64": ")" + base64(synth_gpx(start, 60, 45.0, 7.0, name)) + R"("})";
     auto r = fake.control("POST", "/_fake/activities", body);
@@ -94,8 +62,7 @@ std::vector<std::string> backfill_jobs(const Daemon& d) {
 
 TEST(HistoryE2E, ANewRouteArchivesTheSourcesHistoryWithoutABackfillCommand) {
     TempDir dir("history-e2e");
-    IntervalsFake fake(dir);
-    ASSERT_FALSE(fake.base_url().empty());
+    FakeServer fake("intervals");
     write_text(dir / "icu.key", "test-api-key\n");
     // Years back: far outside the trailing window a poll lists.
     for (int year : {2004, 2011, 2019})
@@ -109,7 +76,7 @@ TEST(HistoryE2E, ANewRouteArchivesTheSourcesHistoryWithoutABackfillCommand) {
 accounts:
   - id: icu
     provider: intervals_icu
-    base_url: )" + fake.base_url() +
+    base_url: )" + fake.base() +
                       R"(
     api_key_file: {DIR}/icu.key
   - id: archive
@@ -143,8 +110,7 @@ routes:
 
 TEST(LogE2E, OneLinePerIngestDeliveryFailureAndJobWithPrioritiesAndNoSecret) {
     TempDir dir("log-e2e");
-    IntervalsFake fake(dir);
-    ASSERT_FALSE(fake.base_url().empty());
+    FakeServer fake("intervals");
     const std::string k_key = "key-5e3f9a0c71d2";
     const std::string k_token = "oauth-8b1d44e07a9c";
     const std::string k_refresh = "refresh-c0ffee1234ab";
@@ -166,13 +132,13 @@ accounts:
     poll_interval: 1h
   - id: icu
     provider: intervals_icu
-    base_url: )" + fake.base_url() +
+    base_url: )" + fake.base() +
                       R"(
     api_key_file: {DIR}/icu.key
     poll_interval: 1h
   - id: up
     provider: intervals_icu
-    base_url: )" + fake.base_url() +
+    base_url: )" + fake.base() +
                       R"(
     credentials: stored
   - id: archive
@@ -190,8 +156,8 @@ routes:
 )");
     d.extra_env["JOURNAL_STREAM"] = "8:4242";
     // A ride, an old ride the upload route does not want, and a broken file.
-    write_file(dir / "inbox" / "morning.gpx", synth_gpx(ride_at, 60, 45.0, 7.0, "Morning Ride"));
-    write_file(dir / "inbox" / "old.gpx", synth_gpx(*parse_iso8601("2024-10-05T17:00:00Z"), 60, 46.0, 8.0, "Old"));
+    write_text(dir / "inbox" / "morning.gpx", synth_gpx(ride_at, 60, 45.0, 7.0, "Morning Ride"));
+    write_text(dir / "inbox" / "old.gpx", synth_gpx(*parse_iso8601("2024-10-05T17:00:00Z"), 60, 46.0, 8.0, "Old"));
     fs::copy_file(fs::path(FITBRIDGE_SOURCE_DIR) / "tests/data/bad/bitflip-fenix2-run.fit",
                   dir / "inbox" / "broken.fit");
     ASSERT_TRUE(d.start()) << d.log();

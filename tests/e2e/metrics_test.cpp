@@ -92,9 +92,9 @@ ApiAnswer get_metrics(const Daemon& d, bool with_token) {
 TEST(MetricsE2E, ScrapeAfterAnImportParsesWithTheReferenceParser) {
     TempDir dir("metrics-e2e");
     const double t0 = 1'700'000'000;
-    write_file(dir / "inbox" / "one.gpx", synth_gpx(t0, 30));
-    write_file(dir / "inbox" / "two.gpx", synth_gpx(t0 + 86400, 30));
-    write_file(dir / "inbox" / "broken.gpx", "<?xml version=\"1.0\"?>\n<gpx version=\"1.1\"><trk><trkseg>" +
+    write_text(dir / "inbox" / "one.gpx", synth_gpx(t0, 30));
+    write_text(dir / "inbox" / "two.gpx", synth_gpx(t0 + 86400, 30));
+    write_text(dir / "inbox" / "broken.gpx", "<?xml version=\"1.0\"?>\n<gpx version=\"1.1\"><trk><trkseg>" +
                                                  std::string(1500, ' ') + "<trkpt lat=\"45\" lon=");
     Daemon d(dir, config(false));
     const double started = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/temp_dir.hpp"
+
 namespace fitbridge::config {
 namespace {
 
@@ -186,11 +188,10 @@ TEST(Config, DumpNeverShowsSecretsAndRoundTrips) {
 }
 
 TEST(Config, SecretsResolveUnderCredentialsDirectory) {
-    auto dir = std::filesystem::temp_directory_path() / ("fb-cred-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    std::ofstream(dir / "icu.key") << "s3cret\n";
+    test::TempDir dir("cred");
+    test::write_text(dir / "icu.key", "s3cret\n");
     Config c;
-    ::setenv("CREDENTIALS_DIRECTORY", dir.c_str(), 1);
+    ::setenv("CREDENTIALS_DIRECTORY", dir.path().c_str(), 1);
     auto s = read_secret("icu.key", c);
     ::unsetenv("CREDENTIALS_DIRECTORY");
     ASSERT_TRUE(s.ok()) << s.error().message;
@@ -198,7 +199,6 @@ TEST(Config, SecretsResolveUnderCredentialsDirectory) {
     auto missing = read_secret((dir / "nope").string(), c);
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().cls, ErrorClass::auth);
-    std::filesystem::remove_all(dir);
 }
 
 TEST(Config, ExampleFileIsValid) {

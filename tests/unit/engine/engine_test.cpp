@@ -14,8 +14,10 @@
 
 #include "core/hash.hpp"
 #include "net/http_client.hpp"
-#include "support/process.hpp"
+#include "support/factory.hpp"
+#include "support/run.hpp"
 #include "support/synth.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fitbridge::engine {
 namespace {
@@ -100,7 +102,6 @@ private:
     uint32_t m_caps;
 };
 
-Result<void> accept(const config::AccountConfig&) { return {}; }
 Result<std::unique_ptr<providers::Provider>> make_source(const config::AccountConfig& a, const providers::Context&) {
     return std::unique_ptr<providers::Provider>(
         std::make_unique<FakeProvider>(a.id, providers::k_list_window | providers::k_download));
@@ -113,12 +114,11 @@ Result<std::unique_ptr<providers::Provider>> make_both(const config::AccountConf
     return std::unique_ptr<providers::Provider>(std::make_unique<FakeProvider>(
         a.id, providers::k_list_window | providers::k_download | providers::k_upload | providers::k_update_name));
 }
-const providers::Factory k_source{
-    "fake_source", "scripted source", providers::k_list_window, accept, make_source, nullptr, nullptr, nullptr};
-const providers::Factory k_sink{"fake_sink", "scripted sink", providers::k_upload, accept, make_sink, nullptr,
-                                nullptr,     nullptr};
-const providers::Factory k_both{
-    "fake_both", "scripted source and sink", providers::k_upload, accept, make_both, nullptr, nullptr, nullptr};
+const providers::Factory k_source =
+    test::scripted_factory("fake_source", "scripted source", providers::k_list_window, make_source);
+const providers::Factory k_sink = test::scripted_factory("fake_sink", "scripted sink", providers::k_upload, make_sink);
+const providers::Factory k_both =
+    test::scripted_factory("fake_both", "scripted source and sink", providers::k_upload, make_both);
 // A platform whose accounts must share one HTTP client (one budget per platform).
 struct NullClient final : net::HttpClient {
     boost::asio::awaitable<Result<net::HttpResponse>> send(net::HttpRequest) override {
@@ -142,9 +142,8 @@ Result<std::unique_ptr<providers::Provider>> make_net_sink(const config::Account
     http_seen()[a.id] = ctx.http.get();
     return make_sink(a, ctx);
 }
-const providers::Factory k_net_sink{
-    "fake_net_sink", "scripted sink with HTTP", providers::k_upload, accept, make_net_sink, nullptr, nullptr,
-    make_null_http};
+const providers::Factory k_net_sink = test::scripted_factory("fake_net_sink", "scripted sink with HTTP",
+                                                             providers::k_upload, make_net_sink, make_null_http);
 
 const providers::Factory* lookup(std::string_view name) {
     if (name == "fake_net_sink") return &k_net_sink;
@@ -199,12 +198,7 @@ protected:
     }
     template <typename Pred>
     bool run_until(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-        auto deadline = std::chrono::steady_clock::now() + limit;
-        while (!pred() && std::chrono::steady_clock::now() < deadline) {
-            if (m_io.stopped()) m_io.restart();  // it stops whenever it runs out of work
-            m_io.run_for(std::chrono::milliseconds(5));
-        }
-        return pred();
+        return test::run_until(m_io, pred, limit);
     }
     std::vector<store::DeliveryRow> deliveries() {
         std::vector<store::DeliveryRow> out;

@@ -52,22 +52,14 @@ protected:
 
     std::unique_ptr<Provider> make(std::map<std::string, std::string> options = {}) {
         if (!options.contains("root")) options["root"] = root().string();
-        Context ctx{m_io.get_executor(), nullptr, m_dir.path(), nullptr};
+        Context ctx{.executor = m_io.get_executor(), .state_dir = m_dir.path()};
         auto p = factory().create(account(std::move(options)), ctx);
         if (!p) throw std::runtime_error(p.error().message);
         return std::move(*p);
     }
 
-    // A corpus file with its real decoded summary.
-    struct File {
-        std::string bytes;
-        formats::Summary summary;
-    };
-    static File corpus(const std::string& rel) {
-        File f{slurp(test::k_corpus / rel), {}};
-        f.summary = formats::decode(bytes_of(f.bytes));
-        return f;
-    }
+    using File = test::CorpusFile;
+    static File corpus(const std::string& rel) { return test::load_corpus(rel); }
 
     static UploadRequest request(const File& f, std::string name) {
         return UploadRequest{bytes_of(f.bytes), &f.summary, std::move(name), "act-1"};

@@ -16,6 +16,7 @@
 #include "providers/provider.hpp"
 #include "store/cursors.hpp"
 #include "support/fake_server.hpp"
+#include "support/memory_tokens.hpp"
 
 namespace fitbridge::providers {
 namespace {
@@ -166,20 +167,6 @@ const Adapter k_rest_custom{.name = "rest_custom",
 
 // ---- the suite ---------------------------------------------------------------
 
-class MemoryTokens final : public net::TokenStore {
-public:
-    std::map<std::string, net::Credentials> saved;
-    Result<std::optional<net::Credentials>> load(const std::string& a) override {
-        auto it = saved.find(a);
-        if (it == saved.end()) return std::optional<net::Credentials>();
-        return std::optional<net::Credentials>(it->second);
-    }
-    Result<void> save(const std::string& a, const net::Credentials& c) override {
-        saved[a] = c;
-        return {};
-    }
-};
-
 class Conformance : public ::testing::TestWithParam<Adapter> {
 protected:
     static void TearDownTestSuite() { s_fakes.clear(); }
@@ -215,34 +202,14 @@ protected:
         return std::move(*p);
     }
 
+    // On m_io, whose executor the shared client's sockets use.
     template <typename T>
     Result<T> run(Task<T> task) {
-        std::optional<Result<T>> out;
-        std::exception_ptr failure;
-        bool done = false;
-        auto wrapper = [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); };
-        boost::asio::co_spawn(m_io, wrapper(), [&](std::exception_ptr e) {
-            failure = e;
-            done = true;
-        });
-        m_io.restart();
-        while (!done && m_io.run_one() > 0) {
-        }
-        if (failure) std::rethrow_exception(failure);
-        if (!out) throw std::runtime_error("the io_context ran out of work before the task finished");
-        return std::move(*out);
+        return test::run(m_io, std::move(task));
     }
 
     std::vector<RemoteActivity> list_all(Provider& p, ListQuery q) {
-        std::vector<RemoteActivity> all;
-        for (int guard = 0; guard < 100; ++guard) {
-            auto page = run(p.list(q));
-            if (!page) throw std::runtime_error(page.error().message);
-            for (auto& i : page->items) all.push_back(std::move(i));
-            if (!page->next_cursor) return all;
-            q.cursor = page->next_cursor;
-        }
-        throw std::runtime_error("listing did not end");
+        return test::list_all(p, std::move(q), [&](Task<ListPage> t) { return run(std::move(t)); });
     }
     static std::multiset<std::string> ids_of(const std::vector<RemoteActivity>& items) {
         std::multiset<std::string> out;
@@ -257,15 +224,8 @@ protected:
         return n;
     }
 
-    struct File {
-        std::string bytes;
-        formats::Summary summary;
-    };
-    static File corpus(const std::string& rel) {
-        File f{test::slurp(test::k_corpus / rel), {}};
-        f.summary = formats::decode(test::bytes_of(f.bytes));
-        return f;
-    }
+    using File = test::CorpusFile;
+    static File corpus(const std::string& rel) { return test::load_corpus(rel); }
     static UploadRequest request(const File& f, std::string external_id) {
         return UploadRequest{test::bytes_of(f.bytes), &f.summary, "Conformance", std::move(external_id)};
     }
@@ -278,7 +238,7 @@ protected:
     boost::asio::io_context m_io;
     SystemClock m_clock;
     config::Config m_config;
-    MemoryTokens m_tokens;
+    fitbridge::test::MemoryTokenStore m_tokens;
     store::MemoryCursorStore m_cursors;
     std::shared_ptr<net::HttpClient> m_http;
 };

@@ -21,6 +21,7 @@
 #include "providers/kit/mapping.hpp"
 #include "providers/kit/platform.hpp"
 #include "providers/kit/upload.hpp"
+#include "support/memory_tokens.hpp"
 
 namespace fitbridge::providers::kit {
 namespace {
@@ -189,26 +190,12 @@ Task<net::Credentials> demo_login(net::HttpClient& http, const LoginRequest& req
     co_return c;
 }
 
-class MemoryTokens final : public net::TokenStore {
-public:
-    std::map<std::string, net::Credentials> saved;
-    Result<std::optional<net::Credentials>> load(const std::string& a) override {
-        auto it = saved.find(a);
-        if (it == saved.end()) return std::optional<net::Credentials>();
-        return std::optional<net::Credentials>(it->second);
-    }
-    Result<void> save(const std::string& a, const net::Credentials& c) override {
-        saved[a] = c;
-        return {};
-    }
-};
-
 TEST(KitClientTest, LoginIsKeptInTheStoreRenewedOnExpiryAndOnceAfterA401) {
     test::TempDir dir;
     test::write_text(dir / "pw", "s3cret\n");
     g_logins = 0;
     auto http = std::make_shared<ScriptedClient>();
-    MemoryTokens tokens;
+    fitbridge::test::MemoryTokenStore tokens;
     ManualClock clock{SysTime(std::chrono::seconds(1700000000))};
     auto settings =
         parse_settings(k_demo, account({{"username", "ann"}, {"password_file", (dir / "pw").string()}}), {});
@@ -265,7 +252,7 @@ TEST(KitClientTest, ConcurrentRequestsShareOneLogin) {
     g_logins = 0;
     auto http = std::make_shared<ScriptedClient>();
     http->yield = true;
-    MemoryTokens tokens;
+    fitbridge::test::MemoryTokenStore tokens;
     ManualClock clock{SysTime(std::chrono::seconds(1700000000))};
     auto settings =
         parse_settings(k_demo, account({{"username", "ann"}, {"password_file", (dir / "pw").string()}}), {});
