@@ -13,6 +13,7 @@
 #include "core/time.hpp"
 #include "engine/engine.hpp"
 #include "json/json.hpp"
+#include "support/factory.hpp"
 #include "support/process.hpp"
 #include "support/synth.hpp"
 
@@ -92,7 +93,6 @@ private:
     uint32_t m_caps;
 };
 
-Result<void> accept(const config::AccountConfig&) { return {}; }
 Result<std::unique_ptr<providers::Provider>> make_source(const config::AccountConfig& a, const providers::Context&) {
     return std::unique_ptr<providers::Provider>(
         std::make_unique<PagedProvider>(a.id, providers::k_list_window | providers::k_download));
@@ -104,12 +104,11 @@ Result<std::unique_ptr<providers::Provider>> make_folder(const config::AccountCo
 Result<std::unique_ptr<providers::Provider>> make_sink(const config::AccountConfig& a, const providers::Context&) {
     return std::unique_ptr<providers::Provider>(std::make_unique<PagedProvider>(a.id, providers::k_upload));
 }
-const providers::Factory k_source{
-    "paged_source", "paged source", providers::k_list_window, accept, make_source, nullptr, nullptr, nullptr};
-const providers::Factory k_folder{
-    "paged_folder", "watched source", providers::k_list_window, accept, make_folder, nullptr, nullptr, nullptr};
-const providers::Factory k_sink{"paged_sink", "sink", providers::k_upload, accept, make_sink, nullptr,
-                                nullptr,      nullptr};
+const providers::Factory k_source =
+    test::scripted_factory("paged_source", "paged source", providers::k_list_window, make_source);
+const providers::Factory k_folder =
+    test::scripted_factory("paged_folder", "watched source", providers::k_list_window, make_folder);
+const providers::Factory k_sink = test::scripted_factory("paged_sink", "sink", providers::k_upload, make_sink);
 const providers::Factory* lookup(std::string_view name) {
     if (name == "paged_source") return &k_source;
     if (name == "paged_folder") return &k_folder;
