@@ -407,8 +407,7 @@ Result<net::OAuthEndpoints> oauth_endpoints(const Platform& p, const Settings& s
 }
 
 std::shared_ptr<net::HttpClient> make_platform_http(const Platform& p, boost::asio::any_io_executor executor) {
-    return std::make_shared<PacedClient>(std::move(executor), p.name, p.requests_per_second, p.burst,
-                                         p.retry_writes);
+    return std::make_shared<PacedClient>(std::move(executor), p.name, p.requests_per_second, p.burst, p.retry_writes);
 }
 
 std::string body_message(std::string_view body) {
