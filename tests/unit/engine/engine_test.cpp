@@ -626,19 +626,34 @@ TEST_F(EngineTest, IngestAndDeliveryYieldToTheIoContextBetweenItems) {
     m_cfg.sync.max_concurrent_per_account = 4;
     for (int i = 0; i < 12; ++i)
         scripts()["src"].items.push_back({item(fmt::format("r{}", i)), test::synth_gpx(k_t0 + i * 86400.0, 20)});
-    int ticks = 0;
-    bool done = false;
-    std::function<void()> tick = [&] {
-        ++ticks;
-        if (!done) boost::asio::post(m_io, tick);
+    // A handler that counts turns of the io_context. Its state is shared, not
+    // on this stack: the fixture runs the io_context again when it stops the
+    // engine, and one tick may still be queued then.
+    struct Ticker {
+        int ticks = 0;
+        bool done = false;
     };
-    boost::asio::post(m_io, tick);
+    struct Tick {
+        std::shared_ptr<Ticker> state;
+        boost::asio::io_context* io;
+        void operator()() const {
+            ++state->ticks;
+            if (!state->done) boost::asio::post(*io, *this);
+        }
+    };
+    struct StopTicking {
+        std::shared_ptr<Ticker> state;
+        ~StopTicking() { state->done = true; }
+    };
+    auto ticker = std::make_shared<Ticker>();
+    const StopTicking stop_ticking{ticker};
+    boost::asio::post(m_io, Tick{ticker, &m_io});
     std::vector<int> at_download, at_upload;
-    scripts()["src"].on_download = [&] { at_download.push_back(ticks); };
-    scripts()["sink"].on_upload = [&] { at_upload.push_back(ticks); };
+    scripts()["src"].on_download = [&] { at_download.push_back(ticker->ticks); };
+    scripts()["sink"].on_upload = [&] { at_upload.push_back(ticker->ticks); };
     start();
     ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 12; }));
-    done = true;
+    ticker->done = true;
     ASSERT_EQ(at_download.size(), 12u);
     ASSERT_EQ(at_upload.size(), 12u);
     for (size_t i = 1; i < 12; ++i) {
