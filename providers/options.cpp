@@ -37,6 +37,22 @@ const OptionSpec* find(std::initializer_list<std::span<const OptionSpec>> tables
     return nullptr;
 }
 
+// "unknown option 'list.pth'", naming the keys a dotted (nested) option's
+// mapping does take: "(list takes after, before, path)".
+Error unknown_option(std::initializer_list<std::span<const OptionSpec>> tables, const std::string& key) {
+    const auto dot = key.rfind('.');
+    std::string known;
+    if (dot != std::string::npos) {
+        const auto group = std::string_view(key).substr(0, dot + 1);
+        for (auto table : tables)
+            for (const auto& spec : table)
+                if (spec.name.starts_with(group))
+                    known += (known.empty() ? "" : ", ") + std::string(spec.name.substr(group.size()));
+    }
+    if (known.empty()) return invalid(fmt::format("unknown option '{}'", key));
+    return invalid(fmt::format("unknown option '{}' ({} takes {})", key, key.substr(0, dot), known));
+}
+
 // Checks one value and returns it normalised (a URL without trailing slashes,
 // a duration in seconds, a boolean as true/false).
 Result<std::string> check_value(const OptionSpec& spec, std::string value) {
@@ -127,7 +143,7 @@ Result<OptionValues> parse_options(const config::AccountConfig& account,
     OptionValues out;
     for (const auto& [key, values] : account.list_options) {
         const auto* spec = find(tables, key);
-        if (spec == nullptr) return invalid(fmt::format("unknown option '{}'", key));
+        if (spec == nullptr) return unknown_option(tables, key);
         if (spec->type != OptionType::list) return invalid(fmt::format("{}: expected one value, got a list", key));
         std::vector<std::string> checked;
         for (const auto& v : values) {
@@ -139,7 +155,7 @@ Result<OptionValues> parse_options(const config::AccountConfig& account,
     }
     for (const auto& [key, value] : account.options) {
         const auto* spec = find(tables, key);
-        if (spec == nullptr) return invalid(fmt::format("unknown option '{}'", key));
+        if (spec == nullptr) return unknown_option(tables, key);
         auto r = check_value(*spec, value);
         if (!r) return r.error();
         out.set(key, std::vector<std::string>{std::move(*r)}, true);

@@ -9,14 +9,16 @@
 #include "providers/folder/folder.hpp"
 #include "providers/intervals_icu/intervals_icu.hpp"
 #include "providers/provider.hpp"
+#include "providers/rest/rest.hpp"
 
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 3> k_registry{{
+    static const std::array<Factory, 4> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
+        rest::factory(),
     }};
     return k_registry;
 }
@@ -38,9 +40,18 @@ Result<void> validate_accounts(const config::Config& config) {
                 "config.invalid", fmt::format("{}:{}: accounts '{}': unknown provider '{}' (known: {})", where, a.line,
                                               a.id, a.provider, known));
         }
-        if (auto r = f->validate(a); !r)
-            return Error::permanent("config.invalid",
-                                    fmt::format("{}:{}: accounts '{}': {}", where, a.line, a.id, r.error().message));
+        if (auto r = f->validate(a); !r) {
+            // Point at the option the error names ("<option>: ..." or
+            // "unknown option '<option>'") when the config says where it is.
+            const auto& msg = r.error().message;
+            std::string key = msg.substr(0, msg.find(": "));
+            if (msg.starts_with("unknown option '")) key = msg.substr(16, msg.find('\'', 16) - 16);
+            const auto mark = a.option_marks.find(key);
+            const std::string pos = mark == a.option_marks.end()
+                                        ? std::to_string(a.line)
+                                        : fmt::format("{}:{}", mark->second.line, mark->second.column);
+            return Error::permanent("config.invalid", fmt::format("{}:{}: accounts '{}': {}", where, pos, a.id, msg));
+        }
     }
     return {};
 }

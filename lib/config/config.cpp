@@ -266,12 +266,18 @@ Result<void> parse_accounts(const Ctx& ctx, const YAML::Node& node, Config& c) {
         AccountConfig a;
         a.line = item.Mark().line + 1;
         const auto prefix = fmt::format("accounts[{}]", i++);
-        auto extra = [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& v) -> Result<void> {
+        // A nested mapping (`list: {path: /runs}`) becomes dotted keys
+        // (`list.path`), so providers see flat options whatever the nesting.
+        std::function<Result<void>(const std::string&, const YAML::Node&, const YAML::Node&)> extra =
+            [&](const std::string& key, const YAML::Node& key_node, const YAML::Node& v) -> Result<void> {
             const auto path = join_path(prefix, key);
-            if (is_secret_key(key)) {
+            const auto leaf = key.substr(key.rfind('.') + 1);
+            if (is_secret_key(leaf)) {
                 return ctx.fail(key_node, path,
-                                fmt::format("secrets are not written inline; put it in a file and use {}_file", key));
+                                fmt::format("secrets are not written inline; put it in a file and use {}_file", leaf));
             }
+            const auto mark = key_node.Mark();
+            a.option_marks[key] = OptionMark{mark.line + 1, mark.column + 1};
             if (v.IsScalar()) {
                 a.options[key] = v.Scalar();
             } else if (v.IsSequence()) {
@@ -280,8 +286,17 @@ Result<void> parse_accounts(const Ctx& ctx, const YAML::Node& node, Config& c) {
                     if (!e.IsScalar()) return ctx.fail(e, path, "expected a list of strings");
                     list.push_back(e.Scalar());
                 }
+            } else if (v.IsMap()) {
+                for (const auto& kv : v) {
+                    if (!kv.first.IsScalar()) return ctx.fail(kv.first, path, "expected a mapping with plain keys");
+                    auto r = extra(key + "." + kv.first.Scalar(), kv.first, kv.second);
+                    if (!r) return r;
+                }
+                a.option_marks.erase(key);
             } else {
-                return ctx.fail(v, path, fmt::format("expected a value or a list, got {}", node_kind(v)));
+                // (A null has no position of its own: name the key's.)
+                return ctx.fail(key_node, path,
+                                fmt::format("expected a value, a list or a mapping, got {}", node_kind(v)));
             }
             return {};
         };

@@ -40,6 +40,12 @@ struct SyncConfig {
     std::string name_authority;
 };
 
+// Where an account option's value was written (1-based), for errors.
+struct OptionMark {
+    int line = 0;
+    int column = 0;
+};
+
 // One configured account of a provider (a source, a sink, or both).
 struct AccountConfig {
     std::string id;
@@ -49,8 +55,11 @@ struct AccountConfig {
     // Provider-specific options as written (validated by the provider factory).
     // Secret values are never stored here: `*_file` options hold paths.
     std::map<std::string, std::string> options;
+    // A nested mapping is flattened to dotted keys: `list: {path: /runs}` is
+    // options["list.path"] = "/runs".
     std::map<std::string, std::vector<std::string>> list_options;
-    int line = 0;  // 1-based position of the entry, for provider-level errors
+    std::map<std::string, OptionMark> option_marks;  // options and list_options by key
+    int line = 0;                                    // 1-based position of the entry, for provider-level errors
 };
 
 struct RouteConfig {

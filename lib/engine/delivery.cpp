@@ -9,14 +9,18 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cmath>
 #include <random>
 
 #include "core/files.hpp"
 #include "core/log.hpp"
+#include "engine/lines.hpp"
 #include "engine/parts.hpp"
 #include "formats/decode.hpp"
+#include "formats/summary_json.hpp"
 
 namespace fitbridge::engine {
 
@@ -37,6 +41,20 @@ std::string idempotency_key(const store::ActivityRow& act) {
     return fmt::format("fitbridge-{}", act.content_sha256.substr(0, 16));
 }
 
+// The summary an upload carries: the one the ingest stored with the activity
+// (decoding the original again would cost as much as the ingest's decode),
+// decoded afresh only when that cannot be read back.
+formats::Summary upload_summary(const store::ActivityRow& act, std::span<const uint8_t> bytes) {
+    auto s = formats::summary_from_json(act.summary);
+    if (!s) {
+        log::warn("activity {}: stored summary unreadable ({}); decoding the original again", act.id,
+                  s.error().message);
+        return formats::decode(bytes);
+    }
+    s->start_time = act.start_time;  // exact: the JSON keeps milliseconds
+    return std::move(*s);
+}
+
 // Cancels a sink's uploads when its loop ends, however it ends.
 struct CancelUploads {
     asio::any_io_executor executor;
@@ -54,6 +72,14 @@ struct CancelUploads {
 
 void Engine::wake_deliveries() {
     for (auto& [id, a] : m_accounts) a->delivery_wake.notify();
+}
+
+void Engine::wake_route_sinks() {
+    // Only a route's sinks get new deliveries; every other loop woken would
+    // just query the ledger and sleep again, once per ingested item.
+    for (const auto& r : m_cfg.routes)
+        for (const auto& sink : r.to)
+            if (auto it = m_accounts.find(sink); it != m_accounts.end()) it->second->delivery_wake.notify();
 }
 
 awaitable<void> Engine::delivery_loop(AccountPtr sink) {
@@ -122,7 +148,7 @@ awaitable<void> Engine::reconcile(AccountPtr sink) {
             m_ledger.set_delivery(d.id, "planned", std::nullopt, std::nullopt, std::nullopt, std::nullopt, false);
             continue;
         }
-        auto summary = formats::decode(as_bytes(*bytes));
+        auto summary = upload_summary(*act, as_bytes(*bytes));
         providers::UploadRequest req{as_bytes(*bytes), &summary, act->name, idempotency_key(*act)};
         auto found = co_await sink->provider->find_existing(req);
         if (sink->stopped || m_stopping) co_return;
@@ -137,6 +163,10 @@ awaitable<void> Engine::reconcile(AccountPtr sink) {
 }
 
 awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
+    // Its own turn of the io_context: co_spawn starts it inside the delivery
+    // loop, and an upload that never suspends (the archive) would run there.
+    co_await asio::post(m_executor, asio::use_awaitable);
+    if (sink->stopped || m_stopping) co_return;
     auto act = m_ledger.activity(d.activity_id);
     if (!act) co_return;
     auto set = [&](const std::string& state, std::optional<std::string> remote, std::optional<Reason> reason,
@@ -144,6 +174,14 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
         m_ledger.set_delivery(d.id, state, remote,
                               reason ? std::optional<std::string>(reason_name(*reason)) : std::nullopt, message,
                               retry_at, attempt);
+        if (state != "in_flight") {
+            const auto reason_text = reason ? std::optional<std::string>(reason_name(*reason)) : std::nullopt;
+            const auto line = delivery_line(d.activity_id, d.sink_id, state, remote, reason_text, message, retry_at);
+            if (state == "failed")
+                log::warn("{}", line);
+            else
+                log::info("{}", line);
+        }
         emit("delivery.updated", event_json({{"delivery", std::to_string(d.id)},
                                              {"activity", std::to_string(d.activity_id)},
                                              {"sink", d.sink_id},
@@ -159,7 +197,7 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
         set("failed", std::nullopt, Reason::original_missing, bytes.error().message, std::nullopt, false);
         co_return;
     }
-    auto summary = formats::decode(as_bytes(*bytes));
+    auto summary = upload_summary(*act, as_bytes(*bytes));
     providers::UploadRequest req{as_bytes(*bytes), &summary, act->name, idempotency_key(*act)};
     // The intent is durable before the upload starts: a crash from here on
     // leaves "in_flight", which the next start reconciles against the sink.

@@ -124,10 +124,12 @@ void Engine::configure(const config::Config& cfg) {
         m_originals.remove_stale_temp_files();
         resume_jobs();
     }
+    backfill_routes();  // after resume_jobs: the jobs it creates are not resumed twice
     wake_deliveries();
 }
 
-// Jobs survive restarts: they run again from the start.
+// Jobs survive restarts: a sync runs again, a backfill goes on from the last
+// page it completed (run_backfill reads its position).
 void Engine::resume_jobs() {
     for (const auto& job : m_ledger.unfinished_jobs()) {
         if (job.kind == "sync" && job.account_id && m_accounts.count(*job.account_id)) {

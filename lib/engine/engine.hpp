@@ -133,12 +133,19 @@ public:
 private:
     struct Account;
     using AccountPtr = std::shared_ptr<Account>;
+    // What a sync or backfill did with the items it listed (its summary line).
+    struct Tally {
+        int64_t fresh = 0, skipped = 0, failed = 0;
+    };
 
     // engine.cpp: the account set.
     void start_account(const config::AccountConfig& cfg);
     void stop_account(const std::string& id);
     void resume_jobs();
     void spawn_backfill(int64_t job_id, std::vector<std::string> accounts, providers::ListQuery query);
+    // history.cpp: a route that is new, or whose since moved earlier, gets one
+    // backfill job per source account for the history not yet covered.
+    void backfill_routes();
     // One HTTP client per platform, shared by its accounts (Factory::make_http).
     std::shared_ptr<net::HttpClient> shared_http(const providers::Factory& factory);
 
@@ -160,11 +167,11 @@ private:
     // done/total; returns the error that ended the walk early, if any.
     boost::asio::awaitable<std::optional<std::string>> walk(AccountPtr a, providers::ListQuery query,
                                                             std::optional<int64_t> job_id, int64_t& done,
-                                                            int64_t& total);
+                                                            int64_t& total, Tally* tally = nullptr);
 
     // ingest.cpp: download, decode, match, plan. Returns false when the
     // source failed in a way worth retrying later.
-    boost::asio::awaitable<bool> ingest_item(AccountPtr a, providers::RemoteActivity item);
+    boost::asio::awaitable<bool> ingest_item(AccountPtr a, providers::RemoteActivity item, Tally* tally = nullptr);
     bool ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& bytes,
                         const formats::Summary& s);
     boost::asio::awaitable<void> propagate_name(int64_t activity_id, std::string name, std::string authority);
@@ -179,6 +186,8 @@ private:
     // (a crash, a failed loop, a cancelled upload): asks the sink first.
     boost::asio::awaitable<void> reconcile(AccountPtr sink);
     void wake_deliveries();
+    // Wakes only the delivery loops of the routes' sinks (after an ingest).
+    void wake_route_sinks();
 
     boost::asio::any_io_executor m_executor;
     store::Store& m_store;

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "core/log.hpp"
+#include "engine/lines.hpp"
 #include "engine/parts.hpp"
 #include "formats/decode.hpp"
 #include "json/json.hpp"
@@ -71,7 +72,7 @@ awaitable<void> Engine::propagate_name(int64_t activity_id, std::string name, st
     }
 }
 
-awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item) {
+awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item, Tally* tally) {
     // Already linked (an earlier ingest, or a copy FitBridge delivered there):
     // nothing to fetch; the name authority's renames flow to the other copies.
     if (auto link = m_ledger.link_by_remote(a->cfg.id, item.remote_id)) {
@@ -107,6 +108,8 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         rec.reason = reason_name(Reason::unavailable);
         rec.detail = item.unavailable_reason;
         m_ledger.put_source_item(rec);
+        if (tally) ++tally->skipped;
+        log::info("{}", item_line("skip", a->cfg.id, item.remote_id, *rec.reason, rec.detail.value_or("")));
         emit("item.skipped", event_json({{"account", a->cfg.id}, {"item", item.remote_id}, {"reason", *rec.reason}}));
         co_return true;
     }
@@ -117,6 +120,8 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         rec.reason = reason_name(Reason::download_failed);
         rec.detail = bytes.error().message;
         m_ledger.put_source_item(rec);
+        if (tally) ++tally->failed;
+        log::warn("{}", item_line("fail", a->cfg.id, item.remote_id, *rec.reason, *rec.detail));
         emit("item.failed",
              event_json(
                  {{"account", a->cfg.id}, {"item", item.remote_id}, {"reason", *rec.reason}, {"detail", *rec.detail}}));
@@ -128,13 +133,20 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         rec.reason = reason_name(summary.ok ? Reason::not_an_activity : Reason::decode_failed);
         rec.detail = summary.ok ? summary.not_activity_reason : summary.error;
         m_ledger.put_source_item(rec);
+        if (tally) ++(summary.ok ? tally->skipped : tally->failed);
+        if (summary.ok)
+            log::info("{}", item_line("skip", a->cfg.id, item.remote_id, *rec.reason, rec.detail.value_or("")));
+        else
+            log::warn("{}", item_line("fail", a->cfg.id, item.remote_id, *rec.reason, rec.detail.value_or("")));
         emit(summary.ok ? "item.skipped" : "item.failed", event_json({{"account", a->cfg.id},
                                                                       {"item", item.remote_id},
                                                                       {"reason", *rec.reason},
                                                                       {"detail", rec.detail.value_or("")}}));
         co_return true;
     }
-    co_return ingest_decoded(*a, item, *bytes, summary);
+    const bool ingested = ingest_decoded(*a, item, *bytes, summary);
+    if (tally) ++(ingested ? tally->fresh : tally->failed);
+    co_return ingested;
 }
 
 bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& bytes,
@@ -247,12 +259,15 @@ bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& i
     m_ledger.put_source_item(rec);
     replan(activity_id);
     tx.commit();
+    log::info("{}", ingest_line(a.cfg.id, s.start_time, s.sport_family, s.total_distance,
+                                item.name.empty() ? item.remote_id : item.name, activity_id,
+                                matched ? fmt::format("matched by {}", pipeline::to_string(m.kind)) : "new"));
     emit("activity.ingested",
          event_json({{"activity", std::to_string(activity_id)},
                      {"account", a.cfg.id},
                      {"item", item.remote_id},
                      {"matched_by", matched ? std::string(pipeline::to_string(m.kind)) : std::string("new")}}));
-    wake_deliveries();
+    wake_route_sinks();
     return true;
 }
 
@@ -268,8 +283,10 @@ void Engine::replan(int64_t activity_id) {
         f.accounts.push_back(l.account_id);
     }
     for (const auto& p : pipeline::plan(f, m_cfg.routes)) {
-        m_ledger.ensure_delivery(activity_id, p.sink, p.skipped ? "skipped" : "planned",
-                                 p.skipped ? std::optional<std::string>(reason_name(*p.skipped)) : std::nullopt);
+        const auto reason = p.skipped ? std::optional<std::string>(reason_name(*p.skipped)) : std::nullopt;
+        if (m_ledger.ensure_delivery(activity_id, p.sink, p.skipped ? "skipped" : "planned", reason) && reason)
+            log::info("{}",
+                      delivery_line(activity_id, p.sink, "skipped", std::nullopt, reason, std::nullopt, std::nullopt));
     }
 }
 

@@ -1,5 +1,8 @@
 #include "engine/originals.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "core/files.hpp"
@@ -7,15 +10,33 @@
 
 namespace fitbridge::engine {
 
+namespace {
+void sync_dir(const std::filesystem::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+}
+}  // namespace
+
 Result<std::string> OriginalStore::store(const std::string& bytes, const formats::Summary& s) {
     auto dir = m_root / s.content_sha256.substr(0, 2);
     auto path = dir / (s.content_sha256 + "." + std::string(formats::format_name(s.format, s.gzipped)));
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) return path.string();
-    std::filesystem::create_directories(dir, ec);
-    if (ec)
-        return Error::transient("engine.originals",
-                                fmt::format("cannot create {} for an original: {}", dir.string(), ec.message()));
+    const auto shard = s.content_sha256.substr(0, 2);
+    if (!m_made_dirs.contains(shard)) {
+        // Once per shard folder, not per file: mkdir of an existing folder
+        // showed up in profiles.
+        const bool existed = std::filesystem::is_directory(dir, ec);
+        std::filesystem::create_directories(dir, ec);
+        if (ec)
+            return Error::transient("engine.originals",
+                                    fmt::format("cannot create {} for an original: {}", dir.string(), ec.message()));
+        // A new folder's entry must be durable before a file in it counts.
+        if (!existed) sync_dir(m_root);
+        m_made_dirs.insert(shard);
+    }
     auto w = write_file_atomic(path, bytes, 0600, /*overwrite=*/false);
     if (!w && w.error().code != "io.exists") return w.error();
     return path.string();

@@ -4,6 +4,7 @@
 // never rewritten (content-addressed, so storing twice is a no-op).
 
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "core/error.hpp"
@@ -21,6 +22,7 @@ public:
 
 private:
     std::filesystem::path m_root;
+    std::set<std::string> m_made_dirs;  // shard folders known to exist
 };
 
 }  // namespace fitbridge::engine

@@ -2,8 +2,12 @@
 // jitter, manual triggers, watch wake-ups) and backfill jobs, both walking a
 // source's pages through walk().
 
+#include <malloc.h>
+
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -11,6 +15,7 @@
 
 #include "core/log.hpp"
 #include "core/time.hpp"
+#include "engine/lines.hpp"
 #include "engine/parts.hpp"
 
 namespace fitbridge::engine {
@@ -69,10 +74,22 @@ awaitable<void> Engine::run_sync(AccountPtr a, std::optional<int64_t> job_id) {
         m_ledger.update_job(*job_id, "running", 0, std::nullopt, std::nullopt);
         emit("job.updated", event_json({{"job", std::to_string(*job_id)}, {"state", "running"}}));
     }
+    const auto started = std::chrono::steady_clock::now();
     int64_t done = 0, total = 0;
-    auto error = co_await walk(a, {}, job_id, done, total);
+    Tally tally;
+    auto error = co_await walk(a, {}, job_id, done, total, &tally);
+    // An ingest's churn (a parsed document per GPX, the listing) leaves freed
+    // heap that glibc keeps; the daemon then idles, so give it back.
+    if (done > 0) ::malloc_trim(0);
     const bool interrupted = m_stopping || a->stopped;
     if (!interrupted) m_ledger.set_account_polled(a->cfg.id, error);
+    // Every job; a periodic poll only when it found something or failed.
+    if (!interrupted && (job_id || error || tally.fresh || tally.skipped || tally.failed))
+        log::info(
+            "{}",
+            summary_line(job_id ? fmt::format("sync job {} {}", *job_id, a->cfg.id) : fmt::format("sync {}", a->cfg.id),
+                         total, tally.fresh, tally.skipped, tally.failed,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), error));
     if (job_id) {
         std::string state = interrupted ? "queued" : (error ? "failed" : "done");
         m_ledger.update_job(*job_id, state, done, total, error);
@@ -81,31 +98,55 @@ awaitable<void> Engine::run_sync(AccountPtr a, std::optional<int64_t> job_id) {
 }
 
 awaitable<void> Engine::run_backfill(int64_t job_id, std::vector<std::string> accounts, providers::ListQuery query) {
-    m_ledger.update_job(job_id, "running", 0, std::nullopt, std::nullopt);
+    // A job resumed after a restart goes on from the account and the page it
+    // had reached; the pages before were listed and ingested already.
+    auto position = m_ledger.job_position(job_id);
+    size_t first = 0;
+    if (position) {
+        auto at = std::find(accounts.begin(), accounts.end(), position->account);
+        if (at == accounts.end())
+            position.reset();
+        else
+            first = static_cast<size_t>(at - accounts.begin());
+    }
+    int64_t done = position ? position->done : 0, total = done;
+    m_ledger.update_job(job_id, "running", done, position ? std::optional<int64_t>(total) : std::nullopt, std::nullopt);
     emit("job.updated", event_json({{"job", std::to_string(job_id)}, {"state", "running"}}));
-    int64_t done = 0, total = 0;
     std::optional<std::string> error;
+    const auto started = std::chrono::steady_clock::now();
+    const int64_t done_before = done;
+    Tally tally;
     query.backfill = true;  // spends only what live polling leaves of the platform's budget
-    for (const auto& id : accounts) {
+    for (size_t i = first; i < accounts.size(); ++i) {
+        const auto& id = accounts[i];
+        query.cursor = position && i == first ? position->cursor : std::nullopt;
+        // Recorded before listing, so a restart during the next account's first page starts that account.
+        if (i > first) m_ledger.set_job_position(job_id, {id, std::nullopt, done});
         auto it = m_accounts.find(id);
         if (it == m_accounts.end() || !it->second->provider) {
             error = fmt::format("account '{}' is not running", id);
             continue;
         }
         auto a = it->second;
-        auto e = co_await walk(a, query, job_id, done, total);
+        auto e = co_await walk(a, query, job_id, done, total, &tally);
         if (e) error = fmt::format("{}: {}", id, *e);
         if (m_stopping || a->stopped) co_return;  // stays running/queued: resumed at the next start
     }
+    if (done > 0) ::malloc_trim(0);  // as after a sync
     std::string state = error ? "failed" : "done";
     m_ledger.update_job(job_id, state, done, total, error);
+    log::info("{}",
+              summary_line(fmt::format("backfill job {}", job_id), total - done_before, tally.fresh, tally.skipped,
+                           tally.failed,
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), error));
     emit("job.updated", event_json({{"job", std::to_string(job_id)}, {"state", state}}));
 }
 
 awaitable<std::optional<std::string>> Engine::walk(AccountPtr a, providers::ListQuery query,
-                                                   std::optional<int64_t> job_id, int64_t& done, int64_t& total) {
+                                                   std::optional<int64_t> job_id, int64_t& done, int64_t& total,
+                                                   Tally* tally) {
     const std::string& id = a->cfg.id;
-    std::optional<std::string> cursor;
+    std::optional<std::string> cursor = query.cursor;  // a resumed backfill starts at its page
     // Named, not converted in co_return (GCC 12 mishandles those temporaries).
     std::optional<std::string> failed;
     for (;;) {
@@ -148,14 +189,19 @@ awaitable<std::optional<std::string>> Engine::walk(AccountPtr a, providers::List
         total += static_cast<int64_t>(page->items.size());
         if (query.backfill && job_id) m_ledger.update_job(*job_id, "running", done, total, std::nullopt);
         for (auto& item : page->items) {
+            // One item per turn of the io_context: a source and a store that
+            // complete without suspending (a folder) would otherwise hold the
+            // thread, and the API with it, for a whole page.
+            co_await asio::post(m_executor, asio::use_awaitable);
             if (m_stopping || a->stopped) co_return failed;
             item.backfill = query.backfill;  // its download spends the same share
-            co_await ingest_item(a, std::move(item));
+            co_await ingest_item(a, std::move(item), tally);
             ++done;
             if (job_id && done % 10 == 0) m_ledger.update_job(*job_id, "running", done, total, std::nullopt);
         }
         cursor = page->next_cursor;
         if (!cursor) co_return failed;
+        if (query.backfill && job_id) m_ledger.set_job_position(*job_id, {id, cursor, done});
     }
 }
 

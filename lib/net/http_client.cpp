@@ -303,8 +303,11 @@ private:
             }
             // A pooled connection the server closed meanwhile fails before any
             // answer arrives; that is worth one more try on a new connection.
+            // Not for POST/PATCH: the server may have processed it and lost
+            // the answer; whether to resend is the retry policy's call.
             const auto state = co_await asio::this_coro::cancellation_state;
-            if (reused && !ex.response_started && attempt == 0 && ex.error->code != "net.timeout" &&
+            const bool unsafe = request.method == "POST" || request.method == "PATCH";
+            if (reused && !unsafe && !ex.response_started && attempt == 0 && ex.error->code != "net.timeout" &&
                 ex.error->cls == ErrorClass::transient && !cancelled(state))
                 continue;
             Result<HttpResponse> failed(std::move(*ex.error));

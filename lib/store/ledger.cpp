@@ -121,11 +121,44 @@ JobRow read_job(SQLite::Statement& q) {
 
 }  // namespace
 
+// A cached statement for the length of one call: reset when the call ends, so
+// a finished query holds no read transaction open between calls.
+class Ledger::Prepared {
+public:
+    Prepared(Ledger& ledger, const std::string& sql) : m_q(ledger.statement(sql)) {}
+    ~Prepared() { m_q.tryReset(); }
+    Prepared(const Prepared&) = delete;
+    Prepared& operator=(const Prepared&) = delete;
+
+    template <typename... A>
+    void bind(A&&... args) {
+        m_q.bind(std::forward<A>(args)...);
+    }
+    bool executeStep() { return m_q.executeStep(); }
+    int exec() { return m_q.exec(); }
+    SQLite::Column getColumn(int index) { return m_q.getColumn(index); }
+    operator SQLite::Statement&() { return m_q; }
+
+private:
+    SQLite::Statement& m_q;
+};
+
+SQLite::Statement& Ledger::statement(const std::string& sql) {
+    auto& slot = m_statements[sql];
+    if (!slot) {
+        slot = std::make_unique<SQLite::Statement>(m_db, sql);
+    } else {
+        slot->tryReset();
+        slot->clearBindings();
+    }
+    return *slot;
+}
+
 double Ledger::now() const { return static_cast<double>(m_clock.now().time_since_epoch().count()) / 1000.0; }
 
 std::optional<SourceItem> Ledger::source_item(const std::string& account, const std::string& remote_id) {
-    SQLite::Statement q(
-        m_db, std::string("SELECT ") + k_item_cols + " FROM source_items WHERE account_id = ? AND remote_id = ?");
+    Prepared q(*this,
+               std::string("SELECT ") + k_item_cols + " FROM source_items WHERE account_id = ? AND remote_id = ?");
     q.bind(1, account);
     q.bind(2, remote_id);
     if (!q.executeStep()) return std::nullopt;
@@ -133,8 +166,8 @@ std::optional<SourceItem> Ledger::source_item(const std::string& account, const 
 }
 
 void Ledger::put_source_item(const SourceItem& i) {
-    SQLite::Statement q(m_db, std::string("INSERT OR REPLACE INTO source_items(") + k_item_cols +
-                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Prepared q(*this, std::string("INSERT OR REPLACE INTO source_items(") + k_item_cols +
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.bind(1, i.account_id);
     q.bind(2, i.remote_id);
     q.bind(3, i.state);
@@ -149,9 +182,9 @@ void Ledger::put_source_item(const SourceItem& i) {
 }
 
 std::vector<SourceItem> Ledger::source_items(const std::string& account, std::optional<std::string> state, int limit) {
-    SQLite::Statement q(m_db, std::string("SELECT ") + k_item_cols +
-                                  " FROM source_items WHERE account_id = ? AND (? IS NULL OR state = ?) "
-                                  "ORDER BY seen_at DESC LIMIT ?");
+    Prepared q(*this, std::string("SELECT ") + k_item_cols +
+                          " FROM source_items WHERE account_id = ? AND (? IS NULL OR state = ?) "
+                          "ORDER BY seen_at DESC LIMIT ?");
     q.bind(1, account);
     bind_opt(q, 2, state);
     bind_opt(q, 3, state);
@@ -162,7 +195,7 @@ std::vector<SourceItem> Ledger::source_items(const std::string& account, std::op
 }
 
 int64_t Ledger::count_source_items(const std::string& account, const std::string& state) {
-    SQLite::Statement q(m_db, "SELECT count(*) FROM source_items WHERE account_id = ? AND state = ?");
+    Prepared q(*this, "SELECT count(*) FROM source_items WHERE account_id = ? AND state = ?");
     q.bind(1, account);
     q.bind(2, state);
     q.executeStep();
@@ -170,9 +203,9 @@ int64_t Ledger::count_source_items(const std::string& account, const std::string
 }
 
 int64_t Ledger::insert_activity(const ActivityRow& a) {
-    SQLite::Statement q(m_db,
-                        "INSERT INTO activities(content_sha256, start_time, sport_family, elapsed_s, distance_m, name, "
-                        "summary, original_path, ambiguous_with, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Prepared q(*this,
+               "INSERT INTO activities(content_sha256, start_time, sport_family, elapsed_s, distance_m, name, "
+               "summary, original_path, ambiguous_with, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.bind(1, a.content_sha256);
     bind_opt(q, 2, a.start_time);
     bind_opt(q, 3, a.sport_family);
@@ -190,9 +223,9 @@ int64_t Ledger::insert_activity(const ActivityRow& a) {
 void Ledger::update_activity_choice(int64_t id, const LinkRow& chosen, const std::string& summary,
                                     const std::optional<double>& start, const std::optional<std::string>& family,
                                     const std::optional<double>& elapsed, const std::optional<double>& distance) {
-    SQLite::Statement q(m_db,
-                        "UPDATE activities SET content_sha256 = ?, original_path = ?, chosen_link_id = ?, summary = ?, "
-                        "start_time = ?, sport_family = ?, elapsed_s = ?, distance_m = ? WHERE id = ?");
+    Prepared q(*this,
+               "UPDATE activities SET content_sha256 = ?, original_path = ?, chosen_link_id = ?, summary = ?, "
+               "start_time = ?, sport_family = ?, elapsed_s = ?, distance_m = ? WHERE id = ?");
     q.bind(1, chosen.content_sha256);
     q.bind(2, chosen.original_path);
     q.bind(3, chosen.id);
@@ -206,15 +239,15 @@ void Ledger::update_activity_choice(int64_t id, const LinkRow& chosen, const std
 }
 
 std::optional<ActivityRow> Ledger::activity(int64_t id) {
-    SQLite::Statement q(m_db, std::string("SELECT ") + k_activity_cols + " FROM activities WHERE id = ?");
+    Prepared q(*this, std::string("SELECT ") + k_activity_cols + " FROM activities WHERE id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return std::nullopt;
     return read_activity(q);
 }
 
 std::vector<ActivityRow> Ledger::activities_between(double from, double to) {
-    SQLite::Statement q(m_db, std::string("SELECT ") + k_activity_cols +
-                                  " FROM activities WHERE start_time BETWEEN ? AND ? ORDER BY start_time");
+    Prepared q(*this, std::string("SELECT ") + k_activity_cols +
+                          " FROM activities WHERE start_time BETWEEN ? AND ? ORDER BY start_time");
     q.bind(1, from);
     q.bind(2, to);
     std::vector<ActivityRow> out;
@@ -223,9 +256,9 @@ std::vector<ActivityRow> Ledger::activities_between(double from, double to) {
 }
 
 std::optional<int64_t> Ledger::activity_by_content(const std::string& content_sha256) {
-    SQLite::Statement q(m_db,
-                        "SELECT activity_id FROM links WHERE content_sha256 = ? UNION ALL "
-                        "SELECT id FROM activities WHERE content_sha256 = ? LIMIT 1");
+    Prepared q(*this,
+               "SELECT activity_id FROM links WHERE content_sha256 = ? UNION ALL "
+               "SELECT id FROM activities WHERE content_sha256 = ? LIMIT 1");
     q.bind(1, content_sha256);
     q.bind(2, content_sha256);
     if (!q.executeStep()) return std::nullopt;
@@ -239,7 +272,7 @@ std::vector<ActivityRow> Ledger::list_activities(const ActivityFilter& f) {
         "AND (? IS NULL OR sport_family = ?) AND (? IS NULL OR id < ?) "
         "AND (? IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.activity_id = a.id AND d.state = ?)) "
         "ORDER BY id DESC LIMIT ?";
-    SQLite::Statement q(m_db, sql);
+    Prepared q(*this, sql);
     bind_opt(q, 1, f.since);
     bind_opt(q, 2, f.since);
     bind_opt(q, 3, f.until);
@@ -257,17 +290,16 @@ std::vector<ActivityRow> Ledger::list_activities(const ActivityFilter& f) {
 }
 
 std::vector<int64_t> Ledger::all_activity_ids() {
-    SQLite::Statement q(m_db, "SELECT id FROM activities ORDER BY id");
+    Prepared q(*this, "SELECT id FROM activities ORDER BY id");
     std::vector<int64_t> out;
     while (q.executeStep()) out.push_back(q.getColumn(0).getInt64());
     return out;
 }
 
 int64_t Ledger::insert_link(const LinkRow& l) {
-    SQLite::Statement q(
-        m_db,
-        "INSERT INTO links(activity_id, account_id, remote_id, matched_by, confidence, content_sha256, "
-        "original_path, records, has_power, has_hr, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Prepared q(*this,
+               "INSERT INTO links(activity_id, account_id, remote_id, matched_by, confidence, content_sha256, "
+               "original_path, records, has_power, has_hr, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.bind(1, l.activity_id);
     q.bind(2, l.account_id);
     q.bind(3, l.remote_id);
@@ -284,7 +316,7 @@ int64_t Ledger::insert_link(const LinkRow& l) {
 }
 
 std::vector<LinkRow> Ledger::links(int64_t activity_id) {
-    SQLite::Statement q(m_db, std::string("SELECT ") + k_link_cols + " FROM links WHERE activity_id = ? ORDER BY id");
+    Prepared q(*this, std::string("SELECT ") + k_link_cols + " FROM links WHERE activity_id = ? ORDER BY id");
     q.bind(1, activity_id);
     std::vector<LinkRow> out;
     while (q.executeStep()) out.push_back(read_link(q));
@@ -292,15 +324,14 @@ std::vector<LinkRow> Ledger::links(int64_t activity_id) {
 }
 
 std::optional<LinkRow> Ledger::link(int64_t link_id) {
-    SQLite::Statement q(m_db, std::string("SELECT ") + k_link_cols + " FROM links WHERE id = ?");
+    Prepared q(*this, std::string("SELECT ") + k_link_cols + " FROM links WHERE id = ?");
     q.bind(1, link_id);
     if (!q.executeStep()) return std::nullopt;
     return read_link(q);
 }
 
 std::optional<LinkRow> Ledger::link_by_remote(const std::string& account, const std::string& remote_id) {
-    SQLite::Statement q(m_db,
-                        std::string("SELECT ") + k_link_cols + " FROM links WHERE account_id = ? AND remote_id = ?");
+    Prepared q(*this, std::string("SELECT ") + k_link_cols + " FROM links WHERE account_id = ? AND remote_id = ?");
     q.bind(1, account);
     q.bind(2, remote_id);
     if (!q.executeStep()) return std::nullopt;
@@ -308,7 +339,7 @@ std::optional<LinkRow> Ledger::link_by_remote(const std::string& account, const 
 }
 
 void Ledger::set_activity_name(int64_t id, const std::string& name) {
-    SQLite::Statement q(m_db, "UPDATE activities SET name = ? WHERE id = ?");
+    Prepared q(*this, "UPDATE activities SET name = ? WHERE id = ?");
     q.bind(1, name);
     q.bind(2, id);
     q.exec();
@@ -316,9 +347,9 @@ void Ledger::set_activity_name(int64_t id, const std::string& name) {
 
 bool Ledger::ensure_delivery(int64_t activity_id, const std::string& sink, const std::string& state,
                              const std::optional<std::string>& reason) {
-    SQLite::Statement q(m_db,
-                        "INSERT OR IGNORE INTO deliveries(activity_id, sink_id, state, reason, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?)");
+    Prepared q(*this,
+               "INSERT OR IGNORE INTO deliveries(activity_id, sink_id, state, reason, updated_at) "
+               "VALUES (?, ?, ?, ?, ?)");
     q.bind(1, activity_id);
     q.bind(2, sink);
     q.bind(3, state);
@@ -328,15 +359,14 @@ bool Ledger::ensure_delivery(int64_t activity_id, const std::string& sink, const
 }
 
 std::optional<DeliveryRow> Ledger::delivery(int64_t id) {
-    SQLite::Statement q(m_db, std::string("SELECT ") + k_delivery_cols + " FROM deliveries WHERE id = ?");
+    Prepared q(*this, std::string("SELECT ") + k_delivery_cols + " FROM deliveries WHERE id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return std::nullopt;
     return read_delivery(q);
 }
 
 std::vector<DeliveryRow> Ledger::deliveries(int64_t activity_id) {
-    SQLite::Statement q(
-        m_db, std::string("SELECT ") + k_delivery_cols + " FROM deliveries WHERE activity_id = ? ORDER BY id");
+    Prepared q(*this, std::string("SELECT ") + k_delivery_cols + " FROM deliveries WHERE activity_id = ? ORDER BY id");
     q.bind(1, activity_id);
     std::vector<DeliveryRow> out;
     while (q.executeStep()) out.push_back(read_delivery(q));
@@ -344,9 +374,9 @@ std::vector<DeliveryRow> Ledger::deliveries(int64_t activity_id) {
 }
 
 std::vector<DeliveryRow> Ledger::due_deliveries(double t, int limit) {
-    SQLite::Statement q(m_db, std::string("SELECT ") + k_delivery_cols +
-                                  " FROM deliveries WHERE state = 'planned' OR (state = 'failed' AND retry_at IS NOT "
-                                  "NULL AND retry_at <= ?) ORDER BY id LIMIT ?");
+    Prepared q(*this, std::string("SELECT ") + k_delivery_cols +
+                          " FROM deliveries WHERE state = 'planned' OR (state = 'failed' AND retry_at IS NOT "
+                          "NULL AND retry_at <= ?) ORDER BY id LIMIT ?");
     q.bind(1, t);
     q.bind(2, limit);
     std::vector<DeliveryRow> out;
@@ -355,8 +385,7 @@ std::vector<DeliveryRow> Ledger::due_deliveries(double t, int limit) {
 }
 
 std::vector<DeliveryRow> Ledger::deliveries_in_state(const std::string& state) {
-    SQLite::Statement q(m_db,
-                        std::string("SELECT ") + k_delivery_cols + " FROM deliveries WHERE state = ? ORDER BY id");
+    Prepared q(*this, std::string("SELECT ") + k_delivery_cols + " FROM deliveries WHERE state = ? ORDER BY id");
     q.bind(1, state);
     std::vector<DeliveryRow> out;
     while (q.executeStep()) out.push_back(read_delivery(q));
@@ -364,16 +393,16 @@ std::vector<DeliveryRow> Ledger::deliveries_in_state(const std::string& state) {
 }
 
 std::optional<double> Ledger::next_retry_at(double after) {
-    SQLite::Statement q(m_db, "SELECT MIN(retry_at) FROM deliveries WHERE state = 'failed' AND retry_at > ?");
+    Prepared q(*this, "SELECT MIN(retry_at) FROM deliveries WHERE state = 'failed' AND retry_at > ?");
     q.bind(1, after);
     q.executeStep();
     return opt_real(q.getColumn(0));
 }
 
 std::vector<DeliveryRow> Ledger::due_deliveries_to(const std::string& sink, double t, int limit) {
-    SQLite::Statement q(m_db, std::string("SELECT ") + k_delivery_cols +
-                                  " FROM deliveries WHERE sink_id = ? AND (state = 'planned' OR (state = 'failed' AND "
-                                  "retry_at IS NOT NULL AND retry_at <= ?)) ORDER BY id LIMIT ?");
+    Prepared q(*this, std::string("SELECT ") + k_delivery_cols +
+                          " FROM deliveries WHERE sink_id = ? AND (state = 'planned' OR (state = 'failed' AND "
+                          "retry_at IS NOT NULL AND retry_at <= ?)) ORDER BY id LIMIT ?");
     q.bind(1, sink);
     q.bind(2, t);
     q.bind(3, limit);
@@ -383,8 +412,7 @@ std::vector<DeliveryRow> Ledger::due_deliveries_to(const std::string& sink, doub
 }
 
 std::optional<double> Ledger::next_retry_at_to(const std::string& sink, double after) {
-    SQLite::Statement q(m_db,
-                        "SELECT MIN(retry_at) FROM deliveries WHERE sink_id = ? AND state = 'failed' AND retry_at > ?");
+    Prepared q(*this, "SELECT MIN(retry_at) FROM deliveries WHERE sink_id = ? AND state = 'failed' AND retry_at > ?");
     q.bind(1, sink);
     q.bind(2, after);
     q.executeStep();
@@ -394,9 +422,9 @@ std::optional<double> Ledger::next_retry_at_to(const std::string& sink, double a
 void Ledger::set_delivery(int64_t id, const std::string& state, const std::optional<std::string>& remote_id,
                           const std::optional<std::string>& reason, const std::optional<std::string>& message,
                           const std::optional<double>& retry_at, bool count_attempt) {
-    SQLite::Statement q(m_db,
-                        "UPDATE deliveries SET state = ?, remote_id = COALESCE(?, remote_id), reason = ?, message = ?, "
-                        "retry_at = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?");
+    Prepared q(*this,
+               "UPDATE deliveries SET state = ?, remote_id = COALESCE(?, remote_id), reason = ?, message = ?, "
+               "retry_at = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?");
     q.bind(1, state);
     bind_opt(q, 2, remote_id);
     bind_opt(q, 3, reason);
@@ -409,10 +437,9 @@ void Ledger::set_delivery(int64_t id, const std::string& state, const std::optio
 }
 
 int64_t Ledger::create_job(const JobRow& j) {
-    SQLite::Statement q(
-        m_db,
-        "INSERT INTO jobs(kind, account_id, route_id, state, params, done, total, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?)");
+    Prepared q(*this,
+               "INSERT INTO jobs(kind, account_id, route_id, state, params, done, total, created_at, updated_at) "
+               "VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?)");
     q.bind(1, j.kind);
     bind_opt(q, 2, j.account_id);
     bind_opt(q, 3, j.route_id);
@@ -426,7 +453,7 @@ int64_t Ledger::create_job(const JobRow& j) {
 
 void Ledger::update_job(int64_t id, const std::string& state, int64_t done, std::optional<int64_t> total,
                         const std::optional<std::string>& error) {
-    SQLite::Statement q(m_db, "UPDATE jobs SET state = ?, done = ?, total = ?, error = ?, updated_at = ? WHERE id = ?");
+    Prepared q(*this, "UPDATE jobs SET state = ?, done = ?, total = ?, error = ?, updated_at = ? WHERE id = ?");
     q.bind(1, state);
     q.bind(2, done);
     bind_opt(q, 3, total);
@@ -437,14 +464,14 @@ void Ledger::update_job(int64_t id, const std::string& state, int64_t done, std:
 }
 
 std::optional<JobRow> Ledger::job(int64_t id) {
-    SQLite::Statement q(m_db, std::string("SELECT ") + k_job_cols + " FROM jobs WHERE id = ?");
+    Prepared q(*this, std::string("SELECT ") + k_job_cols + " FROM jobs WHERE id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return std::nullopt;
     return read_job(q);
 }
 
 std::vector<JobRow> Ledger::jobs(int limit) {
-    SQLite::Statement q(m_db, std::string("SELECT ") + k_job_cols + " FROM jobs ORDER BY id DESC LIMIT ?");
+    Prepared q(*this, std::string("SELECT ") + k_job_cols + " FROM jobs ORDER BY id DESC LIMIT ?");
     q.bind(1, limit);
     std::vector<JobRow> out;
     while (q.executeStep()) out.push_back(read_job(q));
@@ -452,15 +479,15 @@ std::vector<JobRow> Ledger::jobs(int limit) {
 }
 
 std::vector<JobRow> Ledger::unfinished_jobs() {
-    SQLite::Statement q(
-        m_db, std::string("SELECT ") + k_job_cols + " FROM jobs WHERE state IN ('queued', 'running') ORDER BY id");
+    Prepared q(*this,
+               std::string("SELECT ") + k_job_cols + " FROM jobs WHERE state IN ('queued', 'running') ORDER BY id");
     std::vector<JobRow> out;
     while (q.executeStep()) out.push_back(read_job(q));
     return out;
 }
 
 int64_t Ledger::append_event(const std::string& type, const std::string& data_json) {
-    SQLite::Statement q(m_db, "INSERT INTO events(at, type, data) VALUES (?, ?, ?)");
+    Prepared q(*this, "INSERT INTO events(at, type, data) VALUES (?, ?, ?)");
     q.bind(1, now());
     q.bind(2, type);
     q.bind(3, data_json);
@@ -469,7 +496,7 @@ int64_t Ledger::append_event(const std::string& type, const std::string& data_js
 }
 
 std::vector<EventRow> Ledger::events_after(int64_t id, int limit) {
-    SQLite::Statement q(m_db, "SELECT id, at, type, data FROM events WHERE id > ? ORDER BY id LIMIT ?");
+    Prepared q(*this, "SELECT id, at, type, data FROM events WHERE id > ? ORDER BY id LIMIT ?");
     q.bind(1, id);
     q.bind(2, limit);
     std::vector<EventRow> out;
@@ -480,16 +507,16 @@ std::vector<EventRow> Ledger::events_after(int64_t id, int limit) {
 }
 
 void Ledger::prune_events(int64_t keep) {
-    SQLite::Statement q(m_db, "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?");
+    Prepared q(*this, "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?");
     q.bind(1, keep);
     q.exec();
 }
 
 void Ledger::set_account_polled(const std::string& account, const std::optional<std::string>& error) {
-    SQLite::Statement q(m_db,
-                        "UPDATE accounts SET last_poll_at = ?, last_error = ?, "
-                        "state = CASE WHEN ? IS NULL AND state IN ('ok', 'error', 'needs_reauth') THEN 'ok' "
-                        "WHEN state = 'ok' THEN 'error' ELSE state END WHERE id = ?");
+    Prepared q(*this,
+               "UPDATE accounts SET last_poll_at = ?, last_error = ?, "
+               "state = CASE WHEN ? IS NULL AND state IN ('ok', 'error', 'needs_reauth') THEN 'ok' "
+               "WHEN state = 'ok' THEN 'error' ELSE state END WHERE id = ?");
     q.bind(1, now());
     bind_opt(q, 2, error);
     bind_opt(q, 3, error);
@@ -499,7 +526,7 @@ void Ledger::set_account_polled(const std::string& account, const std::optional<
 
 void Ledger::set_account_state(const std::string& account, const std::string& state,
                                const std::optional<std::string>& error) {
-    SQLite::Statement q(m_db, "UPDATE accounts SET state = ?, last_error = ? WHERE id = ?");
+    Prepared q(*this, "UPDATE accounts SET state = ?, last_error = ? WHERE id = ?");
     q.bind(1, state);
     bind_opt(q, 2, error);
     q.bind(3, account);
@@ -507,7 +534,7 @@ void Ledger::set_account_state(const std::string& account, const std::string& st
 }
 
 std::optional<Ledger::AccountState> Ledger::account_state(const std::string& account) {
-    SQLite::Statement q(m_db, "SELECT state, last_error, last_poll_at FROM accounts WHERE id = ?");
+    Prepared q(*this, "SELECT state, last_error, last_poll_at FROM accounts WHERE id = ?");
     q.bind(1, account);
     if (!q.executeStep()) return std::nullopt;
     AccountState a;
@@ -518,9 +545,9 @@ std::optional<Ledger::AccountState> Ledger::account_state(const std::string& acc
 }
 
 std::optional<Ledger::CredentialMeta> Ledger::credential_meta(const std::string& account) {
-    SQLite::Statement q(m_db,
-                        "SELECT kind, expires_at, scope, updated_at, COALESCE(refresh_token, '') <> '' "
-                        "FROM credentials WHERE account_id = ?");
+    Prepared q(*this,
+               "SELECT kind, expires_at, scope, updated_at, COALESCE(refresh_token, '') <> '' "
+               "FROM credentials WHERE account_id = ?");
     q.bind(1, account);
     if (!q.executeStep()) return std::nullopt;
     CredentialMeta c;
@@ -533,18 +560,18 @@ std::optional<Ledger::CredentialMeta> Ledger::credential_meta(const std::string&
 }
 
 int Ledger::replan_auth_failures(const std::string& sink) {
-    SQLite::Statement q(m_db,
-                        "UPDATE deliveries SET state = 'planned', reason = NULL, retry_at = NULL, updated_at = ? "
-                        "WHERE sink_id = ? AND state = 'failed' AND reason = 'sink_auth'");
+    Prepared q(*this,
+               "UPDATE deliveries SET state = 'planned', reason = NULL, retry_at = NULL, updated_at = ? "
+               "WHERE sink_id = ? AND state = 'failed' AND reason = 'sink_auth'");
     q.bind(1, now());
     q.bind(2, sink);
     return q.exec();
 }
 
 int Ledger::release_transient_failures(const std::string& sink) {
-    SQLite::Statement q(m_db,
-                        "UPDATE deliveries SET retry_at = ? WHERE sink_id = ? AND state = 'failed' "
-                        "AND reason = 'sink_transient' AND retry_at > ?");
+    Prepared q(*this,
+               "UPDATE deliveries SET retry_at = ? WHERE sink_id = ? AND state = 'failed' "
+               "AND reason = 'sink_transient' AND retry_at > ?");
     const double t = now();
     q.bind(1, t);
     q.bind(2, sink);
@@ -553,14 +580,14 @@ int Ledger::release_transient_failures(const std::string& sink) {
 }
 
 std::optional<double> Ledger::account_blocked_until(const std::string& account) {
-    SQLite::Statement q(m_db, "SELECT blocked_until FROM accounts WHERE id = ?");
+    Prepared q(*this, "SELECT blocked_until FROM accounts WHERE id = ?");
     q.bind(1, account);
     if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
     return q.getColumn(0).getDouble();
 }
 
 void Ledger::set_account_blocked_until(const std::string& account, std::optional<double> until) {
-    SQLite::Statement q(m_db, "UPDATE accounts SET blocked_until = ? WHERE id = ?");
+    Prepared q(*this, "UPDATE accounts SET blocked_until = ? WHERE id = ?");
     if (until)
         q.bind(1, *until);
     else

@@ -3,11 +3,14 @@
 // links, deliveries, jobs, events). Short SQL calls on the owning thread; the
 // caller groups related writes with transaction().
 
+#include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -103,6 +106,8 @@ struct ActivityFilter {
 class Ledger {
 public:
     Ledger(Store& store, const Clock& clock) : m_db(store.db()), m_clock(clock) {}
+    Ledger(const Ledger&) = delete;
+    Ledger& operator=(const Ledger&) = delete;
 
     SQLite::Transaction transaction() { return SQLite::Transaction(m_db); }
     double now() const;
@@ -189,9 +194,32 @@ public:
     std::optional<double> account_blocked_until(const std::string& account);
     void set_account_blocked_until(const std::string& account, std::optional<double> until);
 
+    // Route history (lib/store/routes_state.cpp). The earliest `since` of a
+    // route already backfilled (or found not to need it) from one source
+    // account; nullopt when none was.
+    std::optional<double> route_backfilled_since(const std::string& route, const std::string& account);
+    void set_route_backfilled_since(const std::string& route, const std::string& account, double since,
+                                    std::optional<int64_t> job_id);
+    // Where a backfill job is: the account it lists and the paging cursor
+    // after its last completed page (nullopt: that account from its start),
+    // with the items done by then. nullopt when the job recorded none.
+    struct JobPosition {
+        std::string account;
+        std::optional<std::string> cursor;
+        int64_t done = 0;
+    };
+    std::optional<JobPosition> job_position(int64_t job_id);
+    void set_job_position(int64_t job_id, const JobPosition& position);
+
 private:
+    class Prepared;
+    // The statement for `sql`, prepared once and kept (preparing costs more
+    // than most of these queries), reset and with its bindings cleared.
+    SQLite::Statement& statement(const std::string& sql);
+
     SQLite::Database& m_db;
     const Clock& m_clock;
+    std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> m_statements;
 };
 
 }  // namespace fitbridge::store

@@ -129,9 +129,28 @@ CREATE TABLE events (
 );
 )sql";
 
-constexpr std::array<Migration, 2> k_migrations{{
+// History backfilled per route and source (a route that is new, or whose
+// since moved earlier, backfills [since, covered) once), and where a backfill
+// job is in its listing, so that it resumes there after a restart.
+constexpr std::string_view k_route_backfills = R"sql(
+CREATE TABLE route_backfills (
+    route_id   TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    since      REAL NOT NULL,                        -- history from here on has a job (or needs none)
+    job_id     INTEGER,                              -- the last job started for it; NULL when none was needed
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (route_id, account_id)
+);
+
+ALTER TABLE jobs ADD COLUMN resume_account TEXT;    -- the account a backfill job is on
+ALTER TABLE jobs ADD COLUMN resume_cursor TEXT;     -- the paging cursor after its last completed page
+ALTER TABLE jobs ADD COLUMN resume_done INTEGER;    -- items done when that page completed
+)sql";
+
+constexpr std::array<Migration, 3> k_migrations{{
     {1, "initial schema", k_initial},
     {2, "sync ledger", k_ledger},
+    {3, "route backfills and job positions", k_route_backfills},
 }};
 
 }  // namespace

@@ -11,6 +11,7 @@ class Fitbridge < Formula
   depends_on "rapidjson" => :build
   depends_on "boost"
   depends_on "fmt"
+  depends_on "libzip"
   depends_on "openssl@3"
   depends_on "pugixml"
   depends_on "yaml-cpp"

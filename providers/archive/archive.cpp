@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -236,25 +238,55 @@ struct FolderScan {
     std::set<int> used_slots;
 };
 
-Result<FolderScan> scan_folder(const fs::path& dir, const Layout& l) {
-    FolderScan out;
+std::atomic<size_t> g_folder_listings{0};
+
+Result<std::set<std::string>> list_folder(const fs::path& dir) {
+    ++g_folder_listings;
+    std::set<std::string> names;
     std::error_code ec;
     fs::directory_iterator it(dir, ec);
-    for (const fs::directory_iterator end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
+    for (const fs::directory_iterator end; !ec && it != end; it.increment(ec))
+        names.insert(it->path().filename().string());
+    if (ec) return fs_error(ec.value(), "cannot list", dir);
+    return names;
+}
+
+// The files of one activity's name among a folder's names: every one starts
+// with the layout's stem, so only that range of the sorted set is read.
+FolderScan scan_names(const std::set<std::string>& names, const fs::path& dir, const Layout& l) {
+    FolderScan out;
+    for (auto it = names.lower_bound(l.stem); it != names.end() && it->starts_with(l.stem); ++it) {
+        const std::string& name = *it;
         if (auto base = strip_temp_suffix(name)) {
-            if (parse_variant(*base, l)) out.temps.push_back(it->path());
+            if (parse_variant(*base, l)) out.temps.push_back(dir / name);
         } else if (auto v = parse_variant(name, l)) {
             out.files.emplace_back(*v, name);
             out.used_slots.insert(v->slot);
         }
     }
-    if (ec) return fs_error(ec.value(), "cannot list", dir);
     std::sort(out.files.begin(), out.files.end(), [](const auto& a, const auto& b) {
         return std::tie(a.first.slot, a.second) < std::tie(b.first.slot, b.second);
     });
     return out;
 }
+
+Result<FolderScan> scan_folder(const fs::path& dir, const Layout& l) {
+    auto names = list_folder(dir);
+    if (!names) return names.error();
+    return scan_names(*names, dir, l);
+}
+
+// The names in one archive folder, listed once and then kept up to date by
+// the provider's own writes, so an upload does not list a folder of
+// thousands of files. The folder's mtime, taken before the listing and after
+// each own write, tells when something else changed it: then it is listed again.
+struct FolderIndex {
+    std::set<std::string> names;
+    timespec mtime{};
+    bool valid = false;
+};
+
+bool same_time(const timespec& a, const timespec& b) { return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec; }
 
 class ArchiveProvider final : public Provider {
 public:
@@ -289,21 +321,26 @@ public:
         if (auto r = ensure_folder(dir); !r) co_return r.error();
         // A lost race for a name (another writer linked it first) rescans.
         for (int attempt = 0; attempt < 3; ++attempt) {
-            auto scan = scan_folder(dir, *layout);
-            if (!scan) co_return scan.error();
-            auto same = find_same(dir, *layout, *scan, want);
+            auto index = folder_index(dir);
+            if (!index) co_return index.error();
+            const auto scan = scan_names((*index)->names, dir, *layout);
+            auto same = find_same(dir, *layout, scan, want);
             if (!same) co_return same.error();
             if (*same) co_return UploadResult{**same, true};
 
             int slot = 1;
-            while (scan->used_slots.contains(slot)) ++slot;
+            while (scan.used_slots.contains(slot)) ++slot;
             if (slot > k_max_slot)
                 co_return Error::permanent("archive.full", fmt::format("{} already holds {} files named {}.*",
                                                                        dir.string(), k_max_slot, layout->stem));
             const std::string name = layout->file_name(slot, gz);
             if (::access(dir.c_str(), W_OK) != 0) co_return fs_error(errno, "cannot write to", dir);
             auto w = write_file_atomic(dir / name, stored, m_mode, /*overwrite=*/false);
-            if (w) co_return UploadResult{layout->folder + "/" + name, false};
+            if (w) {
+                note_written(dir, **index, name);
+                co_return UploadResult{layout->folder + "/" + name, false};
+            }
+            (*index)->valid = false;  // someone else's file took the name: list again
             if (w.error().code != "io.exists") {
                 // write_file_atomic reports every failure as transient; a
                 // folder that became unwritable is not.
@@ -338,6 +375,28 @@ public:
     }
 
 private:
+    Result<FolderIndex*> folder_index(const fs::path& dir) {
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) != 0) return fs_error(errno, "cannot read", dir);
+        auto& index = m_folders[dir.string()];
+        if (index.valid && same_time(index.mtime, st.st_mtim)) return &index;
+        auto names = list_folder(dir);
+        if (!names) return names.error();
+        index.names = std::move(*names);
+        index.mtime = st.st_mtim;
+        index.valid = true;
+        return &index;
+    }
+
+    static void note_written(const fs::path& dir, FolderIndex& index, const std::string& name) {
+        index.names.insert(name);
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) == 0)
+            index.mtime = st.st_mtim;
+        else
+            index.valid = false;
+    }
+
     Result<void> ensure_folder(const fs::path& dir) {
         std::error_code ec;
         if (fs::is_directory(dir, ec)) return {};
@@ -370,6 +429,7 @@ private:
     std::string m_account;
     Options m_options;
     unsigned m_mode;
+    std::map<std::string, FolderIndex> m_folders;  // by folder path
 };
 
 Result<void> validate(const config::AccountConfig& account) {
@@ -389,6 +449,8 @@ Result<std::unique_ptr<Provider>> create(const config::AccountConfig& account, c
 }
 
 }  // namespace
+
+size_t folder_listings() { return g_folder_listings.load(); }
 
 std::string slugify(std::string_view name) {
     std::string out;

@@ -4,6 +4,7 @@
 // written atomically and never overwritten; the remote id is that path
 // relative to the root.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -18,5 +19,10 @@ Factory factory();
 // A name reduced to [a-z0-9-] for file names: other characters become one
 // '-', no leading or trailing '-', at most 40 characters; "activity" if empty.
 std::string slugify(std::string_view name);
+
+// How many times any archive listed a folder since the process started. An
+// upload lists its folder only the first time or after something else changed
+// it; tests hold it to that.
+size_t folder_listings();
 
 }  // namespace fitbridge::providers::archive

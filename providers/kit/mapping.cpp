@@ -14,12 +14,17 @@ namespace fitbridge::providers::kit {
 
 namespace {
 
+// A finite number: from_chars also reads "inf" and "nan", which no platform
+// means as an amount.
 std::optional<double> to_double(std::string_view s) {
     double v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
     return v;
 }
+
+// Sums and products of finite parts can still overflow.
+std::optional<double> finite(double v) { return std::isfinite(v) ? std::optional<double>(v) : std::nullopt; }
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -67,8 +72,18 @@ std::optional<std::string> string_at(const rapidjson::Value& root, std::string_v
 std::optional<double> number_at(const rapidjson::Value& root, std::string_view path) {
     const auto* v = json_at(root, path);
     if (v == nullptr) return std::nullopt;
-    if (v->IsNumber()) return v->GetDouble();
+    // RapidJSON reads a number past the largest double (1e999) as infinity.
+    if (v->IsNumber()) return finite(v->GetDouble());
     if (v->IsString()) return to_double(v->GetString());
+    return std::nullopt;
+}
+
+std::optional<std::string> id_at(const rapidjson::Value& root, std::string_view path) {
+    const auto* v = json_at(root, path);
+    if (v == nullptr) return std::nullopt;
+    if (v->IsString()) return std::string(v->GetString(), v->GetStringLength());
+    if (v->IsInt64()) return std::to_string(v->GetInt64());
+    if (v->IsUint64()) return std::to_string(v->GetUint64());
     return std::nullopt;
 }
 
@@ -88,7 +103,7 @@ std::optional<double> parse_time(std::string_view text) {
 std::optional<double> time_of(const rapidjson::Value& value) {
     if (value.IsNumber()) {
         const double v = value.GetDouble();
-        return v > 1e11 ? v / 1000.0 : v;
+        return finite(v > 1e11 ? v / 1000.0 : v);
     }
     if (value.IsString()) return parse_time(value.GetString());
     return std::nullopt;
@@ -119,8 +134,8 @@ std::optional<double> parse_distance(std::string_view text) {
     if (!v) return std::nullopt;
     const auto unit = trim(text.substr(end));
     if (unit.empty() || iequal(unit, "m")) return *v;
-    if (iequal(unit, "km")) return to_meters(*v, DistanceUnit::km);
-    if (iequal(unit, "mi")) return to_meters(*v, DistanceUnit::mi);
+    if (iequal(unit, "km")) return finite(to_meters(*v, DistanceUnit::km));
+    if (iequal(unit, "mi")) return finite(to_meters(*v, DistanceUnit::mi));
     return std::nullopt;
 }
 
@@ -158,7 +173,7 @@ std::optional<double> parse_duration(std::string_view text) {
             any = true;
             i = end + 1;
         }
-        return any ? std::optional<double>(total) : std::nullopt;
+        return any ? finite(total) : std::nullopt;
     }
     // h:mm:ss or mm:ss
     double total = 0;
@@ -174,7 +189,7 @@ std::optional<double> parse_duration(std::string_view text) {
         start = colon + 1;
     }
     if (parts < 2 || parts > 3) return std::nullopt;
-    return total;
+    return finite(total);
 }
 
 std::optional<std::string> family_of(std::span<const SportName> table, std::string_view name) {

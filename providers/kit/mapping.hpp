@@ -17,6 +17,8 @@ namespace fitbridge::providers::kit {
 const rapidjson::Value* json_at(const rapidjson::Value& root, std::string_view path);
 std::optional<std::string> string_at(const rapidjson::Value& root, std::string_view path);
 std::optional<double> number_at(const rapidjson::Value& root, std::string_view path);
+// An id at `path`: a string, or an integral number as its decimal text.
+std::optional<std::string> id_at(const rapidjson::Value& root, std::string_view path);
 
 // "2025-01-10T08:00:00Z", "...+01:00", "...T08:00:00.250" (no zone: read as
 // UTC, which is what comparing local times with local bounds needs), or a date.

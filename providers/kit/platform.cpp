@@ -198,15 +198,22 @@ net::ClientOptions labelled(std::string_view platform) {
     return o;
 }
 
+net::RetryPolicy policy(bool retry_writes) {
+    net::RetryPolicy r;
+    r.retry_unsafe_methods = retry_writes;
+    return r;
+}
+
 // The shared client of a platform: paced (when the platform gives a rate),
 // retrying, and reading quota headers (X-RateLimit-Limit/-Usage) either way.
 class PacedClient final : public net::HttpClient {
 public:
     // `platform` labels its requests in GET /metrics.
-    PacedClient(boost::asio::any_io_executor executor, std::string_view platform, double rate, double burst)
+    PacedClient(boost::asio::any_io_executor executor, std::string_view platform, double rate, double burst,
+                bool retry_writes)
         : m_base(net::make_http_client(std::move(executor), labelled(platform))),
           m_limiter(net::RateLimitConfig{rate, burst, 0.5}, system_clock()),
-          m_retrying(*m_base, system_clock(), net::RetryPolicy{}, net::timer_sleep(), net::random_jitter(),
+          m_retrying(*m_base, system_clock(), policy(retry_writes), net::timer_sleep(), net::random_jitter(),
                      &m_limiter) {}
     boost::asio::awaitable<Result<net::HttpResponse>> send(net::HttpRequest request) override {
         return m_retrying.send(std::move(request));
@@ -265,11 +272,18 @@ std::vector<OptionSpec> common_options(const Platform& p) {
         out.push_back({.name = "client_secret_file",
                        .help = "a file holding the OAuth app's secret",
                        .empty_error = "must name a file"});
-        out.push_back(
-            {.name = "oauth_scope",
-             .default_value = p.oauth_scope,
-             .help = "the OAuth scope asked for",
-             .empty_error = p.oauth_scope.empty() ? "must not be empty" : "must not be empty (e.g. {default})"});
+        if (p.oauth_in_options) {
+            out.push_back({.name = "oauth.authorize_url",
+                           .type = OptionType::url,
+                           .help = "the OAuth consent page (fitbridge auth)"});
+            out.push_back({.name = "oauth.token_url", .type = OptionType::url, .help = "the OAuth token endpoint"});
+            out.push_back({.name = "oauth.scope", .help = "the OAuth scope asked for (empty: none)"});
+        } else
+            out.push_back(
+                {.name = "oauth_scope",
+                 .default_value = p.oauth_scope,
+                 .help = "the OAuth scope asked for",
+                 .empty_error = p.oauth_scope.empty() ? "must not be empty" : "must not be empty (e.g. {default})"});
     }
     if (m & k_login) {
         out.push_back({.name = "username", .help = "the login name", .empty_error = "must not be empty"});
@@ -300,6 +314,8 @@ Result<Settings> parse_settings(const Platform& p, const config::AccountConfig& 
         for (const auto& n : mode_names(p.credential_modes)) names += (names.empty() ? "" : ", ") + n;
         return invalid(fmt::format("{}: set only one ({})", names, p.only_one_help));
     }
+    if (p.base_url.empty() && s.base_url.empty())
+        return invalid("base_url: required (the address of the platform's API, e.g. https://api.example.com)");
     if (ways == 0) {
         if (p.credential_modes == 0) {
             s.mode = CredentialMode{0};
@@ -328,7 +344,16 @@ Result<Settings> parse_settings(const Platform& p, const config::AccountConfig& 
         s.client_id = o.text("client_id");
         s.client_secret_file = o.text("client_secret_file");
     }
-    s.scope = o.text("oauth_scope");
+    if (p.oauth_in_options) {
+        s.scope = o.text("oauth.scope");
+        s.authorize_url = o.text("oauth.authorize_url");
+        s.token_url = o.text("oauth.token_url");
+        if (s.mode == k_oauth_app && (s.authorize_url.empty() || s.token_url.empty()))
+            return invalid(fmt::format("{}: required with client_id (the platform's OAuth endpoints)",
+                                       s.authorize_url.empty() ? "oauth.authorize_url" : "oauth.token_url"));
+    } else {
+        s.scope = o.text("oauth_scope");
+    }
     return s;
 }
 
@@ -373,8 +398,8 @@ Result<net::OAuthEndpoints> oauth_endpoints(const Platform& p, const Settings& s
     auto secret = config::read_secret(s.client_secret_file, config);
     if (!secret) return invalid(fmt::format("client_secret_file: {}", secret.error().message));
     net::OAuthEndpoints e;
-    e.authorize_url = s.auth_url + std::string(p.authorize_path);
-    e.token_url = s.auth_url + std::string(p.token_path);
+    e.authorize_url = p.oauth_in_options ? s.authorize_url : s.auth_url + std::string(p.authorize_path);
+    e.token_url = p.oauth_in_options ? s.token_url : s.auth_url + std::string(p.token_path);
     e.client_id = s.client_id;
     e.client_secret = *secret;
     e.scope = s.scope;
@@ -382,7 +407,7 @@ Result<net::OAuthEndpoints> oauth_endpoints(const Platform& p, const Settings& s
 }
 
 std::shared_ptr<net::HttpClient> make_platform_http(const Platform& p, boost::asio::any_io_executor executor) {
-    return std::make_shared<PacedClient>(std::move(executor), p.name, p.requests_per_second, p.burst);
+    return std::make_shared<PacedClient>(std::move(executor), p.name, p.requests_per_second, p.burst, p.retry_writes);
 }
 
 std::string body_message(std::string_view body) {

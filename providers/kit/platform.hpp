@@ -55,7 +55,7 @@ struct StatusRule {
 struct Platform {
     std::string_view name{};      // the provider name; prefixes error codes
     std::string_view title{};     // how people call it: "Intervals.icu"
-    std::string_view base_url{};  // default of the base_url option
+    std::string_view base_url{};  // default of the base_url option; empty: every account sets it
     std::string_view auth_url{};  // default of auth_url; empty: no such option, logins go to base_url
     uint32_t credential_modes = 0;
     // Completes "api_key_file: required (...)" when no credentials are set.
@@ -69,6 +69,10 @@ struct Platform {
     std::string_view authorize_path{};
     std::string_view token_path{};
     std::string_view oauth_scope{};
+    // The OAuth endpoints are the account's: options oauth.authorize_url,
+    // oauth.token_url (full URLs) and oauth.scope replace the paths above and
+    // oauth_scope (for platforms configured rather than coded).
+    bool oauth_in_options = false;
     // The Authorization value of an API key; null: "Bearer <key>".
     std::string (*api_key_authorization)(std::string_view key) = nullptr;
     LoginFn login = nullptr;
@@ -77,6 +81,10 @@ struct Platform {
     // headers (Strava's X-RateLimit-Limit/-Usage windows) are obeyed either way.
     double requests_per_second = 0;
     double burst = 1;
+    // Whether a POST/PATCH whose answer was lost is sent again. Only for
+    // platforms that recognise a second copy; else the engine's
+    // find_existing decides (exactly-once).
+    bool retry_writes = true;
     std::span<const StatusRule> statuses{};
 };
 
@@ -92,6 +100,8 @@ struct Settings {
     std::string client_id{};    // OAuth app
     std::string client_secret_file{};
     std::string scope{};
+    std::string authorize_url{};  // OAuth endpoints of Platform::oauth_in_options (else empty)
+    std::string token_url{};
     std::string username{};
 };
 

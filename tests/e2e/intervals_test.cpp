@@ -13,61 +13,13 @@
 
 #include "core/time.hpp"
 #include "support/daemon.hpp"
+#include "support/fake_server.hpp"
 #include "support/synth.hpp"
 
 namespace fitbridge::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Starts tests/fakes/run intervals on a free port; the first line it prints is
-// the base URL.
-class IntervalsFake {
-public:
-    explicit IntervalsFake(const TempDir& dir)
-        : m_proc({"/usr/bin/env", "bash", std::string(FITBRIDGE_SOURCE_DIR) + "/tests/fakes/run", "intervals", "--port",
-                  "0"},
-                 {{"PATH", "/usr/bin:/bin"}}, dir / "fake.log") {
-        Daemon::eventually(
-            [&] {
-                auto out = m_proc.output();
-                auto p = out.find("http://");
-                if (p == std::string::npos) return false;
-                m_base = out.substr(p, out.find('\n', p) - p);
-                return true;
-            },
-            std::chrono::seconds(10));
-        m_port = m_base.empty() ? 0 : std::stoi(m_base.substr(m_base.rfind(':') + 1));
-    }
-    const std::string& base_url() const { return m_base; }
-    ApiAnswer control(const std::string& method, const std::string& path, const std::string& body = "") const {
-        RawConn c(m_port);
-        std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-        req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-        c.send(req);
-        auto r = c.read_response();
-        return {status_of(r), body_of(r)};
-    }
-    // Requests that reached the API (not the control endpoints), optionally
-    // only those answered with `status`.
-    int count(const std::string& method, const std::string& path_regex, std::optional<int> status = {}) const {
-        auto log = control("GET", "/_fake/requests?brief=1").json();
-        int n = 0;
-        std::regex re(path_regex);
-        for (const auto& r : log.GetArray()) {
-            if (std::string(r["method"].GetString()) != method || !std::regex_match(r["path"].GetString(), re))
-                continue;
-            if (status && !(r["status"].IsInt() && r["status"].GetInt() == *status)) continue;
-            ++n;
-        }
-        return n;
-    }
-
-private:
-    Process m_proc;
-    std::string m_base;
-    int m_port = 0;
-};
 
 // The corpus GPX with every timestamp moved by `shift` seconds.
 std::string shifted_gpx(const std::string& text, double shift) {
@@ -86,8 +38,7 @@ std::string shifted_gpx(const std::string& text, double shift) {
 
 TEST(IntervalsE2E, ZwiftFolderBackfillsIntoIntervalsExactlyOnce) {
     TempDir dir("icu-e2e");
-    IntervalsFake fake(dir);
-    ASSERT_FALSE(fake.base_url().empty());
+    FakeServer fake("intervals");
     write_text(dir / "icu.key", "test-api-key\n");
 
     std::ifstream in(fs::path(FITBRIDGE_SOURCE_DIR) / "tests/data/gpx/fittrackee-e2e.gpx");
@@ -97,7 +48,7 @@ TEST(IntervalsE2E, ZwiftFolderBackfillsIntoIntervalsExactlyOnce) {
         // One ride every ~2.4 days from 2018-03-13: two years.
         char name[32];
         std::snprintf(name, sizeof name, "ride-%03d.gpx", i);
-        write_file(dir / "staging" / name, shifted_gpx(corpus, i * 207360.0));
+        write_text(dir / "staging" / name, shifted_gpx(corpus, i * 207360.0));
     }
     fs::create_directories(dir / "zwift");
     for (const auto& e : fs::directory_iterator(dir / "staging"))
@@ -122,7 +73,7 @@ accounts:
     poll_interval: 10s
   - id: icu
     provider: intervals_icu
-    base_url: )" + fake.base_url() +
+    base_url: )" + fake.base() +
                       R"(
     api_key_file: {DIR}/icu.key
 routes:
@@ -140,10 +91,10 @@ routes:
     // Watched at the fake, which costs the daemon nothing (a dry-run plan over
     // 300 activities every 100 ms would compete with the deliveries it waits for).
     auto uploaded = [&] {
-        return fake.control("GET", "/_fake/activities").json().Size() == static_cast<rapidjson::SizeType>(k_rides);
+        return fake.get_json("/_fake/activities").Size() == static_cast<rapidjson::SizeType>(k_rides);
     };
     ASSERT_TRUE(Daemon::eventually(uploaded, std::chrono::seconds(240)))
-        << fake.control("GET", "/_fake/activities").json().Size() << " on the fake\n"
+        << fake.get_json("/_fake/activities").Size() << " on the fake\n"
         << d.log().substr(0, 3000);
     auto delivered = [&] {
         auto p = d.call("POST", "/v1/plan", "{}").json();
@@ -152,7 +103,7 @@ routes:
     ASSERT_TRUE(Daemon::eventually(delivered, std::chrono::seconds(30)))
         << d.call("POST", "/v1/plan", "{}").body.substr(0, 300);
 
-    auto on_icu = fake.control("GET", "/_fake/activities").json();
+    auto on_icu = fake.get_json("/_fake/activities");
     ASSERT_EQ(on_icu.Size(), static_cast<rapidjson::SizeType>(k_rides));
     // The outage was felt, and every upload the platform accepted created an
     // activity: none was sent twice (a 200 is Intervals.icu's duplicate answer).
@@ -167,12 +118,12 @@ routes:
     ASSERT_EQ(d.stop(), 0);
     ASSERT_TRUE(d.start()) << d.log();
     std::this_thread::sleep_for(std::chrono::seconds(3));
-    EXPECT_EQ(fake.control("GET", "/_fake/activities").json().Size(), static_cast<rapidjson::SizeType>(k_rides));
+    EXPECT_EQ(fake.get_json("/_fake/activities").Size(), static_cast<rapidjson::SizeType>(k_rides));
 
     // Renaming a ride at the name authority (the folder) renames it on Intervals.icu.
     fs::rename(dir / "zwift" / "ride-007.gpx", dir / "zwift" / "Alpe du Zwift.gpx");
     ASSERT_TRUE(Daemon::eventually([&] {
-        auto all = fake.control("GET", "/_fake/activities").json();  // outlives the loop
+        auto all = fake.get_json("/_fake/activities");  // outlives the loop
         for (const auto& a : all.GetArray())
             if (a["name"].IsString() && std::string(a["name"].GetString()) == "Alpe du Zwift") return true;
         return false;
@@ -214,8 +165,7 @@ const rapidjson::Value* account_in(const rapidjson::Document& accounts, const st
 
 TEST(IntervalsE2E, AuthCommandRunsTheOAuthFlowAndTheDaemonUsesTheToken) {
     TempDir dir("icu-auth");
-    IntervalsFake fake(dir);
-    ASSERT_FALSE(fake.base_url().empty());
+    FakeServer fake("intervals");
     write_text(dir / "client-secret", "test-client-secret\n");
     fs::create_directories(dir / "inbox");
     Daemon d(dir, R"(api:
@@ -227,7 +177,7 @@ accounts:
     settle_time: "0"
   - id: icu
     provider: intervals_icu
-    base_url: )" + fake.base_url() +
+    base_url: )" + fake.base() +
                       R"(
     client_id: fitbridge-test
     client_secret_file: {DIR}/client-secret
@@ -284,7 +234,7 @@ routes:
         << auth.output();
 
     // The code went to the token endpoint with the app's secret and the PKCE verifier.
-    auto log = fake.control("GET", "/_fake/requests").json();
+    auto log = fake.requests_with_bodies();
     std::string exchange;
     for (const auto& r : log.GetArray())
         if (std::string(r["path"].GetString()) == "/api/oauth/token") exchange = r["body"].GetString();
@@ -294,7 +244,7 @@ routes:
     // The waiting ride goes out with the new bearer token, and the account is healthy.
     ASSERT_TRUE(Daemon::eventually([&] { return fake.count("POST", "/api/v1/athlete/[^/]+/activities", 201) == 1; }))
         << d.log();
-    log = fake.control("GET", "/_fake/requests").json();
+    log = fake.requests_with_bodies();
     EXPECT_EQ(header_in(log[log.Size() - 1], "Authorization"), "Bearer oauth-token-1");
     ASSERT_TRUE(Daemon::eventually([&] { return icu_state("ok"); })) << d.log();
     auto body = d.call("GET", "/v1/accounts").body;
@@ -318,8 +268,7 @@ routes:
 
 TEST(IntervalsE2E, CredentialsEndpointTakesWhatFitsAndPausesPollingUntilFixed) {
     TempDir dir("icu-creds");
-    IntervalsFake fake(dir);
-    ASSERT_FALSE(fake.base_url().empty());
+    FakeServer fake("intervals");
     write_text(dir / "icu.key", "test-api-key\n");
     fs::create_directories(dir / "inbox");
     Daemon d(dir, R"(api:
@@ -331,13 +280,13 @@ accounts:
     settle_time: "0"
   - id: icu
     provider: intervals_icu
-    base_url: )" + fake.base_url() +
+    base_url: )" + fake.base() +
                       R"(
     credentials: stored
     poll_interval: 10s
   - id: keyed
     provider: intervals_icu
-    base_url: )" + fake.base_url() +
+    base_url: )" + fake.base() +
                       R"(
     api_key_file: {DIR}/icu.key
   - id: archive
@@ -405,12 +354,12 @@ routes:
     EXPECT_EQ(d.call("GET", "/v1/accounts").body.find("test-api-key"), std::string::npos);
 
     // fitbridge auth explains what it cannot do, with the config exit code.
-    Process folder({FITBRIDGE_BINARY, "auth", "inbox"}, d.env(), dir / "auth1.log");
-    EXPECT_EQ(folder.wait(), 78);
-    EXPECT_NE(folder.output().find("account 'inbox' (folder) has no OAuth flow"), std::string::npos) << folder.output();
-    Process personal({FITBRIDGE_BINARY, "auth", "icu"}, d.env(), dir / "auth2.log");
-    EXPECT_EQ(personal.wait(), 78);
-    EXPECT_NE(personal.output().find("account icu has no client_id"), std::string::npos) << personal.output();
+    auto [folder_code, folder_out] = d.cli({"auth", "inbox"}, "auth1.log");
+    EXPECT_EQ(folder_code, 78);
+    EXPECT_NE(folder_out.find("account 'inbox' (folder) has no OAuth flow"), std::string::npos) << folder_out;
+    auto [personal_code, personal_out] = d.cli({"auth", "icu"}, "auth2.log");
+    EXPECT_EQ(personal_code, 78);
+    EXPECT_NE(personal_out.find("account icu has no client_id"), std::string::npos) << personal_out;
     EXPECT_EQ(d.stop(), 0);
 }
 

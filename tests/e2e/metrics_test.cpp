@@ -92,9 +92,9 @@ ApiAnswer get_metrics(const Daemon& d, bool with_token) {
 TEST(MetricsE2E, ScrapeAfterAnImportParsesWithTheReferenceParser) {
     TempDir dir("metrics-e2e");
     const double t0 = 1'700'000'000;
-    write_file(dir / "inbox" / "one.gpx", synth_gpx(t0, 30));
-    write_file(dir / "inbox" / "two.gpx", synth_gpx(t0 + 86400, 30));
-    write_file(dir / "inbox" / "broken.gpx", "<?xml version=\"1.0\"?>\n<gpx version=\"1.1\"><trk><trkseg>" +
+    write_text(dir / "inbox" / "one.gpx", synth_gpx(t0, 30));
+    write_text(dir / "inbox" / "two.gpx", synth_gpx(t0 + 86400, 30));
+    write_text(dir / "inbox" / "broken.gpx", "<?xml version=\"1.0\"?>\n<gpx version=\"1.1\"><trk><trkseg>" +
                                                  std::string(1500, ' ') + "<trkpt lat=\"45\" lon=");
     Daemon d(dir, config(false));
     const double started = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -134,11 +134,11 @@ TEST(MetricsE2E, ScrapeAfterAnImportParsesWithTheReferenceParser) {
     EXPECT_GE(polled, started - 1);
     EXPECT_LE(polled, now + 1);
     EXPECT_EQ(sample(lines, "fitbridge_rate_limit_blocked_until_timestamp_seconds{account=\"inbox\"}"), 0);
-    // Each of the three files is decoded when ingested, and the two good ones
-    // again when delivered (the engine decodes the original for the upload).
+    // Each of the three files is decoded once, when ingested: a delivery
+    // reads the summary stored then instead of decoding the original again.
     EXPECT_TRUE(lines.count("TYPE fitbridge_decode_duration_seconds histogram"));
-    EXPECT_EQ(sample(lines, "fitbridge_decode_duration_seconds_count{format=\"gpx\"}"), 5);
-    EXPECT_EQ(sample(lines, "fitbridge_decode_duration_seconds_bucket{format=\"gpx\",le=\"+Inf\"}"), 5);
+    EXPECT_EQ(sample(lines, "fitbridge_decode_duration_seconds_count{format=\"gpx\"}"), 3);
+    EXPECT_EQ(sample(lines, "fitbridge_decode_duration_seconds_bucket{format=\"gpx\",le=\"+Inf\"}"), 3);
     EXPECT_GT(sample(lines, "process_resident_memory_bytes{}"), 1e6);
     EXPECT_GE(sample(lines, "process_open_fds{}"), 5);
     double uptime = sample(lines, "fitbridge_uptime_seconds{}");

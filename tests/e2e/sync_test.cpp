@@ -135,7 +135,7 @@ TEST(SyncE2E, FolderToArchiveDeduplicatesAndExplainsEverything) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     EXPECT_EQ(archive_files(dir / "archive").size(), 2u);
     EXPECT_EQ(count_activities(d), 2);
-    write_file(dir / "staging" / "new.gpx", synth_gpx(1600000000));
+    write_text(dir / "staging" / "new.gpx", synth_gpx(1600000000));
     fs::rename(dir / "staging" / "new.gpx", dir / "inbox" / "new.gpx");
     ASSERT_TRUE(Daemon::eventually([&] { return archive_files(dir / "archive").size() == 3; })) << d.log();
     EXPECT_EQ(count_activities(d), 3);
@@ -145,7 +145,7 @@ TEST(SyncE2E, FolderToArchiveDeduplicatesAndExplainsEverything) {
 TEST(SyncE2E, ApiEndpoints) {
     TempDir dir("sync-api");
     for (int i = 0; i < 5; ++i)
-        write_file(dir / "inbox" / ("ride" + std::to_string(i) + ".gpx"), synth_gpx(1700000000 + i * 86400.0));
+        write_text(dir / "inbox" / ("ride" + std::to_string(i) + ".gpx"), synth_gpx(1700000000 + i * 86400.0));
     Daemon d(dir, k_config);
     ASSERT_TRUE(d.start()) << d.log();
     ASSERT_TRUE(Daemon::eventually([&] { return archive_files(dir / "archive").size() == 5; })) << d.log();
@@ -235,7 +235,7 @@ TEST(SyncE2E, ApiEndpoints) {
     auto ids_pos = got.find("id: 2\n");
     EXPECT_LT(ids_pos, got.find("id: 3\n"));
     // A new activity arrives live on the same stream.
-    write_file(dir / "staging" / "late.gpx", synth_gpx(1600000000));
+    write_text(dir / "staging" / "late.gpx", synth_gpx(1600000000));
     fs::rename(dir / "staging" / "late.gpx", dir / "inbox" / "late.gpx");
     while (got.find("event: activity.ingested\ndata: {\"activity\":\"6\"") == std::string::npos) {
         auto chunk = sse.recv_some();
@@ -247,17 +247,12 @@ TEST(SyncE2E, ApiEndpoints) {
 
 TEST(SyncE2E, ClientCommands) {
     TempDir dir("sync-cli");
-    write_file(dir / "inbox" / "morning.gpx", synth_gpx(1700000000));
-    write_file(dir / "inbox" / "evening.gpx", synth_gpx(1700040000, 20, 46.0, 8.0));
+    write_text(dir / "inbox" / "morning.gpx", synth_gpx(1700000000));
+    write_text(dir / "inbox" / "evening.gpx", synth_gpx(1700040000, 20, 46.0, 8.0));
     Daemon d(dir, k_config);
     ASSERT_TRUE(d.start()) << d.log();
     ASSERT_TRUE(Daemon::eventually([&] { return archive_files(dir / "archive").size() == 2; })) << d.log();
-    auto run = [&](std::vector<std::string> args) {
-        args.insert(args.begin(), FITBRIDGE_BINARY);
-        Process p(args, d.env(), dir / "cli.out");
-        auto code = p.wait(std::chrono::seconds(20));
-        return std::make_pair(code.value_or(-1), p.output());
-    };
+    auto run = [&](std::vector<std::string> args) { return d.cli(std::move(args), "cli.out"); };
     auto [acode, aout] = run({"activities"});
     EXPECT_EQ(acode, 0);
     EXPECT_EQ(aout,
@@ -297,7 +292,7 @@ TEST(SyncE2E, KillNineDuringImportLosesNothingAndDuplicatesNothing) {
     for (int i = 0; i < k_files; ++i) {
         auto gpx = synth_gpx(1500000000 + i * 7200.0, 20, 45.0 + (i % 50) * 0.01, 7.0);
         expected.insert(sha256_hex(gpx));
-        write_file(dir / "staging" / ("ride-" + std::to_string(i) + ".gpx"), gpx);
+        write_text(dir / "staging" / ("ride-" + std::to_string(i) + ".gpx"), gpx);
     }
     fs::create_directories(dir / "inbox");
     for (int i = 0; i < k_files; ++i) {

@@ -1,22 +1,27 @@
 #!/usr/bin/env python3
 """Writes candidate seeds for the fuzz targets into OUT/<target>/, from small
 files of the test corpus (../shared/testdata/activities, or $FITBRIDGE_TESTDATA_DIR),
-shortened copies of larger ones, and synthesised requests and configs.
+shortened copies of larger ones, synthesised requests and configs, and
+platform answers (JSON shaped like Intervals.icu's, ZIP, gzip and HTML bodies)
+built around files of tests/data.
 `scripts/fuzz-smoke --reseed` then keeps, with libFuzzer's -merge=1, only the
 candidates that add coverage, in tests/fuzz/corpus/<target>/.
 
     tests/fuzz/make_seeds.py OUT
 """
 import gzip
+import io
+import json
 import os
 import re
 import sys
+import zipfile
 
 repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 corpus = os.environ.get("FITBRIDGE_TESTDATA_DIR", os.path.join(repo, "..", "shared", "testdata", "activities"))
 out = sys.argv[1]
 max_len = {"fit_fuzz": 16384, "gpx_fuzz": 8192, "tcx_fuzz": 8192, "gzip_fuzz": 8192, "api_fuzz": 4096,
-           "config_fuzz": 8192}
+           "config_fuzz": 8192, "kit_fuzz": 8192, "platform_fuzz": 8192}
 
 
 def put(target, name, data):
@@ -153,3 +158,91 @@ routes:
 }
 for name, c in configs.items():
     put("config_fuzz", name + ".yaml", c)
+
+
+# ---- platform answers (kit_fuzz, platform_fuzz) ------------------------------
+data = os.path.join(repo, "tests", "data")
+
+
+def data_file(rel):
+    with open(os.path.join(data, rel), "rb") as f:
+        return f.read()
+
+
+def zip_of(members):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, payload in members:
+            info = zipfile.ZipInfo(name, date_time=(2025, 1, 10, 8, 0, 0))
+            z.writestr(info, payload, zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+small_fit = data_file("fit/chained-activity-settings.fit")
+small_gpx = shorten_xml(data_file("gpx/fittrackee-e2e.gpx").decode(), "trkpt", 3).encode()
+small_tcx = shorten_xml(read(os.path.join(data, "tcx", sorted(os.listdir(os.path.join(data, "tcx")))[0])).decode(
+    "utf-8", "replace"), "Trackpoint", 3).encode()
+
+
+def row(i, start, **extra):
+    r = {"id": "i%d" % i, "name": "Ride %d" % i, "start_date": start + "Z", "start_date_local": start,
+         "type": "VirtualRide", "elapsed_time": 3600 + i, "distance": 20000.5 + i, "source": "UPLOAD",
+         "external_id": "fb-%d" % i}
+    r.update(extra)
+    return r
+
+
+page1 = json.dumps([row(3, "2025-01-20T08:00:00"), row(2, "2025-01-15T08:00:00"),
+                    row(1, "2025-01-10T08:00:00", source="STRAVA", name="")], separators=(",", ":"))
+page2 = json.dumps([row(0, "2025-01-05T07:30:00", type="Run", distance="10 km")], separators=(",", ":"))
+html = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+bodies = {
+    "list": page1.encode(),
+    "list_odd": b'[{"id":5,"start_date":1736496000000},{"id":"","type":null},[],{"id":"x","elapsed_time":"1:02:03",'
+    b'"distance":"3.1mi","start_date":"2025-01-10 08:00:00.250+01:00"}]',
+    "upload": b'{"id":"i77","activities":[{"id":"i77"}]}',
+    "gear": b'[{"id":"b1234","name":"Canyon","type":"Bike"},{"id":"s99","name":"Shoes","type":"Shoes","retired":"2024"}]',
+    "error": b'{"status":404,"error":"Not Found","message":"Activity i9 not found","errors":[{"detail":"no such id"}]}',
+    "durations": b'{"a":["PT1H2M3S","P1DT1H","62:03","3723.5","5 km","4200 m"],"b":{"c.d":"2025-01-10T08:00:00Z"}}',
+    "html": html,
+    "zip_fit": zip_of([("activity_123.fit", small_fit)]),
+    "zip_two": zip_of([("a.gpx", small_gpx), ("b.tcx", small_tcx)]),
+    "zip_none": zip_of([("readme.txt", b"nothing here"), ("dir/", b"")]),
+    "gpx_gz": gzip.compress(small_gpx, mtime=0),
+    "tcx": small_tcx,
+    "fit": small_fit,
+}
+for name, body in bodies.items():
+    put("kit_fuzz", name, body)
+
+
+def answer(status, body, headers=()):
+    head = "%d\n" % status + "".join("%s: %s\n" % h for h in headers) + "\n"
+    return head.encode() + (body if isinstance(body, bytes) else body.encode())
+
+
+js = [("content-type", "application/json")]
+sep = b"\n=====\n"
+scripts = {
+    # A window of two pages, an incremental poll, downloads, an upload with
+    # its gear update, find_existing and the gear list.
+    "full": [answer(200, page1, js), answer(200, page2, js), answer(200, "[]", js),
+             answer(200, small_fit, [("content-type", "application/octet-stream")]),
+             answer(200, bodies["zip_fit"], [("content-type", "application/zip")]),
+             answer(200, bodies["gpx_gz"]), answer(404, bodies["error"], js),
+             answer(201, bodies["upload"], js), answer(200, "{}", js), answer(200, page1, js),
+             answer(200, bodies["gear"], js)],
+    # Refusals and throttling: auth, rate limit, server errors, HTML pages.
+    "errors": [answer(403, '{"error":"Access denied"}', js), answer(429, "", [("retry-after", "5")]),
+               answer(401, "", [("www-authenticate", "Basic")]), answer(401, ""), answer(503, html, [("content-type", "text/html")]),
+               answer(200, html, [("content-type", "text/html")]), answer(200, "", []),
+               answer(422, '{"message":"File has no activities"}', js), answer(500, "not json"), b"lost"],
+    # Upload answered without an id (read back by listing), duplicates.
+    "upload_readback": [answer(200, "[]", js), answer(200, "[]", js), answer(200, bodies["zip_two"]),
+                        answer(200, bodies["zip_none"]), answer(200, small_tcx), answer(200, b"x"),
+                        answer(201, "{}", js),
+                        answer(200, json.dumps([row(9, "2016-04-11T10:00:00", external_id="fb-0123456789abcdef")]), js),
+                        answer(200, '{"id":"i9"}', js), answer(200, bodies["list_odd"], js), answer(200, "{}", js)],
+}
+for name, parts in scripts.items():
+    put("platform_fuzz", name, sep.join(parts))

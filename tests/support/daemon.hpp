@@ -1,51 +1,65 @@
 #pragma once
-// Test helper: a FitBridge daemon in a temp directory with a given config,
-// started and restarted as a real process, and a small API client for it.
+// Test helper: the one launcher of the real fitbridge binary: a daemon in a
+// temp directory (its home, state, config and notify socket all inside it),
+// started and restarted as a real process, a small API client for it, and
+// client commands run in the same environment.
 
 #include <rapidjson/document.h>
 
 #include <memory>
+#include <utility>
 
 #include "support/process.hpp"
 #include "support/raw_http.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fitbridge::test {
 
-struct ApiAnswer {
-    int status = 0;
-    std::string body;
-    rapidjson::Document json() const {
-        rapidjson::Document d;
-        d.Parse(body.c_str());
-        return d;
-    }
-};
-
 class Daemon {
 public:
-    // `config_yaml` may use {DIR} for the temp directory and {PORT} for a free port.
-    Daemon(const TempDir& dir, std::string config_yaml) : m_dir(dir), m_port(free_port()) {
+    // `config_yaml` may use {DIR} for the temp directory and {PORT} for a free
+    // port (the one call() talks to); it is written to DIR/fitbridge.yaml.
+    Daemon(const TempDir& dir, std::string config_yaml) : Daemon(dir) {
         for (auto [key, value] :
              {std::pair<std::string, std::string>{"{DIR}", dir.path().string()}, {"{PORT}", std::to_string(m_port)}}) {
             for (size_t p; (p = config_yaml.find(key)) != std::string::npos;) config_yaml.replace(p, key.size(), value);
         }
         write_text(dir / "fitbridge.yaml", config_yaml);
     }
+    // A daemon whose DIR/fitbridge.yaml the test writes itself, or leaves out
+    // (the embedded default).
+    explicit Daemon(const TempDir& dir) : m_dir(dir), m_port(free_port()) {}
+
+    // The environment every fitbridge process of this daemon runs with.
     std::map<std::string, std::string> env() const {
-        return {{"HOME", m_dir.path().string()},
-                {"PATH", "/usr/bin:/bin"},
-                {"FITBRIDGE_STATE_DIR", (m_dir / "state").string()},
-                {"FITBRIDGE_CONFIG", (m_dir / "fitbridge.yaml").string()},
-                {"NOTIFY_SOCKET", (m_dir / "notify").string()}};
+        std::map<std::string, std::string> e{{"HOME", m_dir.path().string()},
+                                             {"PATH", "/usr/bin:/bin"},
+                                             {"FITBRIDGE_STATE_DIR", (m_dir / "state").string()},
+                                             {"FITBRIDGE_CONFIG", (m_dir / "fitbridge.yaml").string()},
+                                             {"NOTIFY_SOCKET", (m_dir / "notify").string()}};
+        for (const auto& [k, v] : extra_env) e[k] = v;
+        return e;
+    }
+    // More environment for every later start (e.g. JOURNAL_STREAM).
+    std::map<std::string, std::string> extra_env;
+    // Starts `fitbridge serve` with `more_env` over env(), listening on a
+    // fresh notify socket, and returns without waiting for it.
+    Process& launch(const std::map<std::string, std::string>& more_env = {}) {
+        m_notify.reset();  // its destructor unlinks the socket path: before binding anew
+        m_notify = std::make_unique<NotifyListener>(m_dir / "notify");
+        auto e = env();
+        for (const auto& [k, v] : more_env) e[k] = v;
+        m_proc = std::make_unique<Process>(std::vector<std::string>{FITBRIDGE_BINARY, "serve"}, e,
+                                           m_dir / ("log" + std::to_string(++m_starts)));
+        return *m_proc;
     }
     // Starts and waits for READY=1 (false on failure, with the log in `log()`).
     bool start() {
-        m_notify.reset();  // its destructor unlinks the socket path: before binding anew
-        m_notify = std::make_unique<NotifyListener>(m_dir / "notify");
-        m_proc = std::make_unique<Process>(std::vector<std::string>{FITBRIDGE_BINARY, "serve"}, env(),
-                                           m_dir / ("log" + std::to_string(++m_starts)));
+        launch();
         return !m_notify->wait_for("READY=1").empty();
     }
+    // What the last launch sent to $NOTIFY_SOCKET.
+    NotifyListener& notify() { return *m_notify; }
     void kill9() {
         m_proc->signal(SIGKILL);
         m_proc->wait();
@@ -72,6 +86,15 @@ public:
         c.send(req + "\r\n" + body);
         auto r = c.read_response();
         return {status_of(r), body_of(r)};
+    }
+    // Runs `fitbridge args...` in env() with its output in DIR/`log_name`:
+    // the exit code (-1 when it is still running after `timeout`) and output.
+    std::pair<int, std::string> cli(std::vector<std::string> args, const std::string& log_name,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(20)) const {
+        args.insert(args.begin(), FITBRIDGE_BINARY);
+        Process p(args, env(), m_dir / log_name);
+        auto code = p.wait(timeout);
+        return {code.value_or(-1), p.output()};
     }
     // Polls `pred` every 100 ms until true or the timeout passes.
     template <typename Pred>

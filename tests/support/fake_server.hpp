@@ -1,8 +1,8 @@
 #pragma once
 // One launcher for the fake platform servers (tests/fakes/run NAME): starts
 // the fake on a free loopback port, reads its base URL from the first line it
-// prints, and talks to its control API (/_fake/...). The process ends with
-// the object (and on its own when the test process dies).
+// prints, and talks to its control API (/_fake/..., tests/fakes/README.md).
+// The process ends with the object (and on its own when the test process dies).
 
 #include <rapidjson/document.h>
 
@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -25,6 +27,8 @@ namespace fitbridge::test {
 
 class FakeServer {
 public:
+    // Starts tests/fakes/run `platform`; throws, with what the fake printed,
+    // when it has not said where it listens within 10 s.
     explicit FakeServer(const std::string& platform)
         : m_out(std::filesystem::temp_directory_path() /
                 fmt::format("fitbridge-fake-{}-{}-{}.out", platform, ::getpid(), s_count++)) {
@@ -51,15 +55,13 @@ public:
     FakeServer(const FakeServer&) = delete;
     FakeServer& operator=(const FakeServer&) = delete;
 
+    // http://127.0.0.1:PORT, for an account's base_url.
     const std::string& base() const { return m_base; }
     int port() const { return m_port; }
 
-    struct Reply {
-        int status = 0;
-        std::string body;
-    };
-    // One control request (JSON body) over a fresh connection.
-    Reply control(const std::string& method, const std::string& path, const std::string& body = {}) const {
+    // One control request (JSON body) over a fresh connection; status 0 when
+    // the fake did not answer.
+    ApiAnswer control(const std::string& method, const std::string& path, const std::string& body = {}) const {
         RawConn c(m_port);
         if (!c.connected()) return {};
         c.send(
@@ -67,18 +69,35 @@ public:
                         "application/json\r\nContent-Length: {}\r\n\r\n{}",
                         method, path, m_port, body.size(), body));
         auto r = c.read_response();
-        return Reply{status_of(r), body_of(r)};
+        return ApiAnswer{status_of(r), body_of(r)};
     }
     void reset() const { control("POST", "/_fake/reset"); }
     void fault(const std::string& json) const { control("POST", "/_fake/faults", json); }
+    // The JSON a control GET answers; throws when it is not JSON.
     rapidjson::Document get_json(const std::string& path) const {
         auto doc = json::parse(control("GET", path).body);
         if (!doc) throw std::runtime_error("fake answered " + path + " with bad JSON");
         return std::move(*doc);
     }
+    // The request log without bodies (cheap to poll).
     rapidjson::Document requests() const { return get_json("/_fake/requests?brief=1"); }
+    // The request log with each request's body.
+    rapidjson::Document requests_with_bodies() const { return get_json("/_fake/requests"); }
     // Requests that match none of the platform's declared operations.
     rapidjson::Document violations() const { return get_json("/_fake/violations"); }
+    // Logged API requests with `method` whose whole path matches `path_regex`,
+    // optionally only those answered with `status`.
+    int count(const std::string& method, const std::string& path_regex, std::optional<int> status = {}) const {
+        const auto log = requests();
+        const std::regex re(path_regex);
+        int n = 0;
+        for (const auto& r : log.GetArray()) {
+            if (method != r["method"].GetString() || !std::regex_match(r["path"].GetString(), re)) continue;
+            if (status && !(r["status"].IsInt() && r["status"].GetInt() == *status)) continue;
+            ++n;
+        }
+        return n;
+    }
 
 private:
     static inline int s_count = 0;

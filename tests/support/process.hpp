@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/temp_dir.hpp"  // every process test needs a directory of its own
+
 namespace fitbridge::test {
 
 // A unix datagram socket standing in for systemd's $NOTIFY_SOCKET.
@@ -123,27 +125,6 @@ private:
     std::optional<int> m_exit;
     std::filesystem::path m_stderr;
 };
-
-// A temporary directory removed at scope end.
-class TempDir {
-public:
-    explicit TempDir(const std::string& tag) {
-        m_path = std::filesystem::temp_directory_path() / ("fb-" + tag + "-" + std::to_string(::getpid()));
-        std::filesystem::remove_all(m_path);
-        std::filesystem::create_directories(m_path);
-    }
-    ~TempDir() { std::filesystem::remove_all(m_path); }
-    const std::filesystem::path& path() const { return m_path; }
-    std::filesystem::path operator/(const std::string& p) const { return m_path / p; }
-
-private:
-    std::filesystem::path m_path;
-};
-
-inline void write_text(const std::filesystem::path& p, const std::string& text) {
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-}
 
 // A TCP port that was free a moment ago.
 inline int free_port() {

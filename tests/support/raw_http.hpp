@@ -8,6 +8,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rapidjson/document.h>
+
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -126,5 +128,16 @@ inline std::string body_of(const std::optional<std::string>& r) {
     auto p = r->find("\r\n\r\n");
     return p == std::string::npos ? std::string() : r->substr(p + 4);
 }
+
+// A response's status (0: no answer) and body, read as JSON on request.
+struct ApiAnswer {
+    int status = 0;
+    std::string body;
+    rapidjson::Document json() const {
+        rapidjson::Document d;
+        d.Parse(body.c_str());
+        return d;
+    }
+};
 
 }  // namespace fitbridge::test

@@ -3,8 +3,6 @@
 // tests can make hundreds of distinct activities that never match each other.
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "core/time.hpp"
@@ -33,12 +31,6 @@ inline std::string synth_gpx(double start, int points = 20, double lat = 45.0, d
     }
     s += " </trkseg></trk>\n</gpx>\n";
     return s;
-}
-
-inline void write_file(const std::filesystem::path& p, const std::string& bytes) {
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream out(p, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 }  // namespace fitbridge::test

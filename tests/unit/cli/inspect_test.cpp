@@ -10,6 +10,7 @@
 
 #include "cli/inspect.hpp"
 #include "json/json.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fitbridge::cli {
 namespace {
@@ -19,9 +20,6 @@ namespace fs = std::filesystem;
 class InspectTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        m_dir = fs::temp_directory_path() / ("fitbridge-inspect-" + std::to_string(::getpid()) + "-" +
-                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(m_dir);
         fs::create_directories(m_dir / "acts" / "sub");
         const fs::path data(FITBRIDGE_SOURCE_DIR "/tests/data");
         fs::copy_file(data / "gpx/fittrackee-e2e.gpx", m_dir / "acts" / "b.gpx");
@@ -30,7 +28,6 @@ protected:
         std::ofstream(m_dir / "bad.fit") << "not an activity";
         std::ofstream(m_dir / "acts" / "README.md") << "# notes, not an activity";
     }
-    void TearDown() override { fs::remove_all(m_dir); }
 
     int run(std::vector<std::string> args) {
         m_out.str("");
@@ -48,7 +45,7 @@ protected:
         return out;
     }
 
-    fs::path m_dir;
+    test::TempDir m_dir{"inspect"};
     std::ostringstream m_out, m_err;
 };
 
@@ -99,7 +96,7 @@ TEST_F(InspectTest, UsageErrorsExitTwoWithoutOutput) {
 TEST_F(InspectTest, DoubleDashEndsOptions) {
     fs::copy_file(m_dir / "acts" / "b.gpx", m_dir / "-x.gpx");
     const fs::path cwd = fs::current_path();
-    fs::current_path(m_dir);
+    fs::current_path(m_dir.path());
     const int rc = run({"--json", "--", "-x.gpx"});
     fs::current_path(cwd);
     EXPECT_EQ(rc, 0) << m_err.str();

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/temp_dir.hpp"
+
 namespace fitbridge::config {
 namespace {
 
@@ -115,6 +117,44 @@ TEST(Config, AccountAndRouteRules) {
               "ski, strength, yoga, other)");
 }
 
+TEST(Config, NestedAccountOptionsAreFlattenedWithTheirPositions) {
+    const std::string yaml =
+        "accounts:\n"
+        "  - id: acme\n"
+        "    provider: rest\n"
+        "    base_url: https://api.acme.example\n"
+        "    list: {path: /runs, page: \"\"}\n"
+        "    fields:\n"
+        "      distance_unit: km\n"
+        "      more: {deep: x}\n"
+        "    tags: [a, b]\n";
+    auto c = parse(yaml, "test.yaml");
+    ASSERT_TRUE(c) << c.error().message;
+    const auto& a = c->accounts.at(0);
+    EXPECT_EQ(a.options, (std::map<std::string, std::string>{{"base_url", "https://api.acme.example"},
+                                                             {"list.path", "/runs"},
+                                                             {"list.page", ""},
+                                                             {"fields.distance_unit", "km"},
+                                                             {"fields.more.deep", "x"}}));
+    EXPECT_EQ(a.list_options.at("tags"), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(a.option_marks.at("base_url").line, 4);
+    EXPECT_EQ(a.option_marks.at("base_url").column, 5);
+    EXPECT_EQ(a.option_marks.at("list.page").line, 5);
+    EXPECT_EQ(a.option_marks.at("list.page").column, 25);
+    EXPECT_EQ(a.option_marks.at("fields.distance_unit").line, 7);
+    EXPECT_EQ(a.option_marks.at("fields.distance_unit").column, 7);
+    EXPECT_EQ(a.option_marks.at("tags").line, 9);
+    EXPECT_FALSE(a.option_marks.contains("list"));
+
+    EXPECT_EQ(parse_error("accounts:\n  - id: a\n    provider: rest\n    oauth: {client_secret: x}\n"),
+              "test.yaml:4:13: accounts[0].oauth.client_secret: secrets are not written inline; put it in a file and "
+              "use client_secret_file");
+    EXPECT_EQ(parse_error("accounts:\n  - id: a\n    provider: rest\n    list: {path: [{a: b}]}\n"),
+              "test.yaml:4:19: accounts[0].list.path: expected a list of strings");
+    EXPECT_EQ(parse_error("accounts:\n  - id: a\n    provider: rest\n    list:\n"),
+              "test.yaml:4:5: accounts[0].list: expected a value, a list or a mapping, got null");
+}
+
 TEST(Config, NameAuthorityMustBeAnAccount) {
     EXPECT_EQ(parse_error("sync:\n  name_authority: icu\n"),
               "test.yaml:2:19: sync.name_authority: unknown account 'icu'");
@@ -148,11 +188,10 @@ TEST(Config, DumpNeverShowsSecretsAndRoundTrips) {
 }
 
 TEST(Config, SecretsResolveUnderCredentialsDirectory) {
-    auto dir = std::filesystem::temp_directory_path() / ("fb-cred-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    std::ofstream(dir / "icu.key") << "s3cret\n";
+    test::TempDir dir("cred");
+    test::write_text(dir / "icu.key", "s3cret\n");
     Config c;
-    ::setenv("CREDENTIALS_DIRECTORY", dir.c_str(), 1);
+    ::setenv("CREDENTIALS_DIRECTORY", dir.path().c_str(), 1);
     auto s = read_secret("icu.key", c);
     ::unsetenv("CREDENTIALS_DIRECTORY");
     ASSERT_TRUE(s.ok()) << s.error().message;
@@ -160,7 +199,6 @@ TEST(Config, SecretsResolveUnderCredentialsDirectory) {
     auto missing = read_secret((dir / "nope").string(), c);
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().cls, ErrorClass::auth);
-    std::filesystem::remove_all(dir);
 }
 
 TEST(Config, ExampleFileIsValid) {

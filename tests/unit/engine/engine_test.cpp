@@ -3,15 +3,21 @@
 
 #include "engine/engine.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <deque>
+#include <fstream>
+#include <functional>
 
 #include "core/hash.hpp"
 #include "net/http_client.hpp"
-#include "support/process.hpp"
+#include "support/factory.hpp"
+#include "support/run.hpp"
 #include "support/synth.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fitbridge::engine {
 namespace {
@@ -29,8 +35,11 @@ struct Script {
     int upload_calls = 0;
     int find_calls = 0;
     int list_calls = 0;
-    std::vector<bool> listed_for_backfill;      // ListQuery::backfill of each listing
-    std::vector<bool> downloaded_for_backfill;  // RemoteActivity::backfill of each download
+    std::vector<bool> listed_for_backfill;                            // ListQuery::backfill of each listing
+    std::vector<bool> downloaded_for_backfill;                        // RemoteActivity::backfill of each download
+    std::function<void()> on_download;                                // called at each download
+    std::function<void()> on_upload;                                  // called at each upload
+    std::vector<std::pair<std::optional<double>, int64_t>> uploaded;  // each upload's start_time and records
 };
 std::map<std::string, Script>& scripts() {
     static std::map<std::string, Script> s;
@@ -57,6 +66,7 @@ public:
     }
     Task<std::string> download(const providers::RemoteActivity& item) override {
         scripts()[m_id].downloaded_for_backfill.push_back(item.backfill);
+        if (scripts()[m_id].on_download) scripts()[m_id].on_download();
         for (const auto& [i, bytes] : scripts()[m_id].items)
             if (i.remote_id == item.remote_id) co_return bytes;
         co_return Error::transient("fake.gone", "no such item");
@@ -64,6 +74,8 @@ public:
     Task<providers::UploadResult> upload(const providers::UploadRequest& req) override {
         auto& s = scripts()[m_id];
         ++s.upload_calls;
+        s.uploaded.emplace_back(req.summary->start_time, req.summary->records);
+        if (s.on_upload) s.on_upload();
         if (s.uploads.empty())
             co_return providers::UploadResult{"remote-" + req.summary->content_sha256.substr(0, 8), false};
         auto r = s.uploads.front();
@@ -90,7 +102,6 @@ private:
     uint32_t m_caps;
 };
 
-Result<void> accept(const config::AccountConfig&) { return {}; }
 Result<std::unique_ptr<providers::Provider>> make_source(const config::AccountConfig& a, const providers::Context&) {
     return std::unique_ptr<providers::Provider>(
         std::make_unique<FakeProvider>(a.id, providers::k_list_window | providers::k_download));
@@ -103,12 +114,11 @@ Result<std::unique_ptr<providers::Provider>> make_both(const config::AccountConf
     return std::unique_ptr<providers::Provider>(std::make_unique<FakeProvider>(
         a.id, providers::k_list_window | providers::k_download | providers::k_upload | providers::k_update_name));
 }
-const providers::Factory k_source{
-    "fake_source", "scripted source", providers::k_list_window, accept, make_source, nullptr, nullptr, nullptr};
-const providers::Factory k_sink{"fake_sink", "scripted sink", providers::k_upload, accept, make_sink, nullptr,
-                                nullptr,     nullptr};
-const providers::Factory k_both{
-    "fake_both", "scripted source and sink", providers::k_upload, accept, make_both, nullptr, nullptr, nullptr};
+const providers::Factory k_source =
+    test::scripted_factory("fake_source", "scripted source", providers::k_list_window, make_source);
+const providers::Factory k_sink = test::scripted_factory("fake_sink", "scripted sink", providers::k_upload, make_sink);
+const providers::Factory k_both =
+    test::scripted_factory("fake_both", "scripted source and sink", providers::k_upload, make_both);
 // A platform whose accounts must share one HTTP client (one budget per platform).
 struct NullClient final : net::HttpClient {
     boost::asio::awaitable<Result<net::HttpResponse>> send(net::HttpRequest) override {
@@ -132,9 +142,8 @@ Result<std::unique_ptr<providers::Provider>> make_net_sink(const config::Account
     http_seen()[a.id] = ctx.http.get();
     return make_sink(a, ctx);
 }
-const providers::Factory k_net_sink{
-    "fake_net_sink", "scripted sink with HTTP", providers::k_upload, accept, make_net_sink, nullptr, nullptr,
-    make_null_http};
+const providers::Factory k_net_sink = test::scripted_factory("fake_net_sink", "scripted sink with HTTP",
+                                                             providers::k_upload, make_net_sink, make_null_http);
 
 const providers::Factory* lookup(std::string_view name) {
     if (name == "fake_net_sink") return &k_net_sink;
@@ -189,12 +198,7 @@ protected:
     }
     template <typename Pred>
     bool run_until(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-        auto deadline = std::chrono::steady_clock::now() + limit;
-        while (!pred() && std::chrono::steady_clock::now() < deadline) {
-            if (m_io.stopped()) m_io.restart();  // it stops whenever it runs out of work
-            m_io.run_for(std::chrono::milliseconds(5));
-        }
-        return pred();
+        return test::run_until(m_io, pred, limit);
     }
     std::vector<store::DeliveryRow> deliveries() {
         std::vector<store::DeliveryRow> out;
@@ -613,6 +617,77 @@ TEST_F(EngineTest, RenamesAtTheNameAuthorityPropagate) {
     ASSERT_TRUE(run_until([&] { return scripts()["hub"].list_calls == 3; }));
     m_io.run_for(std::chrono::milliseconds(50));
     EXPECT_EQ(scripts()["sink"].renames.size(), 1u);
+}
+
+TEST_F(EngineTest, IngestAndDeliveryYieldToTheIoContextBetweenItems) {
+    // The fake source and sink never suspend, like a folder and the archive:
+    // between two downloads and between two uploads, other handlers (the
+    // API's connections, timers) must get their turn.
+    m_cfg.sync.max_concurrent_per_account = 4;
+    for (int i = 0; i < 12; ++i)
+        scripts()["src"].items.push_back({item(fmt::format("r{}", i)), test::synth_gpx(k_t0 + i * 86400.0, 20)});
+    // A handler that counts turns of the io_context. Its state is shared, not
+    // on this stack: the fixture runs the io_context again when it stops the
+    // engine, and one tick may still be queued then.
+    struct Ticker {
+        int ticks = 0;
+        bool done = false;
+    };
+    struct Tick {
+        std::shared_ptr<Ticker> state;
+        boost::asio::io_context* io;
+        void operator()() const {
+            ++state->ticks;
+            if (!state->done) boost::asio::post(*io, *this);
+        }
+    };
+    struct StopTicking {
+        std::shared_ptr<Ticker> state;
+        ~StopTicking() { state->done = true; }
+    };
+    auto ticker = std::make_shared<Ticker>();
+    const StopTicking stop_ticking{ticker};
+    boost::asio::post(m_io, Tick{ticker, &m_io});
+    std::vector<int> at_download, at_upload;
+    scripts()["src"].on_download = [&] { at_download.push_back(ticker->ticks); };
+    scripts()["sink"].on_upload = [&] { at_upload.push_back(ticker->ticks); };
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 12; }));
+    ticker->done = true;
+    ASSERT_EQ(at_download.size(), 12u);
+    ASSERT_EQ(at_upload.size(), 12u);
+    for (size_t i = 1; i < 12; ++i) {
+        EXPECT_GT(at_download[i], at_download[i - 1]) << "downloads " << i - 1 << " and " << i << " in one turn";
+        EXPECT_GT(at_upload[i], at_upload[i - 1]) << "uploads " << i - 1 << " and " << i << " in one turn";
+    }
+}
+
+TEST_F(EngineTest, DeliveryUsesTheStoredSummaryAndDoesNotDecodeAgain) {
+    // Ingested while the route leads to another sink.
+    config::AccountConfig other;
+    other.id = "other";
+    other.provider = "fake_sink";
+    m_cfg.accounts.push_back(other);
+    m_store->db().exec("INSERT INTO accounts(id, provider, created_at) VALUES ('other', 'fake_sink', 0)");
+    const auto routes = m_cfg.routes;
+    m_cfg.routes[0].to = {"other"};
+    scripts()["src"].items = {{item("ride"), test::synth_gpx(k_t0, 60)}};
+    start();
+    ASSERT_TRUE(run_until([&] {
+        auto it = m_engine->ledger().source_item("src", "ride");
+        return it && it->state == "ingested";
+    }));
+    auto act = m_engine->ledger().activity(1);
+    ASSERT_TRUE(act);
+    // The original now holds another ride: a delivery that decoded the file
+    // again would describe that one.
+    std::ofstream(act->original_path, std::ios::binary | std::ios::trunc) << test::synth_gpx(k_t0 + 7200, 10);
+    m_cfg.routes = routes;
+    m_engine->configure(m_cfg);
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }));
+    ASSERT_EQ(scripts()["sink"].uploaded.size(), 1u);
+    EXPECT_EQ(scripts()["sink"].uploaded[0].first, std::optional<double>(k_t0));
+    EXPECT_EQ(scripts()["sink"].uploaded[0].second, 60);
 }
 
 }  // namespace

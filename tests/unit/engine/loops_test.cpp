@@ -17,8 +17,10 @@
 
 #include "core/hash.hpp"
 #include "engine/engine.hpp"
-#include "support/process.hpp"
+#include "support/factory.hpp"
+#include "support/run.hpp"
 #include "support/synth.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fitbridge::engine {
 namespace {
@@ -118,7 +120,6 @@ private:
     uint32_t m_caps;
 };
 
-Result<void> valid(const config::AccountConfig&) { return {}; }
 Result<std::unique_ptr<providers::Provider>> make_source(const config::AccountConfig& a, const providers::Context&) {
     return std::unique_ptr<providers::Provider>(
         std::make_unique<Scripted>(a.id, providers::k_list_window | providers::k_download));
@@ -126,22 +127,10 @@ Result<std::unique_ptr<providers::Provider>> make_source(const config::AccountCo
 Result<std::unique_ptr<providers::Provider>> make_sink(const config::AccountConfig& a, const providers::Context&) {
     return std::unique_ptr<providers::Provider>(std::make_unique<Scripted>(a.id, providers::k_upload));
 }
-const providers::Factory k_source{.name = "scripted_source",
-                                  .description = "scripted source",
-                                  .capabilities = providers::k_list_window,
-                                  .validate = valid,
-                                  .create = make_source,
-                                  .accept_credentials = nullptr,
-                                  .oauth = nullptr,
-                                  .make_http = nullptr};
-const providers::Factory k_sink{.name = "scripted_sink",
-                                .description = "scripted sink",
-                                .capabilities = providers::k_upload,
-                                .validate = valid,
-                                .create = make_sink,
-                                .accept_credentials = nullptr,
-                                .oauth = nullptr,
-                                .make_http = nullptr};
+const providers::Factory k_source =
+    test::scripted_factory("scripted_source", "scripted source", providers::k_list_window, make_source);
+const providers::Factory k_sink =
+    test::scripted_factory("scripted_sink", "scripted sink", providers::k_upload, make_sink);
 const providers::Factory* lookup(std::string_view name) {
     if (name == k_source.name) return &k_source;
     if (name == k_sink.name) return &k_sink;
@@ -197,12 +186,7 @@ protected:
     }
     template <typename Pred>
     bool run_until(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-        auto deadline = std::chrono::steady_clock::now() + limit;
-        while (!pred() && std::chrono::steady_clock::now() < deadline) {
-            if (m_io.stopped()) m_io.restart();
-            m_io.run_for(std::chrono::milliseconds(5));
-        }
-        return pred();
+        return test::run_until(m_io, pred, limit);
     }
     // Deliveries to `sink` in `state`.
     size_t count(const std::string& sink, const std::string& state) {

@@ -14,6 +14,7 @@
 #include "formats/decode.hpp"
 #include "formats/gzip.hpp"
 #include "formats/mapped_file.hpp"
+#include "support/temp_dir.hpp"
 #include "xml_expect.hpp"
 
 namespace fitbridge::formats {
@@ -129,8 +130,7 @@ TEST(Gunzip, PayloadIsSniffedAgain) {
 TEST(Gunzip, GzipOfGpxNamedFitIsGpxGz) {
     // Names never decide the format: a .fit file holding gzip'd GPX is gpx.gz.
     auto plain = read_bytes(fixture("gpx/gpsbabel-korita-zbevnica.gpx"));
-    auto dir = std::filesystem::temp_directory_path() / ("fitbridge-gzip-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    test::TempDir dir("gzip");
     auto path = dir / "ride.fit";
     {
         auto gz = gzip_bytes(plain);
@@ -143,7 +143,6 @@ TEST(Gunzip, GzipOfGpxNamedFitIsGpxGz) {
     EXPECT_EQ(format_name(s.format, s.gzipped), "gpx.gz");
     EXPECT_EQ(s.records, 871);  // oracle
     EXPECT_EQ(s.content_sha256, sha256_hex(plain));
-    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "formats/decode.hpp"
+#include "formats/summary_json.hpp"
 #include "json/json.hpp"
 
 namespace fitbridge::formats {
@@ -152,6 +153,39 @@ TEST(SummaryJson, NumbersRoundTripAndIntegralsHaveNoFraction) {
     EXPECT_TRUE((*doc)["total_elapsed_time"].IsInt64());
     EXPECT_STREQ((*doc)["start_time"].GetString(), "2015-12-11T15:43:13.994Z");
     EXPECT_STREQ((*doc)["file"].GetString(), "f");
+}
+
+TEST(SummaryJson, ReadsItsOwnLinesBack) {
+    Summary fit;
+    fit.format = Format::fit;
+    fit.gzipped = true;
+    fit.ok = true;
+    fit.content_sha256 = std::string(64, 'c');
+    fit.start_time = 1325196081.25;
+    fit.fit_files_in_chain = 1;
+    fit.file_type = "activity";
+    fit.manufacturer = "255";
+    fit.manufacturer_is_number = true;
+    fit.product = 3121;
+    fit.sub_sport = "generic";
+    fit.msg_counts = {{"record", 10}, {"file_id", 1}};
+    fit.laps = 3;
+    fit.avg_power = 201.5;
+    for (const Summary& s : {gpx_summary(), fit}) {
+        const std::string line = to_json(s, "a/b.fit");
+        auto back = summary_from_json(line);
+        ASSERT_TRUE(back.ok()) << back.error().message;
+        EXPECT_EQ(to_json(*back, "a/b.fit"), line);
+        EXPECT_EQ(back->format, s.format);
+        EXPECT_EQ(back->gzipped, s.gzipped);
+        EXPECT_EQ(back->start_time, s.start_time);
+        EXPECT_EQ(back->records, s.records);
+        EXPECT_EQ(back->sport_family, s.sport_family);
+    }
+    auto bad = summary_from_json(R"({"format":"kml"})");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().message, "summary: 'format' is missing or unknown ('kml')");
+    EXPECT_FALSE(summary_from_json("[1]").ok());
 }
 
 TEST(SummaryJson, FileNamesAreEscaped) {

@@ -23,6 +23,8 @@
 #include "core/clock.hpp"
 #include "net/multipart.hpp"
 #include "net_test_util.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
 #include "test_server.hpp"
 
 namespace fitbridge::test {
@@ -150,13 +152,6 @@ std::vector<ServerRequest> TestServer::requests() const {
     return m_impl->requests;
 }
 
-std::filesystem::path make_temp_dir(std::string_view tag) {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / ("fitbridge-" + std::string(tag) + "-XXXXXX")).string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    return tmpl;
-}
-
 TestPki make_test_pki(const std::filesystem::path& dir) {
     auto run = [](const std::string& cmd) {
         if (std::system((cmd + " >/dev/null 2>&1").c_str()) != 0) throw std::runtime_error("failed: " + cmd);
@@ -183,7 +178,7 @@ TestPki make_test_pki(const std::filesystem::path& dir) {
 namespace {
 
 Result<net::HttpResponse> fetch(net::HttpClient& client, asio::io_context& io, net::HttpRequest request) {
-    return run_io(io, client.send(std::move(request)));
+    return run(io, client.send(std::move(request)));
 }
 
 net::HttpRequest get(std::string url) {
@@ -420,7 +415,7 @@ TEST_F(HttpClientTest, ResponsesOverTheCapAreErrors) {
 }
 
 TEST_F(HttpClientTest, MultipartUploadIsStreamedFromTheFile) {
-    auto dir = make_temp_dir("net-upload");
+    TempDir dir("net-upload");
     std::string content;
     for (unsigned i = 0; i < 300000; ++i) content += static_cast<char>((i * 7919u) % 256u);
     content += "\r\n--fitbridge-not-a-boundary\r\n";
@@ -453,7 +448,6 @@ TEST_F(HttpClientTest, MultipartUploadIsStreamedFromTheFile) {
     EXPECT_EQ(parts[2].content_type, "application/octet-stream");
     EXPECT_EQ(parts[2].data, content);
     EXPECT_EQ(content_length, std::to_string(req.body.size() + content.size() + req.body_suffix.size()));
-    std::filesystem::remove_all(dir);
 }
 
 std::string read_file(const std::filesystem::path& p) {
@@ -470,7 +464,7 @@ TEST_F(HttpClientTest, DownloadsStreamToTheResponseFile) {
         if (r.target == "/redirect") return ServerReply{302, {{"Location", "/plain"}}, ""};
         return ServerReply{404, {}, R"({"error":"Not Found"})"};
     });
-    auto dir = make_temp_dir("net-download");
+    TempDir dir("net-download");
     net::HttpRequest req = get(server.url("/plain"));
     req.response_file = dir / "a.fit";
     auto r = fetch(*client, io, req);
@@ -509,7 +503,6 @@ TEST_F(HttpClientTest, DownloadsStreamToTheResponseFile) {
         EXPECT_FALSE(std::filesystem::exists(dir / "e.fit")) << target;
         EXPECT_FALSE(std::filesystem::exists(dir / "e.fit.inflating")) << target;
     }
-    std::filesystem::remove_all(dir);
 }
 
 TEST_F(HttpClientTest, MissingUploadFileIsPermanent) {
@@ -526,10 +519,10 @@ TEST_F(HttpClientTest, MissingUploadFileIsPermanent) {
 class TlsTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        s_dir = make_temp_dir("net-pki");
-        s_pki = make_test_pki(s_dir);
+        s_dir = std::make_unique<TempDir>("net-pki");
+        s_pki = make_test_pki(s_dir->path());
     }
-    static void TearDownTestSuite() { std::filesystem::remove_all(s_dir); }
+    static void TearDownTestSuite() { s_dir.reset(); }
 
     Result<net::HttpResponse> fetch_with(const std::optional<std::filesystem::path>& ca, const std::string& url) {
         net::ClientOptions options;
@@ -539,7 +532,7 @@ protected:
     }
 
     asio::io_context io;
-    static inline std::filesystem::path s_dir;
+    static inline std::unique_ptr<TempDir> s_dir;
     static inline TestPki s_pki;
 };
 

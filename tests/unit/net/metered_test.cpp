@@ -2,12 +2,13 @@
 
 #include "net/http_client.hpp"
 #include "net_test_util.hpp"
+#include "support/run.hpp"
 
 namespace fitbridge::net {
 namespace {
 
 using test::response;
-using test::run_io;
+using test::run;
 
 TEST(MeteredClient, CountsEachRequestByPlatformAndAnswerClass) {
     auto scripted = std::make_unique<test::ScriptedClient>();
@@ -23,7 +24,7 @@ TEST(MeteredClient, CountsEachRequestByPlatformAndAnswerClass) {
     for (int i = 0; i < 5; ++i) {
         HttpRequest req;
         req.url = "https://www.strava.com/api/v3/athlete";
-        auto r = run_io(io, client->send(req));
+        auto r = run(io, client->send(req));
         EXPECT_EQ(r.ok(), i < 4);
     }
     EXPECT_EQ(script->requests.size(), 5u);

@@ -1,33 +1,13 @@
 #pragma once
-// Helpers shared by the net tests: run a coroutine to completion, and an
-// HttpClient that answers from a script and records what it was asked.
+// Helpers shared by the net tests: scripted responses, and an HttpClient that
+// answers from a script and records what it was asked.
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <deque>
-#include <exception>
-#include <functional>
-#include <optional>
 #include <vector>
 
 #include "net/http_client.hpp"
 
 namespace fitbridge::test {
-
-// Result<T> has no default constructor, which co_spawn's completion needs,
-// so the task runs inside a void coroutine that stores what it returns.
-template <typename T>
-T run_io(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
-    std::optional<T> out;
-    std::exception_ptr failure;
-    boost::asio::co_spawn(
-        io, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); },
-        [&](std::exception_ptr e) { failure = e; });
-    io.restart();
-    io.run();
-    if (failure) std::rethrow_exception(failure);
-    return std::move(*out);
-}
 
 inline net::HttpResponse response(int status, net::Headers headers = {}, std::string body = {}) {
     net::HttpResponse r;

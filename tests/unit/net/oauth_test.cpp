@@ -12,6 +12,8 @@
 #include "net/url.hpp"
 #include "net_test_util.hpp"
 #include "store/store.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
 #include "test_server.hpp"
 
 namespace fitbridge::test {
@@ -71,14 +73,7 @@ struct FakePlatform {
 
 class OAuthTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir = make_temp_dir("net-oauth");
-        open_store();
-    }
-    void TearDown() override {
-        store.reset();
-        std::filesystem::remove_all(dir);
-    }
+    void SetUp() override { open_store(); }
     void open_store() {
         auto opened = store::Store::open(dir / "state.db");
         ASSERT_TRUE(opened.ok()) << opened.error().message;
@@ -98,7 +93,7 @@ protected:
         return r;
     }
 
-    std::filesystem::path dir;
+    TempDir dir{"net-oauth"};
     ManualClock clock{k_now};
     std::unique_ptr<store::Store> store;
     std::unique_ptr<net::SqliteTokenStore> tokens;
@@ -127,7 +122,7 @@ TEST_F(OAuthTest, TokenStoreRoundTripsAndOverwrites) {
 TEST_F(OAuthTest, ValidTokenIsUsedWithoutRefreshing) {
     seed(k_now + seconds(3600));
     net::OAuth2TokenSource source(*http, *tokens, "strava-me", platform.endpoints(), clock);
-    auto r = run_io(io, net::send_authorized(*http, source, api_get(), clock));
+    auto r = run(io, net::send_authorized(*http, source, api_get(), clock));
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(platform.refreshes.load(), 0);
@@ -136,7 +131,7 @@ TEST_F(OAuthTest, ValidTokenIsUsedWithoutRefreshing) {
 TEST_F(OAuthTest, RefreshesWithinTheSkewBeforeExpiry) {
     seed(k_now + seconds(59));
     net::OAuth2TokenSource source(*http, *tokens, "strava-me", platform.endpoints(), clock);
-    auto auth = run_io(io, source.authorization());
+    auto auth = run(io, source.authorization());
     ASSERT_TRUE(auth.ok()) << auth.error().message;
     EXPECT_EQ(*auth, "Bearer A2");
     EXPECT_EQ(platform.refreshes.load(), 1);
@@ -172,7 +167,7 @@ TEST_F(OAuthTest, RotatedRefreshTokenSurvivesACrash) {
     seed(k_now - seconds(1));
     {
         net::OAuth2TokenSource source(*http, *tokens, "strava-me", platform.endpoints(), clock);
-        ASSERT_TRUE(run_io(io, source.authorization()).ok());
+        ASSERT_TRUE(run(io, source.authorization()).ok());
     }
     // The process dies: nothing but the database file remains.
     tokens.reset();
@@ -185,7 +180,7 @@ TEST_F(OAuthTest, RotatedRefreshTokenSurvivesACrash) {
     // The restarted process refreshes with the rotated token and is accepted.
     clock.advance(seconds(21600));
     net::OAuth2TokenSource restarted(*http, *tokens, "strava-me", platform.endpoints(), clock);
-    auto auth = run_io(io, restarted.authorization());
+    auto auth = run(io, restarted.authorization());
     ASSERT_TRUE(auth.ok()) << auth.error().message;
     EXPECT_EQ(*auth, "Bearer A3");
     EXPECT_EQ((*tokens->load("strava-me"))->refresh_token, "R3");
@@ -195,7 +190,7 @@ TEST_F(OAuthTest, UnauthorizedTriggersOneRefreshThatFixesIt) {
     seed(k_now + seconds(3600));
     platform.current_access = "A-revoked";  // the server no longer accepts A1
     net::OAuth2TokenSource source(*http, *tokens, "strava-me", platform.endpoints(), clock);
-    auto r = run_io(io, net::send_authorized(*http, source, api_get(), clock));
+    auto r = run(io, net::send_authorized(*http, source, api_get(), clock));
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(platform.refreshes.load(), 1);
@@ -206,7 +201,7 @@ TEST_F(OAuthTest, SecondUnauthorizedAfterRefreshIsAnAuthError) {
     seed(k_now + seconds(3600));
     platform.reject_all = true;
     net::OAuth2TokenSource source(*http, *tokens, "strava-me", platform.endpoints(), clock);
-    auto r = run_io(io, net::send_authorized(*http, source, api_get(), clock));
+    auto r = run(io, net::send_authorized(*http, source, api_get(), clock));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().cls, ErrorClass::auth);
     EXPECT_EQ(r.error().code, "http.401");
@@ -214,7 +209,7 @@ TEST_F(OAuthTest, SecondUnauthorizedAfterRefreshIsAnAuthError) {
     EXPECT_TRUE(source.needs_reauth());
     // Later requests fail the same way without reaching the platform.
     size_t before = platform.server.requests().size();
-    r = run_io(io, net::send_authorized(*http, source, api_get(), clock));
+    r = run(io, net::send_authorized(*http, source, api_get(), clock));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, "oauth.needs_reauth");
     EXPECT_EQ(r.error().cls, ErrorClass::auth);
@@ -227,7 +222,7 @@ TEST_F(OAuthTest, UnauthorizedWithoutARefreshTokenIsFinalAtOnce) {
     platform.reject_all = true;
     net::OAuth2TokenSource source(*http, *tokens, "strava-me", platform.endpoints(), clock);
     size_t before = platform.server.requests().size();
-    auto r = run_io(io, net::send_authorized(*http, source, api_get(), clock));
+    auto r = run(io, net::send_authorized(*http, source, api_get(), clock));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, "http.401");
     EXPECT_EQ(platform.refreshes.load(), 0);
@@ -239,7 +234,7 @@ TEST_F(OAuthTest, FinalUnauthorizedCanComeBackAsTheResponse) {
     seed(k_now + seconds(3600));
     platform.reject_all = true;
     net::OAuth2TokenSource source(*http, *tokens, "strava-me", platform.endpoints(), clock);
-    auto r = run_io(io, net::send_authorized(*http, source, api_get(), clock, net::Final401::response));
+    auto r = run(io, net::send_authorized(*http, source, api_get(), clock, net::Final401::response));
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r->status, 401);
     EXPECT_EQ(platform.refreshes.load(), 1);
@@ -250,7 +245,7 @@ TEST_F(OAuthTest, RefusedRefreshNeedsReauth) {
     seed(k_now - seconds(1));
     platform.refuse_refresh = true;
     net::OAuth2TokenSource source(*http, *tokens, "strava-me", platform.endpoints(), clock);
-    auto auth = run_io(io, source.authorization());
+    auto auth = run(io, source.authorization());
     ASSERT_FALSE(auth.ok());
     EXPECT_EQ(auth.error().cls, ErrorClass::auth);
     EXPECT_EQ(auth.error().code, "oauth.refresh_refused");
@@ -260,20 +255,20 @@ TEST_F(OAuthTest, RefusedRefreshNeedsReauth) {
 
 TEST_F(OAuthTest, MissingCredentialsAreAnAuthError) {
     net::OAuth2TokenSource source(*http, *tokens, "strava-me", platform.endpoints(), clock);
-    auto auth = run_io(io, source.authorization());
+    auto auth = run(io, source.authorization());
     ASSERT_FALSE(auth.ok());
     EXPECT_EQ(auth.error().code, "oauth.no_credentials");
 }
 
 TEST_F(OAuthTest, StaticSourcesNeverRetryA401) {
     auto key = net::make_api_key_source("abc");
-    EXPECT_EQ(*run_io(io, key->authorization()), "Basic QVBJX0tFWTphYmM=");
+    EXPECT_EQ(*run(io, key->authorization()), "Basic QVBJX0tFWTphYmM=");
     EXPECT_FALSE(key->invalidate("Basic QVBJX0tFWTphYmM="));
-    EXPECT_EQ(*run_io(io, net::make_bearer_source("tok")->authorization()), "Bearer tok");
-    EXPECT_EQ(*run_io(io, net::make_basic_source("u", "p")->authorization()), "Basic dTpw");
+    EXPECT_EQ(*run(io, net::make_bearer_source("tok")->authorization()), "Bearer tok");
+    EXPECT_EQ(*run(io, net::make_basic_source("u", "p")->authorization()), "Basic dTpw");
 
     auto bad = net::make_bearer_source("stale");
-    auto r = run_io(io, net::send_authorized(*http, *bad, api_get(), clock));
+    auto r = run(io, net::send_authorized(*http, *bad, api_get(), clock));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().cls, ErrorClass::auth);
     EXPECT_EQ(platform.server.requests().size(), 1u);
@@ -288,7 +283,7 @@ TEST_F(OAuthTest, AuthorizationCodeExchange) {
         return ServerReply{200, {}, R"({"access_token":"AX","refresh_token":"RX","expires_in":3600,"scope":"read"})"};
     });
     endpoints.token_url = token_server.url("/oauth/token");
-    auto creds = run_io(io, net::exchange_code(*http, endpoints, "the-code", pkce.verifier, clock));
+    auto creds = run(io, net::exchange_code(*http, endpoints, "the-code", pkce.verifier, clock));
     ASSERT_TRUE(creds.ok()) << creds.error().message;
     EXPECT_EQ(creds->kind, "oauth2");
     EXPECT_EQ(creds->access_token, "AX");

@@ -7,6 +7,8 @@
 #include "net_test_util.hpp"
 #include "store/ledger.hpp"
 #include "store/store.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
 #include "test_server.hpp"
 
 namespace fitbridge::test {
@@ -124,7 +126,7 @@ TEST(RateLimiter, TooManyRequestsBlocksAndTheBlockCanBePersisted) {
 }
 
 TEST(RateLimiter, BlockSurvivesARestartThroughTheLedger) {
-    auto dir = make_temp_dir("net-block");
+    TempDir dir("net-block");
     ManualClock clock(k_start);
     {
         auto st = store::Store::open(dir / "state.db");
@@ -149,7 +151,6 @@ TEST(RateLimiter, BlockSurvivesARestartThroughTheLedger) {
     ledger.set_account_blocked_until("s", std::nullopt);
     EXPECT_FALSE(ledger.account_blocked_until("s"));
     EXPECT_FALSE(ledger.account_blocked_until("nobody"));
-    std::filesystem::remove_all(dir);
 }
 
 TEST(RateLimiter, AcquireWaitsOnARealTimer) {
@@ -161,7 +162,7 @@ TEST(RateLimiter, AcquireWaitsOnARealTimer) {
         for (int i = 0; i < 5; ++i) co_await limiter.acquire(net::Priority::live);
         co_return 5;
     };
-    EXPECT_EQ(run_io(io, task()), 5);
+    EXPECT_EQ(run(io, task()), 5);
     auto elapsed = std::chrono::steady_clock::now() - start;
     EXPECT_GE(elapsed, milliseconds(195));  // four waits of 50 ms after the first token
     EXPECT_LT(elapsed, milliseconds(1500));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "net_test_util.hpp"
+#include "support/run.hpp"
 
 namespace fitbridge::test {
 namespace {
@@ -27,7 +28,7 @@ protected:
         net::HttpRequest req;
         req.method = std::move(method);
         req.url = "https://api.example/x?access_token=secret";
-        return run_io(io, client.send(req));
+        return run(io, client.send(req));
     }
 
     boost::asio::io_context io;
@@ -180,14 +181,14 @@ TEST_F(RetryTest, BackfillRequestsSpendOnlyTheBackfillShareEvenThroughALiveClien
     net::HttpRequest backfill;
     backfill.url = "https://api.example/history";
     backfill.priority = net::Priority::backfill;
-    auto r = run_io(io, client.send(backfill));
+    auto r = run(io, client.send(backfill));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, "net.rate_budget");
     EXPECT_TRUE(inner.requests.empty());
     // A live request still finds its share.
     net::HttpRequest live;
     live.url = "https://api.example/new";
-    auto l = run_io(io, client.send(live));
+    auto l = run(io, client.send(live));
     ASSERT_TRUE(l.ok()) << l.error().message;
     EXPECT_EQ(inner.requests.size(), 1u);
 }

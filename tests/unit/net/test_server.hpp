@@ -71,7 +71,4 @@ struct TestPki {
 // Generates the PKI under `dir` with the openssl CLI; throws on failure.
 TestPki make_test_pki(const std::filesystem::path& dir);
 
-// A fresh empty directory under the system temp dir.
-std::filesystem::path make_temp_dir(std::string_view tag);
-
 }  // namespace fitbridge::test

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -50,22 +52,14 @@ protected:
 
     std::unique_ptr<Provider> make(std::map<std::string, std::string> options = {}) {
         if (!options.contains("root")) options["root"] = root().string();
-        Context ctx{m_io.get_executor(), nullptr, m_dir.path(), nullptr};
+        Context ctx{.executor = m_io.get_executor(), .state_dir = m_dir.path()};
         auto p = factory().create(account(std::move(options)), ctx);
         if (!p) throw std::runtime_error(p.error().message);
         return std::move(*p);
     }
 
-    // A corpus file with its real decoded summary.
-    struct File {
-        std::string bytes;
-        formats::Summary summary;
-    };
-    static File corpus(const std::string& rel) {
-        File f{slurp(test::k_corpus / rel), {}};
-        f.summary = formats::decode(bytes_of(f.bytes));
-        return f;
-    }
+    using File = test::CorpusFile;
+    static File corpus(const std::string& rel) { return test::load_corpus(rel); }
 
     static UploadRequest request(const File& f, std::string name) {
         return UploadRequest{bytes_of(f.bytes), &f.summary, std::move(name), "act-1"};
@@ -247,6 +241,36 @@ TEST_F(ArchiveTest, FindExistingAfterACrash) {
     found = run(p->find_existing(req));
     ASSERT_TRUE(found);
     EXPECT_EQ(found->value_or(""), "2015/2015-08-15T1445_run_run-2.fit");
+}
+
+TEST_F(ArchiveTest, UploadsListTheirFolderOnlyWhenSomethingElseChangedIt) {
+    const auto fit = corpus("fit/garmin-fenix2-run.fit");
+    auto p = make();
+    const size_t before = folder_listings();
+    for (int i = 1; i <= 6; ++i) {
+        auto r = run(p->upload(request(fit, fmt::format("Run {}", i))));
+        ASSERT_TRUE(r) << r.error().message;
+        EXPECT_FALSE(r->duplicate);
+    }
+    // One listing for six uploads into one folder, and the index it keeps
+    // still knows the names it wrote: the same file again is a duplicate.
+    EXPECT_EQ(folder_listings() - before, 1u);
+    auto again = run(p->upload(request(fit, "Run 3")));
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->remote_id, "2015/2015-08-15T1445_run_run-3.fit");
+    EXPECT_EQ(folder_listings() - before, 1u);
+
+    // A file someone else put there (the folder's mtime moves; the kernel's
+    // timestamps are coarse, hence the pause) is seen: listed again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    write_text(root() / "2015/2015-08-15T1445_run_walk.fit", fit.bytes);
+    auto theirs = run(p->upload(request(fit, "Walk")));
+    ASSERT_TRUE(theirs);
+    EXPECT_TRUE(theirs->duplicate);
+    EXPECT_EQ(theirs->remote_id, "2015/2015-08-15T1445_run_walk.fit");
+    EXPECT_EQ(folder_listings() - before, 2u);
+    EXPECT_EQ(files_under(root()).size(), 7u);
 }
 
 TEST_F(ArchiveTest, RejectsUploadsItCannotName) {

@@ -37,6 +37,11 @@ std::map<std::string, std::string> options_for(std::string_view provider, const 
     if (provider == "archive") return {{"root", (dir / "archive").string()}};
     if (provider == "intervals_icu")
         return {{"api_key_file", (dir / "key").string()}, {"base_url", "http://127.0.0.1:9"}};
+    if (provider == "rest")
+        return {{"api_key_file", (dir / "key").string()},
+                {"base_url", "http://127.0.0.1:9"},
+                {"file.path", "/activities/{id}/file"},
+                {"gear.path", "/gear"}};
     return {};
 }
 

@@ -16,6 +16,7 @@
 #include "providers/provider.hpp"
 #include "store/cursors.hpp"
 #include "support/fake_server.hpp"
+#include "support/memory_tokens.hpp"
 
 namespace fitbridge::providers {
 namespace {
@@ -39,7 +40,9 @@ struct Adapter {
     std::string upload_path;  // path prefix of the upload call
     // A bearer token the fake accepts, stored as credentials kind "oauth2".
     std::string stored_token;
-    bool refreshes_tokens;  // the platform issues refresh tokens
+    bool refreshes_tokens;     // the platform issues refresh tokens
+    bool pages = true;         // the list call pages (else one answer holds the window)
+    bool serves_files = true;  // originals can be downloaded
 };
 
 std::string b64(const std::string& s) { return net::base64(s); }
@@ -77,21 +80,92 @@ const Adapter k_intervals{.name = "intervals_icu",
                           .stored_token = "test-oauth-token",
                           .refreshes_tokens = false};
 
-// ---- the suite ---------------------------------------------------------------
+// ---- provider: rest (the "Becoming a provider" contract) ---------------------
 
-class MemoryTokens final : public net::TokenStore {
-public:
-    std::map<std::string, net::Credentials> saved;
-    Result<std::optional<net::Credentials>> load(const std::string& a) override {
-        auto it = saved.find(a);
-        if (it == saved.end()) return std::optional<net::Credentials>();
-        return std::optional<net::Credentials>(it->second);
-    }
-    Result<void> save(const std::string& a, const net::Credentials& c) override {
-        saved[a] = c;
-        return {};
-    }
-};
+std::map<std::string, std::string> rest_credentials(const std::string& base, const fs::path& dir, bool stored) {
+    test::write_text(dir / "key", "test-api-key\n");
+    std::map<std::string, std::string> o{{"base_url", base}};
+    if (stored)
+        o["credentials"] = "stored";
+    else
+        o["api_key_file"] = (dir / "key").string();
+    return o;
+}
+
+// The contract's example API: two lines of config.
+std::map<std::string, std::string> rest_example_options(const std::string& base, const fs::path& dir, int,
+                                                        bool stored) {
+    return rest_credentials(base, dir, stored);
+}
+
+// The same contract under other names, ISO times, km, nesting, paging, files.
+std::map<std::string, std::string> rest_custom_options(const std::string& base, const fs::path& dir, int page_size,
+                                                       bool stored) {
+    auto o = rest_credentials(base, dir, stored);
+    const std::map<std::string, std::string> mapping{
+        {"list.path", "/api/v2/workouts"},
+        {"list.after", "from"},
+        {"list.before", "to"},
+        {"list.time", "iso8601"},
+        {"list.page", "page"},
+        {"list.per_page", "limit"},
+        {"list.page_size", std::to_string(page_size)},
+        {"list.first_page", "0"},
+        {"list.items", "data.items"},
+        {"get.path", "/api/v2/workouts/{id}"},
+        {"file.path", "/api/v2/workouts/{id}/original"},
+        {"update.method", "PUT"},
+        {"update.path", "/api/v2/workouts/{id}"},
+        {"create.path", "/api/v2/uploads"},
+        {"create.body", "multipart"},
+        {"gear.path", "/api/v2/equipment"},
+        {"gear_update.field", "equipment_id"},
+        {"fields.id", "workout_id"},
+        {"fields.name", "title"},
+        {"fields.sport", "activity"},
+        {"fields.start", "started_at"},
+        {"fields.duration", "elapsed"},
+        {"fields.distance", "distance_km"},
+        {"fields.distance_unit", "km"},
+        {"fields.description", "notes"},
+        {"fields.gear", "equipment_id"},
+    };
+    o.insert(mapping.begin(), mapping.end());
+    return o;
+}
+
+std::string rest_seed(const FakeServer& fake, double start, std::string_view family, const std::string& file) {
+    std::string spec = fmt::format(R"({{"start": {}, "type": "{}", "name": "seeded")", start, family);
+    if (!file.empty()) spec += fmt::format(R"(, "file_b64": "{}")", b64(file));
+    auto ids = json::parse(fake.control("POST", "/_fake/activities", spec + "}").body);
+    return (*ids)[0].GetString();
+}
+
+const Adapter k_rest_example{.name = "rest_example",
+                             .provider = "rest",
+                             .fake = "rest",
+                             .title = "The REST platform",
+                             .options = &rest_example_options,
+                             .seed = &rest_seed,
+                             .list_path = "/activities",
+                             .upload_path = "/activities",
+                             .stored_token = "test-oauth-token",
+                             .refreshes_tokens = false,
+                             .pages = false,
+                             .serves_files = false};
+
+const Adapter k_rest_custom{.name = "rest_custom",
+                            .provider = "rest",
+                            .fake = "rest_custom",
+                            .title = "The REST platform",
+                            .options = &rest_custom_options,
+                            .seed = &rest_seed,
+                            .list_path = "/api/v2/workouts",
+                            .upload_path = "/api/v2/uploads",
+                            .stored_token = "test-oauth-token",
+                            .refreshes_tokens = false};
+
+// ---- the suite ---------------------------------------------------------------
 
 class Conformance : public ::testing::TestWithParam<Adapter> {
 protected:
@@ -128,34 +202,14 @@ protected:
         return std::move(*p);
     }
 
+    // On m_io, whose executor the shared client's sockets use.
     template <typename T>
     Result<T> run(Task<T> task) {
-        std::optional<Result<T>> out;
-        std::exception_ptr failure;
-        bool done = false;
-        auto wrapper = [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); };
-        boost::asio::co_spawn(m_io, wrapper(), [&](std::exception_ptr e) {
-            failure = e;
-            done = true;
-        });
-        m_io.restart();
-        while (!done && m_io.run_one() > 0) {
-        }
-        if (failure) std::rethrow_exception(failure);
-        if (!out) throw std::runtime_error("the io_context ran out of work before the task finished");
-        return std::move(*out);
+        return test::run(m_io, std::move(task));
     }
 
     std::vector<RemoteActivity> list_all(Provider& p, ListQuery q) {
-        std::vector<RemoteActivity> all;
-        for (int guard = 0; guard < 100; ++guard) {
-            auto page = run(p.list(q));
-            if (!page) throw std::runtime_error(page.error().message);
-            for (auto& i : page->items) all.push_back(std::move(i));
-            if (!page->next_cursor) return all;
-            q.cursor = page->next_cursor;
-        }
-        throw std::runtime_error("listing did not end");
+        return test::list_all(p, std::move(q), [&](Task<ListPage> t) { return run(std::move(t)); });
     }
     static std::multiset<std::string> ids_of(const std::vector<RemoteActivity>& items) {
         std::multiset<std::string> out;
@@ -170,15 +224,8 @@ protected:
         return n;
     }
 
-    struct File {
-        std::string bytes;
-        formats::Summary summary;
-    };
-    static File corpus(const std::string& rel) {
-        File f{test::slurp(test::k_corpus / rel), {}};
-        f.summary = formats::decode(test::bytes_of(f.bytes));
-        return f;
-    }
+    using File = test::CorpusFile;
+    static File corpus(const std::string& rel) { return test::load_corpus(rel); }
     static UploadRequest request(const File& f, std::string external_id) {
         return UploadRequest{test::bytes_of(f.bytes), &f.summary, "Conformance", std::move(external_id)};
     }
@@ -191,7 +238,7 @@ protected:
     boost::asio::io_context m_io;
     SystemClock m_clock;
     config::Config m_config;
-    MemoryTokens m_tokens;
+    fitbridge::test::MemoryTokenStore m_tokens;
     store::MemoryCursorStore m_cursors;
     std::shared_ptr<net::HttpClient> m_http;
 };
@@ -212,7 +259,9 @@ TEST_P(Conformance, ListsTheWindowEdgesAndEveryPageOnce) {
         EXPECT_GE(*item.start_time, k_since);
         EXPECT_LT(*item.start_time, k_until);
     }
-    EXPECT_GE(requests_to(a().list_path), 3u);  // more than one page
+    if (a().pages) {
+        EXPECT_GE(requests_to(a().list_path), 3u);  // more than one page
+    }
 }
 
 TEST_P(Conformance, IncrementalListingResumesAfterARestart) {
@@ -234,6 +283,15 @@ TEST_P(Conformance, DownloadsTheOriginal) {
     auto listed = list_all(*p, ListQuery{.since = *fit.summary.start_time - 60, .until = *fit.summary.start_time + 60});
     ASSERT_EQ(ids_of(listed), std::multiset<std::string>{id});
     auto bytes = run(p->download(listed[0]));
+    if (!a().serves_files) {
+        // Listed with its metadata, and said to be unavailable.
+        EXPECT_TRUE(listed[0].start_time);
+        EXPECT_TRUE(listed[0].unavailable_reason);
+        ASSERT_FALSE(bytes);
+        EXPECT_EQ(bytes.error().cls, ErrorClass::permanent);
+        return;
+    }
+    EXPECT_FALSE(listed[0].unavailable_reason);
     ASSERT_TRUE(bytes) << bytes.error().message;
     EXPECT_EQ(*bytes, fit.bytes);
 }
@@ -365,7 +423,7 @@ TEST_P(Conformance, NothingIsLostAcrossFaultsWhilePaging) {
     EXPECT_EQ(ids_of(listed), std::multiset<std::string>(seeded.begin(), seeded.end()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Platforms, Conformance, ::testing::Values(k_intervals),
+INSTANTIATE_TEST_SUITE_P(Platforms, Conformance, ::testing::Values(k_intervals, k_rest_example, k_rest_custom),
                          [](const ::testing::TestParamInfo<Adapter>& p) { return p.param.name; });
 
 }  // namespace

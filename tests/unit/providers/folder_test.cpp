@@ -24,6 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::copy_corpus;
 using test::run;
+using test::run_until;
 using test::slurp;
 using test::TempDir;
 using test::write_text;
@@ -63,7 +64,7 @@ class FolderTest : public ::testing::Test {
 protected:
     std::unique_ptr<Provider> make(std::map<std::string, std::string> options) {
         if (!options.contains("path")) options["path"] = m_dir.path().string();
-        Context ctx{m_io.get_executor(), &m_clock, m_dir.path(), nullptr};
+        Context ctx{.executor = m_io.get_executor(), .clock = &m_clock, .state_dir = m_dir.path()};
         auto p = factory().create(account(std::move(options)), ctx);
         if (!p) throw std::runtime_error(p.error().message);
         return std::move(*p);
@@ -228,7 +229,7 @@ TEST_F(FolderTest, SettleTimeDefaultsToTheConfigsSyncSettleTime) {
     copy_corpus("fit/garmin-fenix2-run.fit", m_dir / "ride.fit");
     config::Config cfg;
     cfg.sync.settle_time_s = 2;
-    Context ctx{m_io.get_executor(), &m_clock, m_dir.path(), &cfg};
+    Context ctx{.executor = m_io.get_executor(), .clock = &m_clock, .state_dir = m_dir.path(), .config = &cfg};
     auto p = factory().create(account({{"path", m_dir.path().string()}}), ctx);
     ASSERT_TRUE(p);
     EXPECT_TRUE(list(**p).empty());
@@ -399,7 +400,7 @@ TEST_F(FolderTest, PresetAccountReadsHomeFromTheEnvironment) {
     copy_corpus("fit/garmin-fenix2-run.fit", zwift / "inProgressActivity.fit");
     ScopedHome home(m_dir.path());
     EXPECT_TRUE(factory().validate(account({{"preset", "zwift"}})));
-    Context ctx{m_io.get_executor(), &m_clock, m_dir.path(), nullptr};
+    Context ctx{.executor = m_io.get_executor(), .clock = &m_clock, .state_dir = m_dir.path()};
     auto p = factory().create(account({{"preset", "zwift"}, {"settle_time", "0"}}), ctx);
     ASSERT_TRUE(p);
     auto items = list(**p);
@@ -415,16 +416,6 @@ TEST_F(FolderTest, PresetAccountReadsHomeFromTheEnvironment) {
     EXPECT_TRUE(r.error().message.starts_with("preset: no zwift activity folder found (tried: " +
                                               empty_home.path().string() + "/.wine/drive_c/users/*/Documents/"))
         << r.error().message;
-}
-
-// Runs the io_context until `done` or the timeout; true when done.
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-        io.restart();
-        io.run_for(20ms);
-    }
-    return done();
 }
 
 TEST_F(FolderTest, WatchCallsBackWhenFilesAreWrittenOrMovedIn) {
@@ -475,7 +466,7 @@ TEST_F(FolderTest, WatchCallsBackWhenFilesAreWrittenOrMovedIn) {
 
 TEST_F(FolderTest, WatchComesBackForFilesThatWereStillSettling) {
     // Real time here: the watcher's timers run on the io_context.
-    Context ctx{m_io.get_executor(), nullptr, m_dir.path(), nullptr};
+    Context ctx{.executor = m_io.get_executor(), .state_dir = m_dir.path()};
     auto created = factory().create(account({{"path", m_dir.path().string()}, {"settle_time", "0.5"}}), ctx);
     ASSERT_TRUE(created);
     auto& p = **created;
@@ -503,7 +494,7 @@ TEST_F(FolderTest, FactoryDescribesTheProvider) {
     EXPECT_EQ(f.capabilities, k_list_window | k_download | k_watch);
     // registry() named here also keeps the static link order working:
     // provider_base's find_factory() needs it from fitbridge_providers.
-    ASSERT_EQ(registry().size(), 3u);
+    ASSERT_EQ(registry().size(), 4u);
     EXPECT_EQ(registry()[0].name, "folder");
     EXPECT_EQ(find_factory("folder"), &registry()[0]);
     auto p = make({});

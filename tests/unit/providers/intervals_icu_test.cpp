@@ -21,12 +21,14 @@
 #include "net/oauth.hpp"
 #include "provider_test_util.hpp"
 #include "store/cursors.hpp"
-#include "support/process.hpp"
+#include "support/fake_server.hpp"
+#include "support/memory_tokens.hpp"
 #include "support/raw_http.hpp"
 
 namespace fitbridge::providers::intervals_icu {
 namespace {
 
+using fitbridge::test::FakeServer;
 using test::bytes_of;
 using test::run;
 using test::slurp;
@@ -36,34 +38,6 @@ constexpr std::string_view k_key = "test-api-key";  // the fake's defaults
 constexpr std::string_view k_token = "test-oauth-token";
 // "API_KEY:test-api-key" in base64.
 constexpr std::string_view k_basic = "Basic QVBJX0tFWTp0ZXN0LWFwaS1rZXk=";
-
-struct RawReply {
-    int status = 0;
-    std::string head;
-    std::string body;
-};
-
-// One exchange over a fresh loopback connection (Connection: close).
-RawReply exchange(int port, const std::string& method, const std::string& target, const net::Headers& headers,
-                  const std::string& body) {
-    fitbridge::test::RawConn c(port);
-    if (!c.connected()) return {};
-    std::string req =
-        fmt::format("{} {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n", method, target, port);
-    for (const auto& [k, v] : headers) req += fmt::format("{}: {}\r\n", k, v);
-    req += fmt::format("Content-Length: {}\r\n\r\n", body.size());
-    req += body;
-    if (!c.send(req)) return {};
-    auto r = c.read_response();
-    RawReply out;
-    out.status = fitbridge::test::status_of(r);
-    if (r) {
-        auto end = r->find("\r\n\r\n");
-        out.head = r->substr(0, end);
-        out.body = fitbridge::test::body_of(r);
-    }
-    return out;
-}
 
 // net::HttpClient over blocking loopback sockets: enough HTTP/1.1 for the
 // fake (Content-Length bodies, one request per connection).
@@ -114,59 +88,13 @@ public:
     }
 };
 
-// One fake server for the whole suite, reset before each test.
-class Fake {
-public:
-    Fake() : m_out(fs::temp_directory_path() / fmt::format("fitbridge-icu-fake-{}.out", ::getpid())) {
-        const char* path = std::getenv("PATH");
-        m_proc = std::make_unique<fitbridge::test::Process>(
-            std::vector<std::string>{std::string(FITBRIDGE_SOURCE_DIR) + "/tests/fakes/run", "intervals", "--port",
-                                     "0"},
-            std::map<std::string, std::string>{{"PATH", path ? path : "/usr/bin:/bin"},
-                                               {"HOME", std::getenv("HOME") ? std::getenv("HOME") : "/tmp"}},
-            m_out);
-        for (int i = 0; i < 200 && m_base.empty(); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-            auto text = m_proc->output();
-            if (auto nl = text.find('\n'); nl != std::string::npos && text.starts_with("http://"))
-                m_base = text.substr(0, nl);
-        }
-        if (m_base.empty()) throw std::runtime_error("fake server did not start: " + m_proc->output());
-        m_port = std::stoi(m_base.substr(m_base.rfind(':') + 1));
-    }
-    ~Fake() {
-        m_proc.reset();
-        std::error_code ec;
-        fs::remove(m_out, ec);
-    }
-    const std::string& base() const { return m_base; }
-    int port() const { return m_port; }
-
-    RawReply control(const std::string& method, const std::string& path, const std::string& body = {}) {
-        return exchange(m_port, method, path, {{"Content-Type", "application/json"}}, body);
-    }
-    void reset() { control("POST", "/_fake/reset"); }
-    // Adds activities (a JSON object or array); returns their ids.
-    std::vector<std::string> add(const std::string& json) {
-        auto r = control("POST", "/_fake/activities", json);
-        auto doc = json::parse(r.body);
-        std::vector<std::string> ids;
-        for (const auto& v : doc->GetArray()) ids.emplace_back(v.GetString());
-        return ids;
-    }
-    void fault(const std::string& json) { control("POST", "/_fake/faults", json); }
-    rapidjson::Document requests() {
-        auto r = control("GET", "/_fake/requests");
-        return json::parse(r.body).value();
-    }
-    rapidjson::Document activities() { return json::parse(control("GET", "/_fake/activities").body).value(); }
-
-private:
-    fs::path m_out;
-    std::unique_ptr<fitbridge::test::Process> m_proc;
-    std::string m_base;
-    int m_port = 0;
-};
+// Adds activities (a JSON object or array) to the fake; returns their ids.
+std::vector<std::string> add_activities(const FakeServer& fake, const std::string& json) {
+    auto doc = json::parse(fake.control("POST", "/_fake/activities", json).body);
+    std::vector<std::string> ids;
+    for (const auto& v : doc->GetArray()) ids.emplace_back(v.GetString());
+    return ids;
+}
 
 std::string header_of(const rapidjson::Value& req, std::string_view name) {
     for (const auto& h : req["headers"].GetArray())
@@ -216,46 +144,10 @@ std::string slurp_b64(std::string_view in) {
     return out;
 }
 
-// Runs a provider coroutine on `io` (whose executor the real client's sockets
-// use) until it finishes; pooled idle connections may keep `io` busy after.
-template <typename T>
-Result<T> run_on(boost::asio::io_context& io, Task<T> task) {
-    std::optional<Result<T>> out;
-    std::exception_ptr failure;
-    bool done = false;
-    auto wrapper = [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); };
-    boost::asio::co_spawn(io, wrapper(), [&](std::exception_ptr e) {
-        failure = e;
-        done = true;
-    });
-    io.restart();
-    while (!done && io.run_one() > 0) {
-    }
-    if (failure) std::rethrow_exception(failure);
-    if (!out) throw std::runtime_error("the io_context ran out of work before the task finished");
-    return std::move(*out);
-}
-
-// Credentials kept in memory, as the daemon keeps them in its state store.
-class MemoryTokenStore final : public net::TokenStore {
-public:
-    Result<std::optional<net::Credentials>> load(const std::string& account) override {
-        auto it = m_saved.find(account);
-        if (it == m_saved.end()) return std::optional<net::Credentials>();
-        return std::optional<net::Credentials>(it->second);
-    }
-    Result<void> save(const std::string& account, const net::Credentials& c) override {
-        m_saved[account] = c;
-        return {};
-    }
-
-private:
-    std::map<std::string, net::Credentials> m_saved;
-};
-
 class IntervalsIcuTest : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() { s_fake = new Fake(); }
+    // One fake server for the whole suite, reset before each test.
+    static void SetUpTestSuite() { s_fake = new FakeServer("intervals"); }
     static void TearDownTestSuite() {
         delete s_fake;
         s_fake = nullptr;
@@ -265,7 +157,7 @@ protected:
         test::write_text(m_dir / "key", std::string(k_key) + "\n");
         test::write_text(m_dir / "token", std::string(k_token));
     }
-    static Fake& fake() { return *s_fake; }
+    static FakeServer& fake() { return *s_fake; }
 
     config::AccountConfig account(std::map<std::string, std::string> options,
                                   std::map<std::string, std::vector<std::string>> lists = {}) {
@@ -283,46 +175,36 @@ protected:
 
     std::unique_ptr<IntervalsIcuProvider> make(std::map<std::string, std::string> options = {},
                                                std::map<std::string, std::vector<std::string>> lists = {}) {
-        Context ctx{m_io.get_executor(), &m_clock, m_dir.path(), nullptr, m_http, &m_tokens, &m_cursors};
+        Context ctx{.executor = m_io.get_executor(),
+                    .clock = &m_clock,
+                    .state_dir = m_dir.path(),
+                    .http = m_http,
+                    .tokens = &m_tokens,
+                    .cursors = &m_cursors};
         auto p = factory().create(account(std::move(options), std::move(lists)), ctx);
         if (!p) throw std::runtime_error(p.error().message);
         return std::unique_ptr<IntervalsIcuProvider>(dynamic_cast<IntervalsIcuProvider*>(p->release()));
     }
 
-    struct File {
-        std::string bytes;
-        formats::Summary summary;
-    };
-    static File corpus(const std::string& rel) {
-        File f{slurp(test::k_corpus / rel), {}};
-        f.summary = formats::decode(bytes_of(f.bytes));
-        return f;
-    }
+    using File = test::CorpusFile;
+    static File corpus(const std::string& rel) { return test::load_corpus(rel); }
     static UploadRequest request(const File& f, std::string name, std::string external_id) {
         return UploadRequest{bytes_of(f.bytes), &f.summary, std::move(name), std::move(external_id)};
     }
 
     // Lists every page of a window.
     std::vector<RemoteActivity> list_all(Provider& p, ListQuery q) {
-        std::vector<RemoteActivity> all;
-        for (int guard = 0; guard < 50; ++guard) {
-            auto page = run(p.list(q));
-            if (!page) throw std::runtime_error(page.error().message);
-            for (auto& i : page->items) all.push_back(std::move(i));
-            if (!page->next_cursor) return all;
-            q.cursor = page->next_cursor;
-        }
-        throw std::runtime_error("listing did not end");
+        return test::list_all(p, std::move(q), [&](Task<ListPage> t) { return run(std::move(t)); });
     }
 
-    static inline Fake* s_fake = nullptr;
+    static inline FakeServer* s_fake = nullptr;
     test::TempDir m_dir;
     boost::asio::io_context m_io;
     // 2025-02-01T00:00:00Z
     ManualClock m_clock{SysTime(std::chrono::seconds(1738368000))};
     std::shared_ptr<SocketClient> m_socket = std::make_shared<SocketClient>();
     std::shared_ptr<net::HttpClient> m_http = m_socket;
-    MemoryTokenStore m_tokens;
+    fitbridge::test::MemoryTokenStore m_tokens;
     store::MemoryCursorStore m_cursors;
 };
 
@@ -373,7 +255,7 @@ TEST_F(IntervalsIcuTest, ValidationErrorsNameTheOption) {
 // ---- listing ------------------------------------------------------------------
 
 TEST_F(IntervalsIcuTest, ListsAWindowWithBasicAuthAndMapsFields) {
-    auto ids = fake().add(R"([
+    auto ids = add_activities(fake(), R"([
         {"start_date": "2025-01-10T08:00:00Z", "type": "VirtualRide", "name": "Zwift - Watopia",
          "elapsed_time": 3600, "distance": 30000.5},
         {"start_date": "2025-01-11T09:30:00Z", "type": "Run", "name": "Easy run", "elapsed_time": 1800,
@@ -405,7 +287,7 @@ TEST_F(IntervalsIcuTest, ListsAWindowWithBasicAuthAndMapsFields) {
     EXPECT_EQ(ride.distance_m, 30000.5);
     EXPECT_EQ(ride.origin, fake().base() + "/activities/" + ids[0]);
 
-    auto log = fake().requests();
+    auto log = fake().requests_with_bodies();
     ASSERT_EQ(log.Size(), 1u);
     EXPECT_STREQ(log[0]["method"].GetString(), "GET");
     EXPECT_STREQ(log[0]["path"].GetString(), "/api/v1/athlete/0/activities");
@@ -422,7 +304,7 @@ TEST_F(IntervalsIcuTest, PagesByMovingNewestDown) {
     for (int i = 0; i < 7; ++i)
         rows += fmt::format(R"({}{{"start_date": "2025-01-{:02d}T07:00:00Z", "type": "Ride", "name": "r{}"}})",
                             i ? "," : "", 10 + i, i);
-    fake().add(rows + "]");
+    add_activities(fake(), rows + "]");
     auto p = make({{"page_size", "3"}, {"athlete_id", "i12345"}});
     ListQuery q;
     q.since = 1736467200;  // 2025-01-10
@@ -432,7 +314,7 @@ TEST_F(IntervalsIcuTest, PagesByMovingNewestDown) {
     for (const auto& a : all) names.push_back(a.name);
     // Each once, though page boundaries are listed twice by the API.
     EXPECT_EQ(names, (std::vector<std::string>{"r6", "r5", "r4", "r3", "r2", "r1", "r0"}));
-    auto log = fake().requests();
+    auto log = fake().requests_with_bodies();
     ASSERT_EQ(log.Size(), 4u);
     for (const auto& r : log.GetArray()) EXPECT_STREQ(r["path"].GetString(), "/api/v1/athlete/i12345/activities");
     // Newest of page n+1 = local start of the oldest row of page n (fake: UTC+1).
@@ -443,14 +325,14 @@ TEST_F(IntervalsIcuTest, PagesByMovingNewestDown) {
 }
 
 TEST_F(IntervalsIcuTest, IncrementalListingKeepsATrailingOverlap) {
-    fake().add(R"([{"start_date": "2025-01-30T07:00:00Z", "type": "Ride", "name": "recent"},
+    add_activities(fake(), R"([{"start_date": "2025-01-30T07:00:00Z", "type": "Ride", "name": "recent"},
                    {"start_date": "2025-01-20T07:00:00Z", "type": "Ride", "name": "old"}])");
     auto p = make({{"overlap_days", "3"}});
     auto first = run(p->list({}));
     ASSERT_TRUE(first) << first.error().message;
     ASSERT_EQ(first->items.size(), 1u);
     EXPECT_EQ(first->items[0].name, "recent");
-    auto log = fake().requests();
+    auto log = fake().requests_with_bodies();
     // No watermark yet: now (2025-02-01) - 3 days - 14 h, and no newest (= now).
     EXPECT_STREQ(log[0]["query"].GetString(),
                  "oldest=2025-01-28T10%3A00%3A00&limit=200&fields=id,name,start_date,start_date_local,type,elapsed_"
@@ -464,7 +346,7 @@ TEST_F(IntervalsIcuTest, IncrementalListingKeepsATrailingOverlap) {
     auto again = make({{"overlap_days", "3"}});
     auto second = run(again->list({}));
     ASSERT_TRUE(second);
-    log = fake().requests();
+    log = fake().requests_with_bodies();
     EXPECT_STREQ(log[1]["query"].GetString(),
                  "oldest=2025-01-26T17%3A00%3A00&limit=200&fields=id,name,start_date,start_date_local,type,elapsed_"
                  "time,distance,source,external_id");
@@ -476,9 +358,9 @@ TEST_F(IntervalsIcuTest, AWatermarkSideFileOfAnOlderVersionIsReadOnce) {
     auto p = make({{"overlap_days", "3"}});
     ASSERT_TRUE(run(p->list({})));
     // 2025-01-30T07:00Z - 3 days - 14 h, as if the position had been in the store.
-    EXPECT_STREQ(fake().requests()[0]["args"]["oldest"][0].GetString(), "2025-01-26T17:00:00");
+    EXPECT_STREQ(fake().requests_with_bodies()[0]["args"]["oldest"][0].GetString(), "2025-01-26T17:00:00");
     EXPECT_EQ(m_cursors.load("icu", "watermark").value(), std::nullopt);  // nothing newer was listed
-    fake().add(R"({"start_date": "2025-01-31T07:00:00Z", "type": "Ride"})");
+    add_activities(fake(), R"({"start_date": "2025-01-31T07:00:00Z", "type": "Ride"})");
     ASSERT_TRUE(run(p->list({})));
     EXPECT_EQ(m_cursors.load("icu", "watermark").value(), "1738306800");
     EXPECT_FALSE(fs::exists(m_dir / "intervals_icu" / "icu.watermark"));
@@ -486,12 +368,12 @@ TEST_F(IntervalsIcuTest, AWatermarkSideFileOfAnOlderVersionIsReadOnce) {
     test::write_text(m_dir / "intervals_icu" / "icu.watermark", "1000\n");
     auto again = make({{"overlap_days", "3"}});
     ASSERT_TRUE(run(again->list({})));
-    EXPECT_STREQ(fake().requests()[2]["args"]["oldest"][0].GetString(), "2025-01-27T17:00:00");
+    EXPECT_STREQ(fake().requests_with_bodies()[2]["args"]["oldest"][0].GetString(), "2025-01-27T17:00:00");
 }
 
 TEST_F(IntervalsIcuTest, BackfillListingsAndTheirDownloadsSpendTheBackfillShare) {
-    fake().add(R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride", "file_b64": ")" +
-               b64(slurp(test::k_corpus / "gpx/fittrackee-e2e.gpx")) + R"("})");
+    add_activities(fake(), R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride", "file_b64": ")" +
+                               b64(slurp(test::k_corpus / "gpx/fittrackee-e2e.gpx")) + R"("})");
     auto p = make();
     ListQuery q;
     q.since = 1736467200;
@@ -516,9 +398,9 @@ TEST_F(IntervalsIcuTest, BackfillListingsAndTheirDownloadsSpendTheBackfillShare)
 
 TEST_F(IntervalsIcuTest, DownloadsOriginalsPlainOrGzipped) {
     const auto fit = corpus("fit/garmin-fr55-coretemp-walk.fit");
-    auto ids = fake().add(fmt::format(R"([{{"file_b64": "{}", "name": "plain"}},
+    auto ids = add_activities(fake(), fmt::format(R"([{{"file_b64": "{}", "name": "plain"}},
         {{"file_b64": "{}", "name": "zipped", "serve_gzip": true, "start_date": "2024-01-01T00:00:00Z"}}])",
-                                      b64(fit.bytes), b64(fit.bytes)));
+                                                  b64(fit.bytes), b64(fit.bytes)));
     auto p = make();
     RemoteActivity item;
     item.remote_id = ids[0];
@@ -532,7 +414,7 @@ TEST_F(IntervalsIcuTest, DownloadsOriginalsPlainOrGzipped) {
     EXPECT_EQ(static_cast<uint8_t>((*zipped)[0]), 0x1f);
     auto decoded = formats::decode(bytes_of(*zipped));
     EXPECT_EQ(decoded.content_sha256, fit.summary.content_sha256);
-    auto log = fake().requests();
+    auto log = fake().requests_with_bodies();
     EXPECT_STREQ(log[0]["path"].GetString(), ("/api/v1/activity/" + ids[0] + "/file").c_str());
 
     // Something that is not an activity file says what came back.
@@ -564,7 +446,7 @@ TEST_F(IntervalsIcuTest, UploadsMultipartAndRecognisesDuplicates) {
     EXPECT_FALSE(first->duplicate);
     EXPECT_EQ(first->remote_id, "i1001");
 
-    auto log = fake().requests();
+    auto log = fake().requests_with_bodies();
     ASSERT_EQ(log.Size(), 1u);
     const auto& req = log[0];
     EXPECT_STREQ(req["method"].GetString(), "POST");
@@ -581,7 +463,7 @@ TEST_F(IntervalsIcuTest, UploadsMultipartAndRecognisesDuplicates) {
                   "\r\nContent-Disposition: form-data; name=\"file\"; "
                   "filename=\"fitbridge-0123456789abcdef.fit\"\r\nContent-Type: application/octet-stream\r\n\r\n" +
                   fit.bytes + "\r\n--" + boundary + "--\r\n");
-    auto stored = fake().activities();
+    auto stored = fake().get_json("/_fake/activities");
     ASSERT_EQ(stored.Size(), 1u);
     EXPECT_STREQ(stored[0]["name"].GetString(), "Lunch walk & talk");
     EXPECT_STREQ(stored[0]["external_id"].GetString(), "fitbridge-0123456789abcdef");
@@ -592,7 +474,7 @@ TEST_F(IntervalsIcuTest, UploadsMultipartAndRecognisesDuplicates) {
     ASSERT_TRUE(again) << again.error().message;
     EXPECT_TRUE(again->duplicate);
     EXPECT_EQ(again->remote_id, "i1001");
-    EXPECT_EQ(fake().activities().Size(), 1u);
+    EXPECT_EQ(fake().get_json("/_fake/activities").Size(), 1u);
 }
 
 TEST_F(IntervalsIcuTest, GzippedUploadsKeepTheirSuffix) {
@@ -600,7 +482,7 @@ TEST_F(IntervalsIcuTest, GzippedUploadsKeepTheirSuffix) {
     auto p = make();
     auto r = run(p->upload(request(gz, "Run", "x1")));
     ASSERT_TRUE(r) << r.error().message;
-    auto log = fake().requests();
+    auto log = fake().requests_with_bodies();
     auto body = slurp_b64(log[0]["body_b64"].GetString());
     EXPECT_NE(body.find("filename=\"x1.fit.gz\""), std::string::npos);
 }
@@ -618,7 +500,7 @@ TEST_F(IntervalsIcuTest, RejectedFilesArePermanentWithThePlatformsMessage) {
     auto local = run(p->upload(UploadRequest{bytes_of(text), nullptr, "x", "y"}));
     ASSERT_FALSE(local);
     EXPECT_EQ(local.error().cls, ErrorClass::permanent);
-    EXPECT_EQ(fake().requests().Size(), 1u);
+    EXPECT_EQ(fake().requests_with_bodies().Size(), 1u);
 }
 
 // ---- errors -------------------------------------------------------------------
@@ -677,7 +559,7 @@ TEST_F(IntervalsIcuTest, ErrorClassesFollowThePlatform) {
     EXPECT_EQ(r.error().message,
               "Intervals.icu denied the activity list (403 Access denied): a personal API key must be configured with "
               "api_key_file (sent as Basic API_KEY:<key>); token_file is only for OAuth tokens");
-    auto log = fake().requests();
+    auto log = fake().requests_with_bodies();
     EXPECT_EQ(header_of(log[log.Size() - 1], "Authorization"), "Bearer " + std::string(k_key));
 
     // A missing key file is an auth error naming the option.
@@ -712,20 +594,20 @@ TEST_F(IntervalsIcuTest, ThePlatformLimiterAnswers429WithRetryAfter) {
 }
 
 TEST_F(IntervalsIcuTest, OAuthTokensUseBearer) {
-    fake().add(R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride"})");
+    add_activities(fake(), R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride"})");
     auto p = make({{"token_file", (m_dir / "token").string()}});
     ListQuery q;
     q.since = 1736467200;
     auto r = run(p->list(q));
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->items.size(), 1u);
-    EXPECT_EQ(header_of(fake().requests()[0], "Authorization"), "Bearer test-oauth-token");
+    EXPECT_EQ(header_of(fake().requests_with_bodies()[0], "Authorization"), "Bearer test-oauth-token");
 }
 
 // ---- stored credentials (fitbridge auth, POST /v1/accounts/{id}/credentials)
 
 TEST_F(IntervalsIcuTest, StoredCredentialsAreUsedWhenThereAndExplainedWhenNot) {
-    fake().add(R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride"})");
+    add_activities(fake(), R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride"})");
     ListQuery q;
     q.since = 1736467200;
 
@@ -742,7 +624,7 @@ TEST_F(IntervalsIcuTest, StoredCredentialsAreUsedWhenThereAndExplainedWhenNot) {
     EXPECT_EQ(run(oauth_none->list(q)).error().message,
               "account icu has no credentials yet: run `fitbridge auth icu` or POST them to "
               "/v1/accounts/icu/credentials");
-    EXPECT_EQ(fake().requests().Size(), 0u);
+    EXPECT_EQ(fake().requests_with_bodies().Size(), 0u);
 
     // A stored API key goes out as Basic API_KEY:<key>.
     ASSERT_TRUE(m_tokens.save("icu", net::Credentials{"api_key", std::string(k_key), "", std::nullopt, ""}));
@@ -751,7 +633,7 @@ TEST_F(IntervalsIcuTest, StoredCredentialsAreUsedWhenThereAndExplainedWhenNot) {
     r = run(key->list(q));
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->items.size(), 1u);
-    EXPECT_EQ(header_of(fake().requests()[0], "Authorization"), "Basic QVBJX0tFWTp0ZXN0LWFwaS1rZXk=");
+    EXPECT_EQ(header_of(fake().requests_with_bodies()[0], "Authorization"), "Basic QVBJX0tFWTp0ZXN0LWFwaS1rZXk=");
 
     // A stored OAuth token goes out as Bearer.
     ASSERT_TRUE(
@@ -760,7 +642,7 @@ TEST_F(IntervalsIcuTest, StoredCredentialsAreUsedWhenThereAndExplainedWhenNot) {
     EXPECT_EQ(token->credential_source()->kind, "oauth2");
     r = run(token->list(q));
     ASSERT_TRUE(r) << r.error().message;
-    EXPECT_EQ(header_of(fake().requests()[1], "Authorization"), "Bearer test-oauth-token");
+    EXPECT_EQ(header_of(fake().requests_with_bodies()[1], "Authorization"), "Bearer test-oauth-token");
 
     // A revoked token: Intervals.icu gives no refresh token, so the 401 is
     // final at once, and the message says how to fix it.
@@ -773,7 +655,7 @@ TEST_F(IntervalsIcuTest, StoredCredentialsAreUsedWhenThereAndExplainedWhenNot) {
     EXPECT_EQ(r.error().message,
               "Intervals.icu rejected the credentials for the activity list (401 Unauthorized); check the stored "
               "credentials: run `fitbridge auth icu` again or POST new ones to /v1/accounts/icu/credentials");
-    EXPECT_EQ(fake().requests().Size(), 3u);  // no resend: there was nothing to refresh
+    EXPECT_EQ(fake().requests_with_bodies().Size(), 3u);  // no resend: there was nothing to refresh
 
     // An API key stored as a token: Intervals.icu's 403, explained.
     ASSERT_TRUE(m_tokens.save("icu", net::Credentials{"token", std::string(k_key), "", std::nullopt, ""}));
@@ -834,8 +716,8 @@ TEST_F(IntervalsIcuTest, WorksThroughTheRealClientItBuildsItself) {
     // paced, retrying) on the context's executor.
     const auto walk = corpus("fit/garmin-fr55-coretemp-walk.fit");
     const auto run_file = corpus("fit/garmin-fenix2-run.fit");
-    auto ids = fake().add(fmt::format(R"({{"file_b64": "{}", "name": "Listed"}})", b64(walk.bytes)));
-    Context ctx{m_io.get_executor(), &m_clock, m_dir.path(), nullptr};
+    auto ids = add_activities(fake(), fmt::format(R"({{"file_b64": "{}", "name": "Listed"}})", b64(walk.bytes)));
+    Context ctx{.executor = m_io.get_executor(), .clock = &m_clock, .state_dir = m_dir.path()};
     auto made = factory().create(account({}), ctx);
     ASSERT_TRUE(made) << made.error().message;
     auto& p = **made;
@@ -845,32 +727,32 @@ TEST_F(IntervalsIcuTest, WorksThroughTheRealClientItBuildsItself) {
     ListQuery q;
     q.since = *walk.summary.start_time - 3600;
     q.until = *walk.summary.start_time + 3600;
-    auto page = run_on(m_io, p.list(q));
+    auto page = run(m_io, p.list(q));
     ASSERT_TRUE(page) << page.error().message;
     ASSERT_EQ(page->items.size(), 1u);
     EXPECT_EQ(page->items[0].remote_id, ids[0]);
     EXPECT_EQ(page->items[0].start_time, walk.summary.start_time);
 
-    auto bytes = run_on(m_io, p.download(page->items[0]));
+    auto bytes = run(m_io, p.download(page->items[0]));
     ASSERT_TRUE(bytes) << bytes.error().message;
     EXPECT_EQ(*bytes, walk.bytes);
 
-    auto up = run_on(m_io, p.upload(request(run_file, "Run", "fitbridge-run")));
+    auto up = run(m_io, p.upload(request(run_file, "Run", "fitbridge-run")));
     ASSERT_TRUE(up) << up.error().message;
     EXPECT_FALSE(up->duplicate);
-    auto dup = run_on(m_io, p.upload(request(run_file, "Run", "fitbridge-run")));
+    auto dup = run(m_io, p.upload(request(run_file, "Run", "fitbridge-run")));
     ASSERT_TRUE(dup) << dup.error().message;
     EXPECT_TRUE(dup->duplicate);
     EXPECT_EQ(dup->remote_id, up->remote_id);
-    ASSERT_TRUE(run_on(m_io, p.update_name(up->remote_id, "Renamed")));
+    ASSERT_TRUE(run(m_io, p.update_name(up->remote_id, "Renamed")));
 
     const auto bad = corpus("bad/header-only.fit");
-    auto rejected = run_on(m_io, p.upload(request(bad, "Broken", "x")));
+    auto rejected = run(m_io, p.upload(request(bad, "Broken", "x")));
     ASSERT_FALSE(rejected);
     EXPECT_EQ(rejected.error().cls, ErrorClass::permanent);
     EXPECT_EQ(rejected.error().message, "Intervals.icu rejected the file: cannot read fit file: index out of range");
 
-    auto log = fake().requests();
+    auto log = fake().requests_with_bodies();
     ASSERT_EQ(log.Size(), 8u);  // 2 failed + 1 list, download, 2 uploads, rename, rejected upload
     for (const auto& r : log.GetArray()) EXPECT_EQ(header_of(r, "Authorization"), k_basic);
     EXPECT_STREQ(log[5]["method"].GetString(), "POST");
@@ -878,7 +760,7 @@ TEST_F(IntervalsIcuTest, WorksThroughTheRealClientItBuildsItself) {
     ASSERT_TRUE(ctype.starts_with("multipart/form-data; boundary=")) << ctype;
     EXPECT_NE(slurp_b64(log[5]["body_b64"].GetString()).find(run_file.bytes), std::string::npos);
     EXPECT_STREQ(log[6]["body"].GetString(), R"({"name":"Renamed"})");
-    auto stored = fake().activities();
+    auto stored = fake().get_json("/_fake/activities");
     EXPECT_EQ(stored.Size(), 2u);
 }
 
@@ -888,10 +770,10 @@ TEST_F(IntervalsIcuTest, FindsExistingByExternalIdOrStartAndSport) {
     const auto fit = corpus("fit/garmin-fr55-coretemp-walk.fit");
     ASSERT_TRUE(fit.summary.start_time);
     const double start = *fit.summary.start_time;
-    auto ids = fake().add(fmt::format(R"([
+    auto ids = add_activities(fake(), fmt::format(R"([
         {{"start": {}, "type": "Walk", "name": "by time"}},
         {{"start": {}, "type": "Ride", "name": "other sport", "external_id": "ext-b"}}])",
-                                      start + 30, start - 120));
+                                                  start + 30, start - 120));
     auto p = make();
     auto by_time = run(p->find_existing(request(fit, "x", "ext-a")));
     ASSERT_TRUE(by_time) << by_time.error().message;
@@ -899,7 +781,7 @@ TEST_F(IntervalsIcuTest, FindsExistingByExternalIdOrStartAndSport) {
     auto by_ext = run(p->find_existing(request(fit, "x", "ext-b")));
     ASSERT_TRUE(by_ext);
     EXPECT_EQ(*by_ext, ids[1]);
-    auto log = fake().requests();
+    auto log = fake().requests_with_bodies();
     // start ± 5 min, widened by 14 h for local dates.
     EXPECT_STREQ(log[0]["args"]["oldest"][0].GetString(), "2025-01-27T23:28:02");
     EXPECT_STREQ(log[0]["args"]["newest"][0].GetString(), "2025-01-29T03:38:02");
@@ -917,14 +799,14 @@ TEST_F(IntervalsIcuTest, FindsExistingByExternalIdOrStartAndSport) {
 }
 
 TEST_F(IntervalsIcuTest, RenamesAndUpdatesWithPartialPuts) {
-    auto ids = fake().add(R"([{"start_date": "2025-01-10T08:00:00Z", "type": "Ride", "name": "Old",
+    auto ids = add_activities(fake(), R"([{"start_date": "2025-01-10T08:00:00Z", "type": "Ride", "name": "Old",
                                "description": "keep"}, {"strava": true}])");
     fake().control("POST", "/_fake/gear", R"([{"id": "b1", "name": "Tarmac"}, {"id": "s2", "name": "Pegasus",
                                               "type": "Shoes", "retired": "2024-01-01"}])");
     auto p = make();
     auto r = run(p->update_name(ids[0], "Zwift \"Alpe\" ride"));
     ASSERT_TRUE(r) << r.error().message;
-    auto log = fake().requests();
+    auto log = fake().requests_with_bodies();
     EXPECT_STREQ(log[0]["method"].GetString(), "PUT");
     EXPECT_STREQ(log[0]["path"].GetString(), ("/api/v1/activity/" + ids[0]).c_str());
     EXPECT_STREQ(log[0]["body"].GetString(), R"({"name":"Zwift \"Alpe\" ride"})");
@@ -935,9 +817,9 @@ TEST_F(IntervalsIcuTest, RenamesAndUpdatesWithPartialPuts) {
     u.type = "VirtualRide";
     u.gear_id = "b1";
     ASSERT_TRUE(run(p->update_activity(ids[0], u)));
-    EXPECT_STREQ(fake().requests()[1]["body"].GetString(),
+    EXPECT_STREQ(fake().requests_with_bodies()[1]["body"].GetString(),
                  R"({"description":"Indoor","type":"VirtualRide","gear":{"id":"b1"}})");
-    auto stored = fake().activities();
+    auto stored = fake().get_json("/_fake/activities");
     const auto& a = stored[stored[0]["id"].GetString() == ids[0] ? 0 : 1];
     EXPECT_STREQ(a["name"].GetString(), "Zwift \"Alpe\" ride");
     EXPECT_STREQ(a["description"].GetString(), "Indoor");
@@ -962,7 +844,8 @@ TEST_F(IntervalsIcuTest, RenamesAndUpdatesWithPartialPuts) {
     EXPECT_EQ((*gear)[0].type, "Bike");
     EXPECT_FALSE((*gear)[0].retired);
     EXPECT_TRUE((*gear)[1].retired);
-    EXPECT_STREQ(fake().requests()[fake().requests().Size() - 1]["path"].GetString(), "/api/v1/athlete/0/gear");
+    EXPECT_STREQ(fake().requests_with_bodies()[fake().requests_with_bodies().Size() - 1]["path"].GetString(),
+                 "/api/v1/athlete/0/gear");
 }
 
 TEST_F(IntervalsIcuTest, GearMapSetsGearOnNewUploadsOnly) {
@@ -971,13 +854,13 @@ TEST_F(IntervalsIcuTest, GearMapSetsGearOnNewUploadsOnly) {
     auto p = make({}, {{"gear_map", {"ride:b1", "walk:s2"}}});
     auto r = run(p->upload(request(walk, "Walk", "w")));
     ASSERT_TRUE(r) << r.error().message;
-    auto log = fake().requests();
+    auto log = fake().requests_with_bodies();
     ASSERT_EQ(log.Size(), 2u);
     EXPECT_STREQ(log[1]["method"].GetString(), "PUT");
     EXPECT_STREQ(log[1]["body"].GetString(), R"({"gear":{"id":"s2"}})");
     // A duplicate is left alone.
     ASSERT_TRUE(run(p->upload(request(walk, "Walk", "w"))));
-    EXPECT_EQ(fake().requests().Size(), 3u);
+    EXPECT_EQ(fake().requests_with_bodies().Size(), 3u);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "providers/kit/mapping.hpp"
 #include "providers/kit/platform.hpp"
 #include "providers/kit/upload.hpp"
+#include "support/memory_tokens.hpp"
 
 namespace fitbridge::providers::kit {
 namespace {
@@ -189,26 +190,12 @@ Task<net::Credentials> demo_login(net::HttpClient& http, const LoginRequest& req
     co_return c;
 }
 
-class MemoryTokens final : public net::TokenStore {
-public:
-    std::map<std::string, net::Credentials> saved;
-    Result<std::optional<net::Credentials>> load(const std::string& a) override {
-        auto it = saved.find(a);
-        if (it == saved.end()) return std::optional<net::Credentials>();
-        return std::optional<net::Credentials>(it->second);
-    }
-    Result<void> save(const std::string& a, const net::Credentials& c) override {
-        saved[a] = c;
-        return {};
-    }
-};
-
 TEST(KitClientTest, LoginIsKeptInTheStoreRenewedOnExpiryAndOnceAfterA401) {
     test::TempDir dir;
     test::write_text(dir / "pw", "s3cret\n");
     g_logins = 0;
     auto http = std::make_shared<ScriptedClient>();
-    MemoryTokens tokens;
+    fitbridge::test::MemoryTokenStore tokens;
     ManualClock clock{SysTime(std::chrono::seconds(1700000000))};
     auto settings =
         parse_settings(k_demo, account({{"username", "ann"}, {"password_file", (dir / "pw").string()}}), {});
@@ -265,7 +252,7 @@ TEST(KitClientTest, ConcurrentRequestsShareOneLogin) {
     g_logins = 0;
     auto http = std::make_shared<ScriptedClient>();
     http->yield = true;
-    MemoryTokens tokens;
+    fitbridge::test::MemoryTokenStore tokens;
     ManualClock clock{SysTime(std::chrono::seconds(1700000000))};
     auto settings =
         parse_settings(k_demo, account({{"username", "ann"}, {"password_file", (dir / "pw").string()}}), {});
@@ -585,7 +572,14 @@ TEST(KitMappingTest, PathsTimesDistancesDurationsAndSports) {
     EXPECT_EQ(number_at(doc, "a.b.1.s"), 7.5);
     EXPECT_EQ(json_at(doc, "a.b.2"), nullptr);
     EXPECT_EQ(json_at(doc, "a.x"), nullptr);
+    EXPECT_EQ(json_at(doc, ""), &doc);  // the empty path is the root
     EXPECT_EQ(time_of(doc["t"]), 1736496000);
+    // Ids: strings, or whole numbers as their text; never a fraction or a float.
+    EXPECT_EQ(id_at(doc, "a.b.0.c"), "x");
+    EXPECT_EQ(id_at(doc, "a.b.1.n"), "5");
+    EXPECT_EQ(id_at(doc, "t"), "1736496000000");
+    EXPECT_EQ(id_at(json::parse(R"({"f":1.5})").value(), "f"), std::nullopt);
+    EXPECT_EQ(id_at(doc, "a"), std::nullopt);
 
     EXPECT_EQ(parse_time("2025-01-10T08:00:00Z"), 1736496000);
     EXPECT_EQ(parse_time("2025-01-10T09:00:00+01:00"), 1736496000);
@@ -616,6 +610,28 @@ TEST(KitMappingTest, PathsTimesDistancesDurationsAndSports) {
     EXPECT_EQ(family_of(k_sport_names, "Swimming"), "swim");  // FitBridge's own reading
     EXPECT_EQ(platform_sport(k_sport_names, "ride"), "VirtualRide");
     EXPECT_EQ(platform_sport(k_sport_names, "yoga"), std::nullopt);
+}
+
+// Found by tests/fuzz/kit_fuzz: from_chars reads "inf" and "nan", and finite
+// parts can add up past the largest double; neither is an amount.
+TEST(KitMappingTest, AmountsAreFinite) {
+    auto doc = json::parse(R"({"a":"inf","b":"nan","c":"-infinity","d":"1e308"})").value();
+    EXPECT_EQ(number_at(doc, "a"), std::nullopt);
+    EXPECT_EQ(number_at(doc, "b"), std::nullopt);
+    EXPECT_EQ(number_at(doc, "c"), std::nullopt);
+    EXPECT_EQ(number_at(doc, "d"), 1e308);
+    auto huge_json = json::parse(R"({"n":31e308,"t":-31e308})").value();  // RapidJSON: infinity
+    EXPECT_EQ(number_at(huge_json, "n"), std::nullopt);
+    EXPECT_EQ(time_of(huge_json["t"]), std::nullopt);
+    EXPECT_EQ(parse_duration("inf"), std::nullopt);
+    EXPECT_EQ(parse_duration("infinity"), std::nullopt);
+    const std::string huge(308, '9');  // about 1e308
+    EXPECT_EQ(parse_duration("P" + huge + "D"), std::nullopt);
+    EXPECT_EQ(parse_duration("PT" + huge + "H"), std::nullopt);
+    EXPECT_EQ(parse_duration(huge + ":00:00"), std::nullopt);
+    EXPECT_EQ(parse_distance(huge + " mi"), std::nullopt);
+    EXPECT_EQ(parse_distance("inf"), std::nullopt);
+    EXPECT_EQ(parse_distance(huge.substr(0, 300) + " km"), std::stod(huge.substr(0, 300)) * 1000);
 }
 
 }  // namespace

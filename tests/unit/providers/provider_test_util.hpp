@@ -1,23 +1,19 @@
 #pragma once
-// Shared helpers for provider tests: sandboxed temp folders, corpus copies,
-// and running a provider coroutine to completion on a local io_context.
+// Shared helpers for provider tests: corpus copies and bytes, with the test
+// kit's temp folders and coroutine runner (tests/support).
 
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <exception>
 #include <filesystem>
-#include <fstream>
-#include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
-#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "formats/decode.hpp"
 #include "providers/provider.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fitbridge::providers::test {
 
@@ -27,26 +23,11 @@ namespace fs = std::filesystem;
 // shipped in tests/data (same relative names; tests/data/SOURCES.md).
 inline const fs::path k_corpus = fs::path(FITBRIDGE_SOURCE_DIR) / "tests/data";
 
-// A fresh directory under $TMPDIR, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "fitbridge-provider-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        m_path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return m_path; }
-    fs::path operator/(const fs::path& rel) const { return m_path / rel; }
-
-private:
-    fs::path m_path;
-};
+// The kit's helpers, under the names these tests use.
+using fitbridge::test::run;
+using fitbridge::test::run_until;
+using fitbridge::test::TempDir;
+using fitbridge::test::write_text;
 
 // Copies a fixture file to `to`, writable.
 inline void copy_corpus(const fs::path& rel, const fs::path& to) {
@@ -62,29 +43,36 @@ inline std::string slurp(const fs::path& p) {
     return *r;
 }
 
-inline void write_text(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << text;
-}
-
 inline std::span<const uint8_t> bytes_of(const std::string& s) {
     return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-// Runs one provider coroutine to completion on its own io_context. (Result
-// has no default constructor, which co_spawn needs for a value-returning
-// awaitable, so the value is carried out by a void wrapper.)
-template <typename T>
-Result<T> run(Task<T> task) {
-    boost::asio::io_context io;
-    std::optional<Result<T>> out;
-    auto wrapper = [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(task)); };
-    std::exception_ptr failure;
-    boost::asio::co_spawn(io, wrapper(), [&](std::exception_ptr e) { failure = e; });
-    io.run();
-    if (failure) std::rethrow_exception(failure);
-    return std::move(*out);
+// A corpus file with its real decoded summary (an UploadRequest points into
+// both, so it must outlive the request).
+struct CorpusFile {
+    std::string bytes;
+    formats::Summary summary;
+};
+inline CorpusFile load_corpus(const fs::path& rel) {
+    CorpusFile f{slurp(k_corpus / rel), {}};
+    f.summary = formats::decode(bytes_of(f.bytes));
+    return f;
+}
+
+// Every page of a listing from `q` on, each list call run by `run` (a
+// function from Task<ListPage> to Result<ListPage>); throws on an error or
+// when the pages do not end.
+template <typename Run>
+std::vector<RemoteActivity> list_all(Provider& p, ListQuery q, Run&& run) {
+    std::vector<RemoteActivity> all;
+    for (int guard = 0; guard < 100; ++guard) {
+        auto page = run(p.list(q));
+        if (!page) throw std::runtime_error(page.error().message);
+        for (auto& i : page->items) all.push_back(std::move(i));
+        if (!page->next_cursor) return all;
+        q.cursor = page->next_cursor;
+    }
+    throw std::runtime_error("listing did not end");
 }
 
 }  // namespace fitbridge::providers::test

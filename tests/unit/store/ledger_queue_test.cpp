@@ -6,18 +6,14 @@
 #include <filesystem>
 
 #include "store/ledger.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fitbridge::store {
 namespace {
 
 class LedgerQueueTest : public ::testing::Test {
 protected:
-    LedgerQueueTest()
-        : m_dir(std::filesystem::temp_directory_path() /
-                ("fb-ledger-" + std::to_string(::getpid()) + "-" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
-        std::filesystem::remove_all(m_dir);
-        std::filesystem::create_directories(m_dir);
+    LedgerQueueTest() {
         auto s = Store::open(m_dir / "state.db");
         m_store = std::move(*s);
         for (const char* id : {"a", "b"})
@@ -25,7 +21,6 @@ protected:
                                "', 'folder', 0)");
         m_ledger = std::make_unique<Ledger>(*m_store, m_clock);
     }
-    ~LedgerQueueTest() override { std::filesystem::remove_all(m_dir); }
     int64_t activity(const std::string& sha) {
         ActivityRow a;
         a.content_sha256 = sha;
@@ -39,7 +34,7 @@ protected:
         return 0;
     }
 
-    std::filesystem::path m_dir;
+    test::TempDir m_dir{"ledger"};
     ManualClock m_clock{SysTime(std::chrono::seconds(1000))};
     std::unique_ptr<Store> m_store;
     std::unique_ptr<Ledger> m_ledger;

@@ -8,19 +8,14 @@
 #include <array>
 #include <filesystem>
 
+#include "support/temp_dir.hpp"
+
 namespace fitbridge::store {
 namespace {
 
 class StoreTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        m_dir =
-            std::filesystem::temp_directory_path() / ("fb-store-" + std::to_string(::getpid()) + "-" +
-                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(m_dir);
-    }
-    void TearDown() override { std::filesystem::remove_all(m_dir); }
-    std::filesystem::path m_dir;
+    test::TempDir m_dir{"store"};
 };
 
 bool has_table(SQLite::Database& db, const std::string& name) {
@@ -66,7 +61,7 @@ TEST_F(StoreTest, FromEachPreviousVersion) {
     // Open with every prefix of the migration list, then with all of them.
     auto all = migrations();
     for (size_t upto = 1; upto <= all.size(); ++upto) {
-        std::filesystem::remove_all(m_dir);
+        std::filesystem::remove_all(m_dir.path());
         {
             auto s = Store::open(m_dir / "state.db", all.subspan(0, upto));
             ASSERT_TRUE(s.ok());
