@@ -126,7 +126,6 @@ TEST_F(InspectTest, TcxCourseReportsPositionsAndLaps) {
     const auto& d = docs[0];
     EXPECT_STREQ(d["format"].GetString(), "tcx.gz");
     EXPECT_TRUE(d["ok"].GetBool());
-    EXPECT_FALSE(d["is_activity"].GetBool());
     EXPECT_EQ(d["records"].GetInt64(), 2402);
     EXPECT_EQ(d["records_with_position"].GetInt64(), 2402);
     ASSERT_TRUE(d["laps"].IsInt64());
