@@ -59,10 +59,18 @@ void drop(const TempDir& dir, const fs::path& from, const std::string& as) {
     fs::rename(dir / "staging" / as, dir / "inbox" / as);
 }
 
+// Counts every activity, following the API's next_cursor across pages.
 int64_t count_activities(const Daemon& d) {
-    auto r = d.call("GET", "/v1/activities?limit=500");
-    if (r.status != 200) return -1;
-    return static_cast<int64_t>(r.json()["activities"].Size());
+    int64_t n = 0;
+    std::string cursor;
+    for (;;) {
+        auto r = d.call("GET", "/v1/activities?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor));
+        if (r.status != 200) return -1;
+        auto page = r.json();
+        n += static_cast<int64_t>(page["activities"].Size());
+        if (!page["next_cursor"].IsString()) return n;
+        cursor = page["next_cursor"].GetString();
+    }
 }
 
 TEST(SyncE2E, FolderToArchiveDeduplicatesAndExplainsEverything) {
@@ -287,35 +295,42 @@ TEST(SyncE2E, ClientCommands) {
 
 TEST(SyncE2E, KillNineDuringImportLosesNothingAndDuplicatesNothing) {
     TempDir dir("sync-crash");
-    constexpr int k_files = 500;
+    // Rides arrive in batches: whenever the archive has nearly caught up with
+    // the inbox, the next batch is dropped in before the next start, so every
+    // kill lands mid-import however fast this machine imports.
+    constexpr int k_batch = 100;
+    int rides = 0;
     std::set<std::string> expected;
-    for (int i = 0; i < k_files; ++i) {
-        auto gpx = synth_gpx(1500000000 + i * 7200.0, 20, 45.0 + (i % 50) * 0.01, 7.0);
-        expected.insert(sha256_hex(gpx));
-        write_text(dir / "staging" / ("ride-" + std::to_string(i) + ".gpx"), gpx);
-    }
     fs::create_directories(dir / "inbox");
-    for (int i = 0; i < k_files; ++i) {
-        auto name = "ride-" + std::to_string(i) + ".gpx";
-        fs::rename(dir / "staging" / name, dir / "inbox" / name);
-    }
+    auto add_batch = [&] {
+        for (int n = 0; n < k_batch; ++n, ++rides) {
+            auto gpx = synth_gpx(1500000000 + rides * 7200.0, 20, 45.0 + (rides % 50) * 0.01, 7.0);
+            expected.insert(sha256_hex(gpx));
+            auto name = "ride-" + std::to_string(rides) + ".gpx";
+            write_text(dir / "staging" / name, gpx);
+            fs::rename(dir / "staging" / name, dir / "inbox" / name);
+        }
+    };
+    add_batch();
+    add_batch();
     Daemon d(dir, k_config);
     std::mt19937 rng(12345);
     std::uniform_int_distribution<int> pause_ms(20, 250);
     int kills_mid_import = 0;
     for (int round = 0; round < 60 && kills_mid_import < 12; ++round) {
+        if (archive_files(dir / "archive").size() + k_batch / 2 > static_cast<size_t>(rides)) add_batch();
         ASSERT_TRUE(d.start()) << d.log();
         std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
         size_t before = archive_files(dir / "archive").size();
         d.kill9();
-        if (before < k_files) ++kills_mid_import;
+        if (before < static_cast<size_t>(rides)) ++kills_mid_import;
     }
     EXPECT_GE(kills_mid_import, 10);
     ASSERT_TRUE(d.start()) << d.log();
     ASSERT_TRUE(Daemon::eventually(
         [&] {
             auto p = d.call("POST", "/v1/plan", "{}").json();
-            return p.IsObject() && p["totals"]["already_delivered"].GetInt() == k_files &&
+            return p.IsObject() && p["totals"]["already_delivered"].GetInt() == rides &&
                    p["totals"]["deliver"].GetInt() == 0;
         },
         std::chrono::seconds(120)))
@@ -330,9 +345,9 @@ TEST(SyncE2E, KillNineDuringImportLosesNothingAndDuplicatesNothing) {
         EXPECT_EQ(f.filename().string().find(".tmp-"), std::string::npos) << f;
         got.insert(file_sha(f));
     }
-    EXPECT_EQ(files.size(), static_cast<size_t>(k_files));
+    EXPECT_EQ(files.size(), static_cast<size_t>(rides));
     EXPECT_EQ(got, expected);
-    EXPECT_EQ(count_activities(d), k_files);
+    EXPECT_EQ(count_activities(d), rides);
     EXPECT_EQ(d.call("GET", "/v1/activities?state=duplicate").json()["activities"].Size(), 0u);
     EXPECT_EQ(d.call("GET", "/v1/activities?state=failed").json()["activities"].Size(), 0u);
     EXPECT_EQ(d.call("GET", "/v1/activities?state=in_flight").json()["activities"].Size(), 0u);
