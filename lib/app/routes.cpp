@@ -38,44 +38,30 @@ void time_or_null(json::Builder& b, const std::optional<double>& t) {
 
 void write_job(json::Builder& b, const store::JobRow& j) {
     b.w.StartObject();
-    b.key("id");
-    b.w.Int64(j.id);
-    b.key("kind");
-    b.string(j.kind);
-    b.key("account");
-    b.opt_string(j.account_id);
-    b.key("route");
-    b.opt_string(j.route_id);
-    b.key("state");
-    b.string(j.state);
-    b.key("done");
-    b.w.Int64(j.done);
+    b.field("id", j.id);
+    b.field("kind", j.kind);
+    b.field("account", j.account_id);
+    b.field("route", j.route_id);
+    b.field("state", j.state);
+    b.field("done", j.done);
     b.key("total");
     if (j.total)
         b.w.Int64(*j.total);
     else
         b.w.Null();
-    b.key("error");
-    b.opt_string(j.error);
-    b.key("created_at");
-    b.string(format_iso8601(j.created_at));
-    b.key("updated_at");
-    b.string(format_iso8601(j.updated_at));
+    b.field("error", j.error);
+    b.field("created_at", format_iso8601(j.created_at));
+    b.field("updated_at", format_iso8601(j.updated_at));
     b.w.EndObject();
 }
 
 void write_delivery(json::Builder& b, const store::DeliveryRow& d) {
     b.w.StartObject();
-    b.key("id");
-    b.w.Int64(d.id);
-    b.key("sink");
-    b.string(d.sink_id);
-    b.key("state");
-    b.string(d.state);
-    b.key("remote_id");
-    b.opt_string(d.remote_id);
-    b.key("reason");
-    b.opt_string(d.reason);
+    b.field("id", d.id);
+    b.field("sink", d.sink_id);
+    b.field("state", d.state);
+    b.field("remote_id", d.remote_id);
+    b.field("reason", d.reason);
     b.key("why");
     if (d.reason) {
         auto r = pipeline::reason_from_string(*d.reason);
@@ -83,32 +69,23 @@ void write_delivery(json::Builder& b, const store::DeliveryRow& d) {
     } else {
         b.w.Null();
     }
-    b.key("message");
-    b.opt_string(d.message);
-    b.key("attempts");
-    b.w.Int64(d.attempts);
+    b.field("message", d.message);
+    b.field("attempts", d.attempts);
     b.key("retry_at");
     time_or_null(b, d.retry_at);
-    b.key("updated_at");
-    b.string(format_iso8601(d.updated_at));
+    b.field("updated_at", format_iso8601(d.updated_at));
     b.w.EndObject();
 }
 
 void write_activity_brief(json::Builder& b, const store::ActivityRow& a, engine::Engine& e) {
-    b.key("id");
-    b.w.Int64(a.id);
-    b.key("name");
-    b.string(a.name);
+    b.field("id", a.id);
+    b.field("name", a.name);
     b.key("start_time");
     time_or_null(b, a.start_time);
-    b.key("sport_family");
-    b.opt_string(a.sport_family);
-    b.key("elapsed_s");
-    b.opt_number(a.elapsed_s);
-    b.key("distance_m");
-    b.opt_number(a.distance_m);
-    b.key("content_sha256");
-    b.string(a.content_sha256);
+    b.field("sport_family", a.sport_family);
+    b.field("elapsed_s", a.elapsed_s);
+    b.field("distance_m", a.distance_m);
+    b.field("content_sha256", a.content_sha256);
     b.key("ambiguous_with");
     if (a.ambiguous_with)
         b.w.RawValue(a.ambiguous_with->data(), a.ambiguous_with->size(), rapidjson::kArrayType);
@@ -187,24 +164,15 @@ Response activity(Request& r, engine::Engine& e) {
     b.w.StartArray();
     for (const auto& l : e.ledger().links(a->id)) {
         b.w.StartObject();
-        b.key("account");
-        b.string(l.account_id);
-        b.key("remote_id");
-        b.string(l.remote_id);
-        b.key("matched_by");
-        b.string(l.matched_by);
-        b.key("confidence");
-        b.number(l.confidence);
-        b.key("content_sha256");
-        b.string(l.content_sha256);
-        b.key("chosen");
-        b.w.Bool(a->chosen_link_id && *a->chosen_link_id == l.id);
-        b.key("records");
-        b.w.Int64(l.records);
-        b.key("has_power");
-        b.w.Bool(l.has_power);
-        b.key("has_hr");
-        b.w.Bool(l.has_hr);
+        b.field("account", l.account_id);
+        b.field("remote_id", l.remote_id);
+        b.field("matched_by", l.matched_by);
+        b.field("confidence", l.confidence);
+        b.field("content_sha256", l.content_sha256);
+        b.field("chosen", a->chosen_link_id && *a->chosen_link_id == l.id);
+        b.field("records", l.records);
+        b.field("has_power", l.has_power);
+        b.field("has_hr", l.has_hr);
         b.w.EndObject();
     }
     b.w.EndArray();
@@ -226,10 +194,8 @@ void write_credentials(json::Builder& b, const engine::AccountView& v) {
     }
     const auto& c = *v.credentials;
     b.w.StartObject();
-    b.key("kind");
-    b.string(c.kind);
-    b.key("origin");
-    b.string(c.origin);
+    b.field("kind", c.kind);
+    b.field("origin", c.origin);
     b.key("expires_at");
     time_or_null(b, c.expires_at);
     b.key("updated_at");
@@ -239,10 +205,8 @@ void write_credentials(json::Builder& b, const engine::AccountView& v) {
         b.w.Null();
     else
         b.string(c.scope);
-    b.key("refreshable");
-    b.w.Bool(c.refreshable);
-    b.key("needs_reauth");
-    b.w.Bool(v.state == "needs_reauth");
+    b.field("refreshable", c.refreshable);
+    b.field("needs_reauth", v.state == "needs_reauth");
     b.w.EndObject();
 }
 
@@ -253,24 +217,18 @@ Response accounts(engine::Engine& e) {
     b.w.StartArray();
     for (const auto& v : e.accounts()) {
         b.w.StartObject();
-        b.key("id");
-        b.string(v.id);
-        b.key("provider");
-        b.string(v.provider);
-        b.key("running");
-        b.w.Bool(v.running);
-        b.key("error");
-        b.opt_string(v.create_error);
+        b.field("id", v.id);
+        b.field("provider", v.provider);
+        b.field("running", v.running);
+        b.field("error", v.create_error);
         b.key("capabilities");
         b.w.StartArray();
         for (auto c : providers::capability_names(v.capabilities)) b.string(c);
         b.w.EndArray();
-        b.key("next_poll_in_s");
-        b.opt_number(v.next_poll_in_s ? std::optional<double>(std::round(*v.next_poll_in_s)) : std::nullopt);
-        b.key("state");
-        b.string(v.state);
-        b.key("last_error");
-        b.opt_string(v.last_error);
+        b.field("next_poll_in_s",
+                v.next_poll_in_s ? std::optional<double>(std::round(*v.next_poll_in_s)) : std::nullopt);
+        b.field("state", v.state);
+        b.field("last_error", v.last_error);
         b.key("credentials");
         write_credentials(b, v);
         if (v.source) {
@@ -286,14 +244,10 @@ Response accounts(engine::Engine& e) {
             for (const auto& state : {"failed", "skipped"}) {
                 for (const auto& i : e.ledger().source_items(v.id, std::string(state), 50)) {
                     b.w.StartObject();
-                    b.key("origin");
-                    b.string(i.origin);
-                    b.key("state");
-                    b.string(i.state);
-                    b.key("reason");
-                    b.opt_string(i.reason);
-                    b.key("detail");
-                    b.opt_string(i.detail);
+                    b.field("origin", i.origin);
+                    b.field("state", i.state);
+                    b.field("reason", i.reason);
+                    b.field("detail", i.detail);
                     b.w.EndObject();
                 }
             }
@@ -302,12 +256,9 @@ Response accounts(engine::Engine& e) {
             b.w.StartArray();
             for (const auto& ig : v.ignored) {
                 b.w.StartObject();
-                b.key("origin");
-                b.string(ig.origin);
-                b.key("reason");
-                b.string(ig.reason);
-                b.key("detail");
-                b.string(ig.detail);
+                b.field("origin", ig.origin);
+                b.field("reason", ig.reason);
+                b.field("detail", ig.detail);
                 b.w.EndObject();
             }
             b.w.EndArray();
@@ -400,8 +351,7 @@ Response set_credentials(Request& r, engine::Engine& e) {
     }
     json::Builder b;
     b.w.StartObject();
-    b.key("account");
-    b.string(id);
+    b.field("account", id);
     b.key("credentials");
     bool found = false;
     for (const auto& v : e.accounts()) {
@@ -483,31 +433,22 @@ Response plan(engine::Engine& e) {
     b.w.StartArray();
     for (const auto& row : p.rows) {
         b.w.StartObject();
-        b.key("activity");
-        b.w.Int64(row.activity);
+        b.field("activity", row.activity);
         b.key("start_time");
         time_or_null(b, row.start_time);
-        b.key("sport_family");
-        b.opt_string(row.sport_family);
-        b.key("sink");
-        b.string(row.sink);
-        b.key("route");
-        b.string(row.route);
-        b.key("action");
-        b.string(row.action);
-        b.key("reason");
-        b.opt_string(row.reason);
+        b.field("sport_family", row.sport_family);
+        b.field("sink", row.sink);
+        b.field("route", row.route);
+        b.field("action", row.action);
+        b.field("reason", row.reason);
         b.w.EndObject();
     }
     b.w.EndArray();
     b.key("totals");
     b.w.StartObject();
-    b.key("deliver");
-    b.w.Int64(p.deliver);
-    b.key("skip");
-    b.w.Int64(p.skip);
-    b.key("already_delivered");
-    b.w.Int64(p.already_delivered);
+    b.field("deliver", p.deliver);
+    b.field("skip", p.skip);
+    b.field("already_delivered", p.already_delivered);
     b.w.EndObject();
     b.w.EndObject();
     return json_response(200, b.str());
@@ -516,24 +457,17 @@ Response plan(engine::Engine& e) {
 }  // namespace
 
 void write_health(json::Builder& b, const engine::Health& h) {
-    b.key("state");
-    b.string(h.degraded() ? "degraded" : "ok");
+    b.field("state", h.degraded() ? "degraded" : "ok");
     b.key("loops");
     b.w.StartArray();
     for (const auto& t : h.troubles) {
         b.w.StartObject();
-        b.key("name");
-        b.string(t.name);
-        b.key("core");
-        b.w.Bool(t.core);
-        b.key("state");
-        b.string(t.down ? "down" : "restarted");
-        b.key("reason");
-        b.string(t.reason);
-        b.key("failures");
-        b.w.Int(t.failures);
-        b.key("seconds_since_failure");
-        b.number(std::round(t.seconds_since_failure * 10) / 10);
+        b.field("name", t.name);
+        b.field("core", t.core);
+        b.field("state", t.down ? "down" : "restarted");
+        b.field("reason", t.reason);
+        b.field("failures", t.failures);
+        b.field("seconds_since_failure", std::round(t.seconds_since_failure * 10) / 10);
         b.w.EndObject();
     }
     b.w.EndArray();
@@ -546,8 +480,7 @@ api::Response healthz(const engine::Health& h) {
         if (t.core && t.down) down.push_back(fmt::format("{} failed: {}", t.name, t.reason));
     json::Builder b;
     b.w.StartObject();
-    b.key("status");
-    b.string("degraded");
+    b.field("status", "degraded");
     b.key("reason");
     b.string(fmt::format("{}", fmt::join(down, "; ")));
     b.w.EndObject();

@@ -142,25 +142,20 @@ void Service::register_routes() {
     m_router.add("GET", "/v1/status", [this](api::Request&) {
         json::Builder b;
         b.w.StartObject();
-        b.key("version");
-        b.string(version());
+        b.field("version", version());
         write_health(b, m_engine->health());
         b.key("uptime_s");
         b.w.Int64(
             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - m_started).count());
         b.key("config");
         b.w.StartObject();
-        b.key("path");
-        b.string(m_paths.config.string());
-        b.key("source");
-        b.string(m_embedded ? "embedded_default" : "file");
+        b.field("path", m_paths.config.string());
+        b.field("source", m_embedded ? "embedded_default" : "file");
         b.w.EndObject();
-        b.key("state_dir");
-        b.string(m_paths.state_dir.string());
+        b.field("state_dir", m_paths.state_dir.string());
         b.key("api");
         b.w.StartObject();
-        b.key("listen");
-        b.string(m_server->local_address());
+        b.field("listen", m_server->local_address());
         b.w.EndObject();
         b.key("accounts");
         b.w.StartArray();
@@ -169,12 +164,9 @@ void Service::register_routes() {
                             "ORDER BY id");
         while (q.executeStep()) {
             b.w.StartObject();
-            b.key("id");
-            b.string(q.getColumn(0).getString());
-            b.key("provider");
-            b.string(q.getColumn(1).getString());
-            b.key("state");
-            b.string(q.getColumn(2).getString());
+            b.field("id", q.getColumn(0).getString());
+            b.field("provider", q.getColumn(1).getString());
+            b.field("state", q.getColumn(2).getString());
             b.key("last_error");
             if (q.getColumn(3).isNull())
                 b.w.Null();

@@ -121,64 +121,41 @@ Result<Summary> summary_from_json(std::string_view text) {
 std::string to_json(const Summary& s, std::string_view file) {
     json::Builder b;
     b.w.StartObject();
-    b.key("file");
-    b.string(file);
-    b.key("format");
-    b.string(format_name(s.format, s.gzipped));
-    b.key("bytes");
-    b.w.Uint64(s.bytes);
-    b.key("sha256");
-    b.string(s.sha256);
-    b.key("content_sha256");
-    b.string(s.content_sha256);
-    b.key("ok");
-    b.w.Bool(s.ok);
+    b.field("file", file);
+    b.field("format", format_name(s.format, s.gzipped));
+    b.field("bytes", s.bytes);
+    b.field("sha256", s.sha256);
+    b.field("content_sha256", s.content_sha256);
+    b.field("ok", s.ok);
     b.key("error");
     if (s.ok)
         b.w.Null();
     else
         b.string(s.error.empty() ? std::string_view("decoding failed (no detail recorded)") : s.error);
-    b.key("sport");
-    b.opt_string(s.sport);
-    b.key("sport_family");
-    b.opt_string(s.sport_family);
+    b.field("sport", s.sport);
+    b.field("sport_family", s.sport_family);
     b.key("start_time");
     if (s.start_time)
         b.string(format_iso8601(*s.start_time));
     else
         b.w.Null();
-    b.key("total_elapsed_time");
-    b.opt_number(s.total_elapsed_time);
-    b.key("total_timer_time");
-    b.opt_number(s.total_timer_time);
-    b.key("total_distance");
-    b.opt_number(s.total_distance);
-    b.key("records");
-    b.w.Int64(s.records);
-    b.key("records_with_position");
-    b.w.Int64(s.records_with_position);
+    b.field("total_elapsed_time", s.total_elapsed_time);
+    b.field("total_timer_time", s.total_timer_time);
+    b.field("total_distance", s.total_distance);
+    b.field("records", s.records);
+    b.field("records_with_position", s.records_with_position);
     b.key("laps");
     opt_int(b, s.laps);
-    b.key("first_lat");
-    b.opt_number(s.first_lat);
-    b.key("first_lon");
-    b.opt_number(s.first_lon);
-    b.key("last_lat");
-    b.opt_number(s.last_lat);
-    b.key("last_lon");
-    b.opt_number(s.last_lon);
-    b.key("avg_hr");
-    b.opt_number(s.avg_hr);
-    b.key("max_hr");
-    b.opt_number(s.max_hr);
-    b.key("avg_power");
-    b.opt_number(s.avg_power);
-    b.key("rec_avg_hr");
-    b.opt_number(s.rec_avg_hr);
-    b.key("rec_max_hr");
-    b.opt_number(s.rec_max_hr);
-    b.key("rec_avg_power");
-    b.opt_number(s.rec_avg_power);
+    b.field("first_lat", s.first_lat);
+    b.field("first_lon", s.first_lon);
+    b.field("last_lat", s.last_lat);
+    b.field("last_lon", s.last_lon);
+    b.field("avg_hr", s.avg_hr);
+    b.field("max_hr", s.max_hr);
+    b.field("avg_power", s.avg_power);
+    b.field("rec_avg_hr", s.rec_avg_hr);
+    b.field("rec_max_hr", s.rec_max_hr);
+    b.field("rec_avg_power", s.rec_avg_power);
     if (s.format == Format::fit) {
         b.key("fit_files_in_chain");
         opt_int(b, s.fit_files_in_chain);
@@ -190,8 +167,7 @@ std::string to_json(const Summary& s, std::string_view file) {
         opt_int(b, s.product);
         b.key("sessions");
         opt_int(b, s.sessions);
-        b.key("sub_sport");
-        b.opt_string(s.sub_sport);
+        b.field("sub_sport", s.sub_sport);
         b.key("msg_counts");
         b.w.StartObject();
         for (const auto& [name, count] : s.msg_counts) {

@@ -6,6 +6,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <concepts>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +42,22 @@ public:
         else
             w.Null();
     }
+    // One member of an object: `field("a", x)` is `key("a")` then `x` as its
+    // JSON value (strings, numbers, integers, bools; an empty optional is null).
+    template <class T>
+    void field(std::string_view k, const T& v) {
+        key(k);
+        value(v);
+    }
+    void value(std::string_view s) { string(s); }
+    void value(const std::string& s) { string(s); }
+    void value(const char* s) { string(s); }
+    void value(const std::optional<std::string>& v) { opt_string(v); }
+    void value(const std::optional<double>& v) { opt_number(v); }
+    void value(double v) { number(v); }
+    void value(bool v) { w.Bool(v); }
+    template <std::integral I>
+    requires(!std::same_as<I, bool>) void value(I v) { w.Int64(static_cast<int64_t>(v)); }
     std::string str() const { return std::string(m_buf.GetString(), m_buf.GetSize()); }
 };
 

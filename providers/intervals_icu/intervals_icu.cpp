@@ -197,8 +197,7 @@ public:
         if (update.gear_id) {
             b.key("gear");
             b.w.StartObject();
-            b.key("id");
-            b.string(*update.gear_id);
+            b.field("id", *update.gear_id);
             b.w.EndObject();
         }
         b.w.EndObject();
