@@ -102,34 +102,7 @@ std::map<std::string, std::string> rest_example_options(const std::string& base,
 std::map<std::string, std::string> rest_custom_options(const std::string& base, const fs::path& dir, int page_size,
                                                        bool stored) {
     auto o = rest_credentials(base, dir, stored);
-    const std::map<std::string, std::string> mapping{
-        {"list.path", "/api/v2/workouts"},
-        {"list.after", "from"},
-        {"list.before", "to"},
-        {"list.time", "iso8601"},
-        {"list.page", "page"},
-        {"list.per_page", "limit"},
-        {"list.page_size", std::to_string(page_size)},
-        {"list.first_page", "0"},
-        {"list.items", "data.items"},
-        {"get.path", "/api/v2/workouts/{id}"},
-        {"file.path", "/api/v2/workouts/{id}/original"},
-        {"update.method", "PUT"},
-        {"update.path", "/api/v2/workouts/{id}"},
-        {"create.path", "/api/v2/uploads"},
-        {"create.body", "multipart"},
-        {"gear.path", "/api/v2/equipment"},
-        {"gear_update.field", "equipment_id"},
-        {"fields.id", "workout_id"},
-        {"fields.name", "title"},
-        {"fields.sport", "activity"},
-        {"fields.start", "started_at"},
-        {"fields.duration", "elapsed"},
-        {"fields.distance", "distance_km"},
-        {"fields.distance_unit", "km"},
-        {"fields.description", "notes"},
-        {"fields.gear", "equipment_id"},
-    };
+    const auto mapping = test::rest_custom_mapping(page_size);
     o.insert(mapping.begin(), mapping.end());
     return o;
 }

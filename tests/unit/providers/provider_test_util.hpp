@@ -3,6 +3,7 @@
 // kit's temp folders and coroutine runner (tests/support).
 
 #include <filesystem>
+#include <map>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -73,6 +74,40 @@ std::vector<RemoteActivity> list_all(Provider& p, ListQuery q, Run&& run) {
         q.cursor = page->next_cursor;
     }
     throw std::runtime_error("listing did not end");
+}
+
+// The `provider: rest` options that map the contract onto tests/fakes'
+// `rest_custom` fake: other names, ISO times, km, `data.items` nesting,
+// 0-based page/limit paging, a file endpoint, multipart create and gear.
+inline std::map<std::string, std::string> rest_custom_mapping(int page_size) {
+    return {
+        {"list.path", "/api/v2/workouts"},
+        {"list.after", "from"},
+        {"list.before", "to"},
+        {"list.time", "iso8601"},
+        {"list.page", "page"},
+        {"list.per_page", "limit"},
+        {"list.page_size", std::to_string(page_size)},
+        {"list.first_page", "0"},
+        {"list.items", "data.items"},
+        {"get.path", "/api/v2/workouts/{id}"},
+        {"file.path", "/api/v2/workouts/{id}/original"},
+        {"update.method", "PUT"},
+        {"update.path", "/api/v2/workouts/{id}"},
+        {"create.path", "/api/v2/uploads"},
+        {"create.body", "multipart"},
+        {"gear.path", "/api/v2/equipment"},
+        {"gear_update.field", "equipment_id"},
+        {"fields.id", "workout_id"},
+        {"fields.name", "title"},
+        {"fields.sport", "activity"},
+        {"fields.start", "started_at"},
+        {"fields.duration", "elapsed"},
+        {"fields.distance", "distance_km"},
+        {"fields.distance_unit", "km"},
+        {"fields.description", "notes"},
+        {"fields.gear", "equipment_id"},
+    };
 }
 
 }  // namespace fitbridge::providers::test

@@ -245,29 +245,7 @@ TEST_F(RestFake, AnotherSchemaIsOnlyAMapping) {
                  fmt::format(R"({{"start": 1736500000, "type": "ride", "name": "Commute", "distance_m": 12500,
                                  "duration": 1800, "file_b64": "{}"}})",
                              net::base64(bytes)));
-    auto p = make(fake, {{"list.path", "/api/v2/workouts"},
-                         {"list.after", "from"},
-                         {"list.before", "to"},
-                         {"list.time", "iso8601"},
-                         {"list.page", "page"},
-                         {"list.per_page", "limit"},
-                         {"list.page_size", "10"},
-                         {"list.first_page", "0"},
-                         {"list.items", "data.items"},
-                         {"get.path", "/api/v2/workouts/{id}"},
-                         {"file.path", "/api/v2/workouts/{id}/original"},
-                         {"update.method", "PUT"},
-                         {"update.path", "/api/v2/workouts/{id}"},
-                         {"create.path", "/api/v2/uploads"},
-                         {"create.body", "multipart"},
-                         {"fields.id", "workout_id"},
-                         {"fields.name", "title"},
-                         {"fields.sport", "activity"},
-                         {"fields.start", "started_at"},
-                         {"fields.duration", "elapsed"},
-                         {"fields.distance", "distance_km"},
-                         {"fields.distance_unit", "km"},
-                         {"fields.description", "notes"}});
+    auto p = make(fake, test::rest_custom_mapping(10));
     auto page = run(p->list(ListQuery{.since = 1736467200, .until = 1736985600}));
     ASSERT_TRUE(page) << page.error().message;
     ASSERT_EQ(page->items.size(), 1u);
