@@ -5,11 +5,11 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <system_error>
 
 #include "core/log.hpp"
@@ -25,6 +25,23 @@ namespace {
 // finished file, but it starts the stability clock earlier and is how new
 // subfolders are noticed.
 constexpr uint32_t k_mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR | IN_EXCL_UNLINK;
+
+// Completion of the watcher's coroutines: one that ends with an exception is
+// logged (asio::detached would drop it unseen); the periodic rescan still
+// finds new files, so the account keeps working without the watcher.
+auto log_escape(std::string account, std::string_view loop) {
+    return [account = std::move(account), loop](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            log::error("account '{}': inotify {} stopped: {}; new files are found by the periodic rescan", account,
+                       loop, ex.what());
+        } catch (...) {
+            log::error("account '{}': inotify {} stopped; new files are found by the periodic rescan", account, loop);
+        }
+    };
+}
 
 }  // namespace
 
@@ -57,7 +74,7 @@ bool InotifyWatcher::start(const std::vector<fs::path>& roots, std::function<voi
     m_on_change = std::move(on_change);
     m_started = true;
     for (const auto& r : roots) add_tree(r);
-    asio::co_spawn(m_executor, read_loop(shared_from_this()), asio::detached);
+    asio::co_spawn(m_executor, read_loop(shared_from_this()), log_escape(m_account, "reader"));
     return true;
 }
 
@@ -143,7 +160,7 @@ void InotifyWatcher::schedule_change() {
     m_last_event = std::chrono::steady_clock::now();
     if (m_debouncing || m_stopped) return;
     m_debouncing = true;
-    asio::co_spawn(m_executor, debounce_loop(shared_from_this()), asio::detached);
+    asio::co_spawn(m_executor, debounce_loop(shared_from_this()), log_escape(m_account, "debounce"));
 }
 
 asio::awaitable<void> InotifyWatcher::debounce_loop(std::shared_ptr<InotifyWatcher> self) {
@@ -167,7 +184,7 @@ void InotifyWatcher::poke_after(std::chrono::milliseconds delay) {
     m_poke_armed = true;
     m_poke_deadline = deadline;
     m_poke_timer.expires_at(deadline);  // cancels an older, later wait
-    asio::co_spawn(m_executor, poke_wait(shared_from_this(), ++m_poke_generation), asio::detached);
+    asio::co_spawn(m_executor, poke_wait(shared_from_this(), ++m_poke_generation), log_escape(m_account, "timer"));
 }
 
 asio::awaitable<void> InotifyWatcher::poke_wait(std::shared_ptr<InotifyWatcher> self, uint64_t generation) {
