@@ -273,6 +273,23 @@ Response accounts(engine::Engine& e) {
         b.opt_string(v.last_error);
         b.key("credentials");
         write_credentials(b, v);
+        // Used and limit per window and when each resets; absent when the platform announces none.
+        if (!v.budget.empty()) {
+            b.key("budget");
+            b.w.StartObject();
+            for (const auto& w : v.budget) {
+                b.key(w.name);
+                b.w.StartObject();
+                b.key("used");
+                b.w.Int64(w.used);
+                b.key("limit");
+                b.w.Int64(w.limit);
+                b.key("resets_at");
+                b.string(format_iso8601(w.resets_at));
+                b.w.EndObject();
+            }
+            b.w.EndObject();
+        }
         if (v.source) {
             b.key("items");
             b.w.StartObject();
