@@ -360,7 +360,8 @@ Response engine_error(const Error& err) {
 // usable OAuth flow here (or the result of `fitbridge auth`).
 //   {"kind": "api_key", "api_key": "..."}
 //   {"kind": "token" | "oauth2", "access_token": "...", "refresh_token": "...",
-//    "expires_at": "2026-12-01T12:00:00Z" | "expires_in": 21600, "scope": "..."}
+//    "expires_at": "2026-12-01T12:00:00Z" | 1764590400 (epoch seconds, as Strava
+//    answers) | "expires_in": 21600, "scope": "..."}
 Response set_credentials(Request& r, engine::Engine& e) {
     auto doc = json::parse(r.body);
     if (!doc) return error_response(400, "bad_json", doc.error().message);
@@ -373,7 +374,9 @@ Response set_credentials(Request& r, engine::Engine& e) {
             return error_response(400, "bad_request",
                                   fmt::format("unknown field '{}' ({})", k, fmt::join(k_fields, ", ")));
         const bool numeric = k == "expires_in";
-        if (numeric ? !it->value.IsNumber() : !it->value.IsString())
+        if (k == "expires_at" && !it->value.IsString() && !it->value.IsNumber())
+            return error_response(400, "bad_request", "expires_at: expected a time (ISO 8601 or epoch seconds)");
+        if (k != "expires_at" && (numeric ? !it->value.IsNumber() : !it->value.IsString()))
             return error_response(400, "bad_request",
                                   fmt::format("{}: expected a {}", k, numeric ? "number" : "string"));
     }
@@ -399,6 +402,10 @@ Response set_credentials(Request& r, engine::Engine& e) {
             auto t = parse_iso8601(*at);
             if (!t) return error_response(400, "bad_request", "expires_at: expected a time like 2026-12-01T12:00:00Z");
             c.expires_at = SysTime(std::chrono::milliseconds(static_cast<int64_t>(std::llround(*t * 1000))));
+        } else if (auto epoch = json::get_number(*doc, "expires_at")) {
+            if (!std::isfinite(*epoch) || *epoch <= 0 || *epoch > 1e11)
+                return error_response(400, "bad_request", "expires_at: expected epoch seconds");
+            c.expires_at = SysTime(std::chrono::milliseconds(static_cast<int64_t>(std::llround(*epoch * 1000))));
         } else if (auto in = json::get_number(*doc, "expires_in")) {
             if (*in <= 0 || *in > 10 * 365 * 86400.0)
                 return error_response(400, "bad_request", "expires_in: expected seconds, more than 0");
