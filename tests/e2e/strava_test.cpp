@@ -15,6 +15,8 @@
 #include "formats/decode.hpp"
 #include "support/daemon.hpp"
 #include "support/fake_server.hpp"
+#include "support/process.hpp"
+#include "support/raw_http.hpp"
 
 namespace fitbridge::test {
 namespace {
@@ -255,6 +257,79 @@ routes:
     EXPECT_EQ(day_used(), 200);
     EXPECT_EQ(d.call("GET", "/v1/activities?state=duplicate").json()["activities"].Size(), 0u);
     EXPECT_EQ(fake.violations().Size(), 0u);
+    EXPECT_EQ(d.stop(), 0);
+}
+
+// GETs a loopback URL as a browser would: the status and the Location header.
+std::pair<int, std::string> browse(const std::string& url) {
+    static const std::regex k_url(R"(http://127\.0\.0\.1:(\d+)(/.*))");
+    std::smatch m;
+    if (!std::regex_match(url, m, k_url)) return {0, ""};
+    RawConn c(std::stoi(m[1].str()));
+    c.send("GET " + m[2].str() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    auto r = c.read_response();
+    const std::string text = r.value_or("");
+    std::string location;
+    if (auto p = text.find("\r\nLocation: "); p != std::string::npos) {
+        p += 12;
+        location = text.substr(p, text.find("\r\n", p) - p);
+    }
+    return {status_of(r), location};
+}
+
+TEST(StravaE2E, AuthAsksForTheFourScopesAndSaysWhichOneWasNotGranted) {
+    TempDir dir("strava-auth");
+    FakeServer fake("strava");
+    write_text(dir / "strava-secret", "test-client-secret\n");
+    // The user unticks "View data about your private profile" (profile:read_all).
+    ASSERT_EQ(
+        fake.control("POST", "/_fake/config", R"({"grant_scope": "read,activity:read_all,activity:write"})").status,
+        200);
+    Daemon d(dir, R"(api:
+  listen: 127.0.0.1:{PORT}
+accounts:
+  - id: strava
+    provider: strava
+    base_url: )" + fake.base() +
+                      R"(
+    client_id: "12345"
+    client_secret_file: {DIR}/strava-secret
+)");
+    ASSERT_TRUE(d.start()) << d.log();
+    Process auth({FITBRIDGE_BINARY, "auth", "--timeout", "30", "strava"}, d.env(), dir / "auth.log");
+    std::string url;
+    ASSERT_TRUE(Daemon::eventually(
+        [&] {
+            static const std::regex k_line(R"(\n  (http://\S+/oauth/authorize\?\S+)\n)");
+            std::smatch m;
+            auto out = auth.output();
+            if (!std::regex_search(out, m, k_line)) return false;
+            url = m[1].str();
+            return true;
+        },
+        std::chrono::seconds(10)))
+        << auth.output();
+    EXPECT_NE(url.find("client_id=12345"), std::string::npos) << url;
+    EXPECT_NE(url.find("scope=read%2Cactivity%3Aread_all%2Cactivity%3Awrite%2Cprofile%3Aread_all"), std::string::npos)
+        << url;
+    auto [status, location] = browse(url);
+    ASSERT_EQ(status, 302);
+    EXPECT_NE(location.find("scope=read%2Cactivity%3Aread_all%2Cactivity%3Awrite"), std::string::npos) << location;
+    EXPECT_EQ(browse(location).first, 200);
+    EXPECT_EQ(auth.wait(std::chrono::seconds(20)), 1) << auth.output();
+    EXPECT_NE(auth.output().find("fitbridge auth: warning: scope profile:read_all (reading bikes and shoes for gear) "
+                                 "was not granted; run `fitbridge auth strava` again and leave it ticked"),
+              std::string::npos)
+        << auth.output();
+    // The tokens were stored anyway (uploads work without the profile), with
+    // Strava's expiry and refresh token, exchanged at /oauth/token.
+    EXPECT_EQ(fake.count("POST", "/oauth/token", 200), 1);
+    auto acc = d.call("GET", "/v1/accounts").json();
+    const auto& c = (*account_in(acc, "strava"))["credentials"];
+    EXPECT_STREQ(c["kind"].GetString(), "oauth2");
+    EXPECT_STREQ(c["scope"].GetString(), "read,activity:read_all,activity:write");
+    EXPECT_TRUE(c["refreshable"].GetBool());
+    EXPECT_FALSE(c["expires_at"].IsNull());
     EXPECT_EQ(d.stop(), 0);
 }
 
