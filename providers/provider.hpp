@@ -115,6 +115,14 @@ struct Gear {
     bool retired = false;
 };
 
+// One window of a platform's request budget as last seen (GET /v1/accounts).
+struct BudgetWindow {
+    std::string name{};  // "15min", "daily", "read_15min", "read_daily"
+    int64_t used = 0;
+    int64_t limit = 0;
+    double resets_at = 0;  // Unix seconds
+};
+
 // A live provider for one configured account. Every method but find_existing
 // has a default that refuses with a permanent `provider.unsupported` error; a
 // provider overrides exactly the methods of the capability bits it claims
@@ -161,6 +169,10 @@ public:
     };
     virtual std::optional<CredentialSource> credential_source() const { return std::nullopt; }
 
+    // The platform's request budget windows this account spends from (shared
+    // with the platform's other accounts); empty when the platform announces none.
+    virtual std::vector<BudgetWindow> budget() const { return {}; }
+
     // Stops background work (watchers, timers) before destruction.
     virtual void shutdown() {}
 
@@ -205,6 +217,10 @@ struct Factory {
     std::shared_ptr<net::HttpClient> (*make_http)(boost::asio::any_io_executor executor);
     // The provider's option table (parse, defaults, and the help --version prints).
     std::span<const OptionSpec> options = {};
+    // What `fitbridge auth` reports after the consent page: for each OAuth
+    // scope the platform needs that `granted` lacks, the scope and what stops
+    // working without it. Null: the platform does not say what it granted.
+    std::vector<std::string> (*missing_scopes)(std::string_view granted) = nullptr;
 };
 
 // The compiled-in providers, one explicit table (registry.cpp).

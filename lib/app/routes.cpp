@@ -231,6 +231,23 @@ Response accounts(engine::Engine& e) {
         b.field("last_error", v.last_error);
         b.key("credentials");
         write_credentials(b, v);
+        // Used and limit per window and when each resets; absent when the platform announces none.
+        if (!v.budget.empty()) {
+            b.key("budget");
+            b.w.StartObject();
+            for (const auto& w : v.budget) {
+                b.key(w.name);
+                b.w.StartObject();
+                b.key("used");
+                b.w.Int64(w.used);
+                b.key("limit");
+                b.w.Int64(w.limit);
+                b.key("resets_at");
+                b.string(format_iso8601(w.resets_at));
+                b.w.EndObject();
+            }
+            b.w.EndObject();
+        }
         if (v.source) {
             b.key("items");
             b.w.StartObject();
@@ -294,7 +311,8 @@ Response engine_error(const Error& err) {
 // usable OAuth flow here (or the result of `fitbridge auth`).
 //   {"kind": "api_key", "api_key": "..."}
 //   {"kind": "token" | "oauth2", "access_token": "...", "refresh_token": "...",
-//    "expires_at": "2026-12-01T12:00:00Z" | "expires_in": 21600, "scope": "..."}
+//    "expires_at": "2026-12-01T12:00:00Z" | 1764590400 (epoch seconds, as Strava
+//    answers) | "expires_in": 21600, "scope": "..."}
 Response set_credentials(Request& r, engine::Engine& e) {
     auto doc = json::parse(r.body);
     if (!doc) return error_response(400, "bad_json", doc.error().message);
@@ -307,7 +325,9 @@ Response set_credentials(Request& r, engine::Engine& e) {
             return error_response(400, "bad_request",
                                   fmt::format("unknown field '{}' ({})", k, fmt::join(k_fields, ", ")));
         const bool numeric = k == "expires_in";
-        if (numeric ? !it->value.IsNumber() : !it->value.IsString())
+        if (k == "expires_at" && !it->value.IsString() && !it->value.IsNumber())
+            return error_response(400, "bad_request", "expires_at: expected a time (ISO 8601 or epoch seconds)");
+        if (k != "expires_at" && (numeric ? !it->value.IsNumber() : !it->value.IsString()))
             return error_response(400, "bad_request",
                                   fmt::format("{}: expected a {}", k, numeric ? "number" : "string"));
     }
@@ -333,6 +353,10 @@ Response set_credentials(Request& r, engine::Engine& e) {
             auto t = parse_iso8601(*at);
             if (!t) return error_response(400, "bad_request", "expires_at: expected a time like 2026-12-01T12:00:00Z");
             c.expires_at = SysTime(std::chrono::milliseconds(static_cast<int64_t>(std::llround(*t * 1000))));
+        } else if (auto epoch = json::get_number(*doc, "expires_at")) {
+            if (!std::isfinite(*epoch) || *epoch <= 0 || *epoch > 1e11)
+                return error_response(400, "bad_request", "expires_at: expected epoch seconds");
+            c.expires_at = SysTime(std::chrono::milliseconds(static_cast<int64_t>(std::llround(*epoch * 1000))));
         } else if (auto in = json::get_number(*doc, "expires_in")) {
             if (*in <= 0 || *in > 10 * 365 * 86400.0)
                 return error_response(400, "bad_request", "expires_in: expected seconds, more than 0");

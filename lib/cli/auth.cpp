@@ -169,6 +169,10 @@ int run_auth(std::vector<std::string> args, ClientContext ctx, std::ostream& out
         return 1;
     }
     if (tokens->scope.empty()) tokens->scope = callback->scope;
+    // The user can untick scopes on the consent page: say what will not work.
+    std::vector<std::string> missing;
+    if (factory->missing_scopes != nullptr && !callback->scope.empty())
+        missing = factory->missing_scopes(callback->scope);
     if (auto stored =
             call_api(ctx, "POST", fmt::format("/v1/accounts/{}/credentials", *account_id), credentials_body(*tokens));
         !stored) {
@@ -178,7 +182,10 @@ int run_auth(std::vector<std::string> args, ClientContext ctx, std::ostream& out
     out << "Account " << *account_id << " is authorised"
         << (tokens->scope.empty() ? std::string() : " (scope " + tokens->scope + ")")
         << "; the daemon uses the new credentials now.\n";
-    return 0;
+    for (const auto& m : missing)
+        err << "fitbridge auth: warning: scope " << m << " was not granted; run `fitbridge auth " << *account_id
+            << "` again and leave it ticked\n";
+    return missing.empty() ? 0 : 1;
 }
 
 }  // namespace fitbridge::cli

@@ -20,7 +20,10 @@ std::vector<AccountView> Engine::accounts() {
         v.source = (v.capabilities & (providers::k_list_window | providers::k_list_cursor)) != 0;
         v.running = a->provider != nullptr;
         v.create_error = a->create_error;
-        if (a->provider) v.ignored = a->provider->ignored();
+        if (a->provider) {
+            v.ignored = a->provider->ignored();
+            v.budget = a->provider->budget();
+        }
         if (v.source && a->provider && a->next_poll > now)
             v.next_poll_in_s = std::chrono::duration<double>(a->next_poll - now).count();
         if (auto st = m_ledger.account_state(id)) {

@@ -56,6 +56,8 @@ struct AccountView {
         bool refreshable = false;
     };
     std::optional<Credentials> credentials;
+    // The platform's request budget as last seen (Strava's windows); empty when unknown.
+    std::vector<providers::BudgetWindow> budget;
 };
 
 // Finds a provider factory by name; tests inject their own.

@@ -115,6 +115,20 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
     }
     auto bytes = co_await a->provider->download(item);
     if (m_stopping || a->stopped) co_return false;
+    // A source that finds out only on fetching that it has no file for the
+    // item (Strava: no streams) says so with "<platform>.unavailable".
+    if (!bytes && bytes.error().cls == ErrorClass::permanent && bytes.error().code.ends_with(".unavailable"))
+        item.unavailable_reason = bytes.error().message;
+    if (!bytes && item.unavailable_reason) {
+        rec.state = "skipped";
+        rec.reason = reason_name(Reason::unavailable);
+        rec.detail = item.unavailable_reason;
+        m_ledger.put_source_item(rec);
+        if (tally) ++tally->skipped;
+        log::info("{}", item_line("skip", a->cfg.id, item.remote_id, *rec.reason, rec.detail.value_or("")));
+        emit("item.skipped", event_json({{"account", a->cfg.id}, {"item", item.remote_id}, {"reason", *rec.reason}}));
+        co_return true;
+    }
     if (!bytes) {
         rec.state = "failed";
         rec.reason = reason_name(Reason::download_failed);

@@ -49,6 +49,8 @@ Factory make_factory(std::string_view description, uint32_t capabilities) {
         },
         .make_http = [](boost::asio::any_io_executor executor) { return make_platform_http(P, std::move(executor)); },
         .options = k_all,
+        .missing_scopes =
+            P.scope_needs.empty() ? nullptr : +[](std::string_view granted) { return kit::missing_scopes(P, granted); },
     };
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cctype>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -218,6 +219,7 @@ public:
     boost::asio::awaitable<Result<net::HttpResponse>> send(net::HttpRequest request) override {
         return m_retrying.send(std::move(request));
     }
+    const net::RateLimiter& limiter() const { return m_limiter; }
 
 private:
     std::unique_ptr<net::HttpClient> m_base;
@@ -408,6 +410,41 @@ Result<net::OAuthEndpoints> oauth_endpoints(const Platform& p, const Settings& s
 
 std::shared_ptr<net::HttpClient> make_platform_http(const Platform& p, boost::asio::any_io_executor executor) {
     return std::make_shared<PacedClient>(std::move(executor), p.name, p.requests_per_second, p.burst, p.retry_writes);
+}
+
+std::vector<std::string> missing_scopes(const Platform& p, std::string_view granted) {
+    std::vector<std::string_view> have;
+    for (size_t i = 0; i < granted.size();) {
+        const size_t end = granted.find_first_of(", ", i);
+        const auto item = granted.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
+        if (!item.empty()) have.push_back(item);
+        if (end == std::string_view::npos) break;
+        i = end + 1;
+    }
+    std::vector<std::string> out;
+    for (const auto& need : p.scope_needs)
+        if (std::find(have.begin(), have.end(), need.scope) == have.end())
+            out.push_back(fmt::format("{} ({})", need.scope, need.needed_for));
+    return out;
+}
+
+std::vector<BudgetWindow> platform_budget(const net::HttpClient& http) {
+    const auto* paced = dynamic_cast<const PacedClient*>(&http);
+    if (paced == nullptr) return {};
+    const auto now = system_clock().now();
+    std::vector<BudgetWindow> out;
+    for (const auto& [read, daily, name] :
+         {std::tuple{false, false, "15min"}, std::tuple{false, true, "daily"}, std::tuple{true, false, "read_15min"},
+          std::tuple{true, true, "read_daily"}}) {
+        const auto& w = paced->limiter().window(read, daily);
+        if (w.limit <= 0) continue;
+        // A window that has ended starts empty.
+        const bool over = now >= w.resets_at;
+        const auto resets = over ? (daily ? net::next_utc_midnight(now) : net::next_quarter_hour(now)) : w.resets_at;
+        out.push_back(BudgetWindow{name, over ? 0 : w.used, w.limit,
+                                   std::chrono::duration<double>(resets.time_since_epoch()).count()});
+    }
+    return out;
 }
 
 std::string body_message(std::string_view body) {

@@ -52,6 +52,12 @@ struct StatusRule {
     std::string_view meaning{};  // what it means here, ends the message
 };
 
+// An OAuth scope a capability needs ("activity:write", "uploads and updates").
+struct ScopeNeed {
+    std::string_view scope{};
+    std::string_view needed_for{};
+};
+
 struct Platform {
     std::string_view name{};      // the provider name; prefixes error codes
     std::string_view title{};     // how people call it: "Intervals.icu"
@@ -86,6 +92,9 @@ struct Platform {
     // find_existing decides (exactly-once).
     bool retry_writes = true;
     std::span<const StatusRule> statuses{};
+    // Scopes checked against what the user granted (fitbridge auth); the
+    // granted list is split at commas and spaces.
+    std::span<const ScopeNeed> scope_needs{};
 };
 
 // The account's parsed options: the platform's own (options) and the ones
@@ -127,6 +136,13 @@ Result<net::OAuthEndpoints> oauth_endpoints(const Platform& platform, const Sett
 // retrying transient failures, shared by every account of the platform.
 // Pacing uses real time: the server's limit is in real time.
 std::shared_ptr<net::HttpClient> make_platform_http(const Platform& platform, boost::asio::any_io_executor executor);
+
+// The needs of `platform` that `granted` lacks, as "<scope> (<needed for>)".
+std::vector<std::string> missing_scopes(const Platform& platform, std::string_view granted);
+
+// The request budget windows of a client made by make_platform_http (empty
+// for any other client, and for windows the platform has not announced).
+std::vector<BudgetWindow> platform_budget(const net::HttpClient& http);
 
 // One line for an error body: a JSON message/error/errors[]/detail, "an HTML
 // page" (with its title) for HTML, else a printable prefix.
@@ -178,6 +194,8 @@ public:
     double now() const;
     std::string code(std::string_view suffix) const { return std::string(m_platform.name) + "." + std::string(suffix); }
 
+    // For Provider::budget.
+    std::vector<BudgetWindow> budget() const { return platform_budget(*m_http); }
     // For Provider::credential_source.
     Provider::CredentialSource credential_source() const;
     // The kind of the stored credentials ("none" before any).

@@ -42,6 +42,9 @@ std::map<std::string, std::string> options_for(std::string_view provider, const 
                 {"base_url", "http://127.0.0.1:9"},
                 {"file.path", "/activities/{id}/file"},
                 {"gear.path", "/gear"}};
+    if (provider == "strava")
+        return {
+            {"client_id", "12345"}, {"client_secret_file", (dir / "key").string()}, {"base_url", "http://127.0.0.1:9"}};
     return {};
 }
 

@@ -43,6 +43,13 @@ struct Adapter {
     bool refreshes_tokens;     // the platform issues refresh tokens
     bool pages = true;         // the list call pages (else one answer holds the window)
     bool serves_files = true;  // originals can be downloaded
+    // The platform has no originals and builds a file from what it has
+    // (Strava's streams): it decodes with the listed start and elapsed time.
+    bool rebuilds_files = false;
+    // The refresh token stored with stored_token when the platform refreshes.
+    std::string stored_refresh{};
+    // Credentials the account starts with (an OAuth-only platform), or null.
+    void (*tokens)(fitbridge::test::MemoryTokenStore& store) = nullptr;
 };
 
 std::string b64(const std::string& s) { return net::base64(s); }
@@ -138,6 +145,45 @@ const Adapter k_rest_custom{.name = "rest_custom",
                             .stored_token = "test-oauth-token",
                             .refreshes_tokens = false};
 
+// ---- Strava ------------------------------------------------------------------
+
+std::map<std::string, std::string> strava_options(const std::string& base, const fs::path& dir, int page_size, bool) {
+    test::write_text(dir / "secret", "test-client-secret\n");
+    return {{"base_url", base},
+            {"page_size", std::to_string(page_size)},
+            {"client_id", "12345"},
+            {"client_secret_file", (dir / "secret").string()}};
+}
+
+std::string strava_seed(const FakeServer& fake, double start, std::string_view family, const std::string& file) {
+    static const std::map<std::string_view, std::string_view> k_types{
+        {"ride", "Ride"}, {"run", "Run"}, {"walk", "Walk"}};
+    std::string spec = fmt::format(R"({{"start": {}, "sport_type": "{}", "name": "seeded")", start, k_types.at(family));
+    if (!file.empty()) spec += fmt::format(R"(, "file_b64": "{}")", b64(file));
+    auto ids = json::parse(fake.control("POST", "/_fake/activities", spec + "}").body);
+    return (*ids)[0].GetString();
+}
+
+void strava_tokens(fitbridge::test::MemoryTokenStore& store) {
+    store.saved["acc"] = net::Credentials{"oauth2", "test-oauth-token", "test-refresh-token",
+                                          SystemClock().now() + std::chrono::hours(5), ""};
+}
+
+const Adapter k_strava{.name = "strava",
+                       .provider = "strava",
+                       .fake = "strava",
+                       .title = "Strava",
+                       .options = &strava_options,
+                       .seed = &strava_seed,
+                       .list_path = "/api/v3/athlete/activities",
+                       .upload_path = "/api/v3/uploads",
+                       .stored_token = "test-oauth-token",
+                       .refreshes_tokens = true,
+                       .serves_files = false,
+                       .rebuilds_files = true,
+                       .stored_refresh = "test-refresh-token",
+                       .tokens = &strava_tokens};
+
 // ---- the suite ---------------------------------------------------------------
 
 class Conformance : public ::testing::TestWithParam<Adapter> {
@@ -149,6 +195,7 @@ protected:
         m_fake = slot.get();
         m_fake->reset();
         m_http = find_factory(GetParam().provider)->make_http(m_io.get_executor());
+        if (GetParam().tokens != nullptr) GetParam().tokens(m_tokens);
     }
     void TearDown() override {
         // Every request the provider sent is one the platform documents.
@@ -256,6 +303,15 @@ TEST_P(Conformance, DownloadsTheOriginal) {
     auto listed = list_all(*p, ListQuery{.since = *fit.summary.start_time - 60, .until = *fit.summary.start_time + 60});
     ASSERT_EQ(ids_of(listed), std::multiset<std::string>{id});
     auto bytes = run(p->download(listed[0]));
+    if (a().rebuilds_files) {
+        ASSERT_TRUE(bytes) << bytes.error().message;
+        auto built = formats::decode(test::bytes_of(*bytes));
+        ASSERT_TRUE(built.ok) << built.error;
+        EXPECT_EQ(built.start_time, listed[0].start_time);
+        ASSERT_TRUE(built.total_elapsed_time && listed[0].elapsed_s);
+        EXPECT_NEAR(*built.total_elapsed_time, *listed[0].elapsed_s, *listed[0].elapsed_s * 0.01);
+        return;
+    }
     if (!a().serves_files) {
         // Listed with its metadata, and said to be unavailable.
         EXPECT_TRUE(listed[0].start_time);
@@ -319,7 +375,7 @@ TEST_P(Conformance, AnUploadWhoseAnswerIsLostIsNeitherLostNorDoubled) {
 }
 
 TEST_P(Conformance, A401IsRefreshedOnceOrFinal) {
-    m_tokens.saved["acc"] = net::Credentials{"oauth2", a().stored_token, "", std::nullopt, ""};
+    m_tokens.saved["acc"] = net::Credentials{"oauth2", a().stored_token, a().stored_refresh, std::nullopt, ""};
     a().seed(fake(), k_since + 60, "ride", "");
     fake().fault(fmt::format(R"({{"path": "{}", "status": 401, "count": 1,
         "body": "{{\"status\":401,\"error\":\"Unauthorized\"}}"}})",
@@ -396,7 +452,8 @@ TEST_P(Conformance, NothingIsLostAcrossFaultsWhilePaging) {
     EXPECT_EQ(ids_of(listed), std::multiset<std::string>(seeded.begin(), seeded.end()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Platforms, Conformance, ::testing::Values(k_intervals, k_rest_example, k_rest_custom),
+INSTANTIATE_TEST_SUITE_P(Platforms, Conformance,
+                         ::testing::Values(k_intervals, k_rest_example, k_rest_custom, k_strava),
                          [](const ::testing::TestParamInfo<Adapter>& p) { return p.param.name; });
 
 }  // namespace

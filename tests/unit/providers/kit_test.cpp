@@ -14,12 +14,14 @@
 
 #include <deque>
 
+#include "formats/decode.hpp"
 #include "json/json.hpp"
 #include "provider_test_util.hpp"
 #include "providers/kit/files.hpp"
 #include "providers/kit/listing.hpp"
 #include "providers/kit/mapping.hpp"
 #include "providers/kit/platform.hpp"
+#include "providers/kit/track.hpp"
 #include "providers/kit/upload.hpp"
 #include "support/memory_tokens.hpp"
 
@@ -632,6 +634,91 @@ TEST(KitMappingTest, AmountsAreFinite) {
     EXPECT_EQ(parse_distance(huge + " mi"), std::nullopt);
     EXPECT_EQ(parse_distance("inf"), std::nullopt);
     EXPECT_EQ(parse_distance(huge.substr(0, 300) + " km"), std::stod(huge.substr(0, 300)) * 1000);
+}
+
+}  // namespace
+}  // namespace fitbridge::providers::kit
+
+// ---- files built from samples (track.hpp) ------------------------------------
+
+namespace fitbridge::providers::kit {
+namespace {
+
+formats::Summary decode_text(const std::string& text) {
+    return formats::decode({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+}
+
+TEST(KitTrack, ATcxFromStreamsDecodesToTheGivenTotals) {
+    Streams s;
+    s.time_s = {0, 10, 20, 30};
+    s.lat = {46.5, 46.5001, 46.5002, 46.5003};
+    s.lon = {6.6, 6.6001, 6.6002, 6.6003};
+    s.altitude_m = {400, 401, 402, 403};
+    s.distance_m = {0, 40, 80, 120};
+    s.heart_rate = {120, 130, 140, 150};
+    s.watts = {200, 210, 220, 230};
+    Track t{.start = 1736496000, .family = "ride", .distance_m = 125.5, .elapsed_s = 40, .notes = "Ride <&> \"x\""};
+    t.points = points_of(s);
+    auto tcx = write_tcx(t);
+    ASSERT_TRUE(tcx) << tcx.error().message;
+    EXPECT_NE(tcx->find("<Activity Sport=\"Biking\">"), std::string::npos);
+    EXPECT_NE(tcx->find("<Notes>Ride &lt;&amp;&gt; &quot;x&quot;</Notes>"), std::string::npos);
+    auto sum = decode_text(*tcx);
+    ASSERT_TRUE(sum.ok) << sum.error;
+    EXPECT_EQ(sum.format, formats::Format::tcx);
+    EXPECT_EQ(sum.start_time, 1736496000.0);
+    EXPECT_EQ(sum.sport_family, "ride");
+    EXPECT_EQ(sum.total_distance, 125.5);     // the given total, not the last sample's 120
+    EXPECT_EQ(sum.total_elapsed_time, 40.0);  // a last, time-only point at the elapsed time
+    EXPECT_EQ(sum.total_timer_time, 40.0);
+    EXPECT_EQ(sum.records, 5);
+    EXPECT_EQ(sum.records_with_position, 4);
+    EXPECT_EQ(sum.first_lat, 46.5);
+    EXPECT_EQ(sum.last_lon, 6.6003);
+    EXPECT_EQ(sum.rec_avg_hr, 135.0);
+    EXPECT_EQ(sum.rec_max_hr, 150.0);
+    EXPECT_EQ(sum.rec_avg_power, 215.0);
+    EXPECT_EQ(sum.laps, 1);
+}
+
+TEST(KitTrack, LapsSplitTheSamplesAndTheirDistancesAddUpToTheTotal) {
+    Streams s;
+    s.time_s = {0, 30, 60, 90};
+    Track t{.start = 1736496000, .family = "run", .distance_m = 1000, .elapsed_s = 90};
+    t.laps = {{0, 60, 600}, {60, 30, 600}};  // lap distances scaled to 500 + 500
+    t.points = points_of(s);
+    auto tcx = write_tcx(t);
+    ASSERT_TRUE(tcx) << tcx.error().message;
+    auto sum = decode_text(*tcx);
+    ASSERT_TRUE(sum.ok) << sum.error;
+    EXPECT_EQ(sum.sport_family, "run");
+    EXPECT_EQ(sum.laps, 2);
+    EXPECT_EQ(sum.total_distance, 1000.0);
+    EXPECT_EQ(sum.total_timer_time, 90.0);
+    EXPECT_EQ(sum.records, 4);
+    EXPECT_NE(tcx->find("<Lap StartTime=\"2025-01-10T08:01:00Z\">"), std::string::npos);
+}
+
+TEST(KitTrack, NoSamplesOrSamplesOutOfOrderAreErrors) {
+    Track empty{.start = 1736496000};
+    auto none = write_tcx(empty);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().message, "no samples to build an activity file from");
+    Streams s;
+    s.time_s = {0, 20, 10};
+    Track back{.start = 1736496000};
+    back.points = points_of(s);
+    auto bad = write_tcx(back);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().message, "sample 2 is earlier than the one before it (10 s < 20 s)");
+}
+
+TEST(KitScopes, MissingScopesNameWhatTheyAreFor) {
+    static constexpr ScopeNeed k_needs[] = {{"activity:write", "uploads"}, {"profile:read_all", "gear"}};
+    Platform p{.name = "demo", .scope_needs = k_needs};
+    EXPECT_EQ(missing_scopes(p, "read,activity:write profile:read_all"), std::vector<std::string>{});
+    EXPECT_EQ(missing_scopes(p, "read,activity:write"), std::vector<std::string>{"profile:read_all (gear)"});
+    EXPECT_EQ(missing_scopes(p, ""), (std::vector<std::string>{"activity:write (uploads)", "profile:read_all (gear)"}));
 }
 
 }  // namespace
