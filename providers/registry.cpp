@@ -10,15 +10,19 @@
 #include "providers/intervals_icu/intervals_icu.hpp"
 #include "providers/provider.hpp"
 #include "providers/rest/rest.hpp"
+#include "providers/sweatstack/sweatstack.hpp"
+#include "providers/trainitall/trainitall.hpp"
 
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 4> k_registry{{
+    static const std::array<Factory, 6> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
         rest::factory(),
+        sweatstack::factory(),
+        trainitall::factory(),
     }};
     return k_registry;
 }

@@ -42,6 +42,8 @@ std::map<std::string, std::string> options_for(std::string_view provider, const 
                 {"base_url", "http://127.0.0.1:9"},
                 {"file.path", "/activities/{id}/file"},
                 {"gear.path", "/gear"}};
+    if (provider == "sweatstack") return {{"token_file", (dir / "key").string()}, {"base_url", "http://127.0.0.1:9"}};
+    if (provider == "trainitall") return {{"client_id", "fitbridge"}, {"base_url", "http://127.0.0.1:9"}};
     return {};
 }
 
