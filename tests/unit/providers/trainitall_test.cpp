@@ -248,6 +248,24 @@ TEST_F(TrainItAllFake, AStartAfterDyingRightAfterTheSaveStillWorks) {
     EXPECT_EQ(fake().get_json("/_fake/tokens")["refreshes"].GetInt(), 2);
 }
 
+TEST_F(TrainItAllFake, AConfidentialClientRefreshesWithBasicAuth) {
+    seed(R"({"start": 1736496000, "type": "ride"})");
+    test::write_text(m_dir / "secret", "test-client-secret\n");
+    auto doc = json::parse(fake().control("POST", "/_fake/grant", R"({"client_id": "fitbridge-conf"})").body);
+    m_store.inner.saved["tia"] =
+        net::Credentials{"oauth2", (*doc)["access_token"].GetString(), (*doc)["refresh_token"].GetString(),
+                         m_clock.now() - std::chrono::minutes(1), ""};
+    auto p = make({{"client_id", "fitbridge-conf"}, {"client_secret_file", (m_dir / "secret").string()}});
+    auto r = run(p->list(ListQuery{.since = k_jan10 - k_day, .until = k_jan10 + k_day}));
+    ASSERT_TRUE(r) << r.error().message;
+    auto log = fake().requests_with_bodies();
+    ASSERT_EQ(std::string(log[0]["path"].GetString()), "/api/oauth/token");
+    EXPECT_EQ(auth_of(log[0]), "Basic " + net::base64("fitbridge-conf:test-client-secret"));
+    EXPECT_EQ(std::string(log[0]["body"].GetString()),
+              "grant_type=refresh_token&refresh_token=" + std::string((*doc)["refresh_token"].GetString()));
+    EXPECT_EQ(log[0]["status"].GetInt(), 200);
+}
+
 boost::asio::awaitable<void> list_into(Provider& p, int& ok) {
     auto r = co_await p.list(ListQuery{.since = 1736409600, .until = 1736582400});
     if (r) ++ok;
