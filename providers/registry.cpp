@@ -11,16 +11,20 @@
 #include "providers/provider.hpp"
 #include "providers/rest/rest.hpp"
 #include "providers/strava/strava.hpp"
+#include "providers/sweatstack/sweatstack.hpp"
+#include "providers/trainitall/trainitall.hpp"
 
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 5> k_registry{{
+    static const std::array<Factory, 7> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
         rest::factory(),
         strava::factory(),
+        sweatstack::factory(),
+        trainitall::factory(),
     }};
     return k_registry;
 }

@@ -224,10 +224,10 @@ asio::awaitable<Result<void>> OAuth2TokenSource::refresh() {
     req.method = "POST";
     req.url = m_endpoints.token_url;
     req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
-    req.body = form_encode({{"grant_type", "refresh_token"},
-                            {"refresh_token", m_credentials->refresh_token},
-                            {"client_id", m_endpoints.client_id},
-                            {"client_secret", m_endpoints.client_secret}});
+    std::vector<std::pair<std::string, std::string>> form{{"grant_type", "refresh_token"},
+                                                          {"refresh_token", m_credentials->refresh_token}};
+    authenticate_client(m_endpoints, req, form);
+    req.body = form_encode(form);
     Result<HttpResponse> sent = co_await m_http.send(std::move(req));
     if (!sent) {
         Result<void> out(sent.error());
@@ -306,6 +306,17 @@ asio::awaitable<Result<HttpResponse>> send_authorized(HttpClient& http, TokenSou
     }
 }
 
+void authenticate_client(const OAuthEndpoints& endpoints, HttpRequest& request,
+                         std::vector<std::pair<std::string, std::string>>& form) {
+    if (endpoints.basic_auth && !endpoints.client_secret.empty()) {
+        request.headers.emplace_back("Authorization",
+                                     "Basic " + base64(endpoints.client_id + ":" + endpoints.client_secret));
+        return;
+    }
+    form.emplace_back("client_id", endpoints.client_id);
+    if (!endpoints.client_secret.empty()) form.emplace_back("client_secret", endpoints.client_secret);
+}
+
 // ------------------------------------------------------------------ PKCE
 
 std::string pkce_challenge(std::string_view verifier) {
@@ -340,11 +351,9 @@ HttpRequest code_exchange_request(const OAuthEndpoints& endpoints, std::string_v
     req.method = "POST";
     req.url = endpoints.token_url;
     req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
-    std::vector<std::pair<std::string, std::string>> form = {{"grant_type", "authorization_code"},
-                                                             {"code", std::string(code)},
-                                                             {"redirect_uri", endpoints.redirect_uri},
-                                                             {"client_id", endpoints.client_id}};
-    if (!endpoints.client_secret.empty()) form.emplace_back("client_secret", endpoints.client_secret);
+    std::vector<std::pair<std::string, std::string>> form = {
+        {"grant_type", "authorization_code"}, {"code", std::string(code)}, {"redirect_uri", endpoints.redirect_uri}};
+    authenticate_client(endpoints, req, form);
     if (!verifier.empty()) form.emplace_back("code_verifier", std::string(verifier));
     req.body = form_encode(form);
     return req;

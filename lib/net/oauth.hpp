@@ -79,7 +79,16 @@ struct OAuthEndpoints {
     std::string client_secret;
     std::string redirect_uri;
     std::string scope;
+    // A confidential client authenticates with HTTP Basic (client_id:secret)
+    // rather than form fields; a client without a secret sends its client_id
+    // in the form either way (a public client, PKCE only).
+    bool basic_auth = false;
 };
+
+// The token endpoint's client authentication: the form's client_id (and
+// client_secret) fields, or an Authorization: Basic header.
+void authenticate_client(const OAuthEndpoints& endpoints, HttpRequest& request,
+                         std::vector<std::pair<std::string, std::string>>& form);
 
 // OAuth2 for one account. Refreshes `skew` before expiry; concurrent callers
 // share one refresh; the new tokens are saved before anyone uses them.

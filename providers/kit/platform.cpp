@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "core/log.hpp"
 #include "json/json.hpp"
 #include "net/rate_limit.hpp"
 #include "net/retry.hpp"
@@ -53,7 +54,11 @@ std::string required_message(const Platform& p) {
     if (m & k_login)
         ways.push_back(ways.empty() ? "username: required, with password_file (the account's login)"
                                     : "username + password_file for the account's login");
-    if (m & k_oauth_app)
+    if (m & k_oauth_app && p.public_client)
+        ways.push_back(ways.empty() ? "client_id: required, with client_secret_file for a confidential client "
+                                      "(fitbridge auth)"
+                                    : "client_id (+ client_secret_file for a confidential client) for fitbridge auth");
+    else if (m & k_oauth_app)
         ways.push_back(ways.empty() ? "client_id: required, with client_secret_file (fitbridge auth)"
                                     : "client_id + client_secret_file for fitbridge auth");
     if (m & k_stored) ways.push_back(ways.empty() ? "credentials: required (stored)" : "credentials: stored");
@@ -242,6 +247,29 @@ std::string lower(std::string_view s) {
     return out;
 }
 
+// FastAPI's validation answer (422): {"detail": [{"loc": ["query", "start"],
+// "msg": "...", "type": "..."}, ...]} as "query.start: ...; body.files: ...".
+std::optional<std::string> validation_detail(const rapidjson::Value& doc) {
+    if (!doc.HasMember("detail") || !doc["detail"].IsArray() || doc["detail"].Empty()) return std::nullopt;
+    std::string out;
+    for (const auto& d : doc["detail"].GetArray()) {
+        if (!d.IsObject()) continue;
+        std::string loc;
+        if (d.HasMember("loc") && d["loc"].IsArray())
+            for (const auto& part : d["loc"].GetArray()) {
+                const std::string piece = part.IsString()  ? std::string(part.GetString())
+                                          : part.IsInt64() ? std::to_string(part.GetInt64())
+                                                           : std::string();
+                if (!piece.empty()) loc += (loc.empty() ? "" : ".") + piece;
+            }
+        auto msg = json::get_string(d, "msg").value_or("");
+        if (msg.empty()) msg = json::get_string(d, "type").value_or("invalid");
+        out += (out.empty() ? "" : "; ") + (loc.empty() ? msg : loc + ": " + msg);
+    }
+    if (out.empty()) return std::nullopt;
+    return printable(out, 300);
+}
+
 }  // namespace
 
 std::vector<OptionSpec> common_options(const Platform& p) {
@@ -272,7 +300,8 @@ std::vector<OptionSpec> common_options(const Platform& p) {
         out.push_back(
             {.name = "client_id", .help = "the OAuth app (fitbridge auth)", .empty_error = "must not be empty"});
         out.push_back({.name = "client_secret_file",
-                       .help = "a file holding the OAuth app's secret",
+                       .help = p.public_client ? "a file holding the OAuth app's secret (confidential clients only)"
+                                               : "a file holding the OAuth app's secret",
                        .empty_error = "must name a file"});
         if (p.oauth_in_options) {
             out.push_back({.name = "oauth.authorize_url",
@@ -325,7 +354,7 @@ Result<Settings> parse_settings(const Platform& p, const config::AccountConfig& 
         }
         return invalid(required_message(p));
     }
-    if (o.given("client_id") != o.given("client_secret_file"))
+    if (o.given("client_id") != o.given("client_secret_file") && !(p.public_client && o.given("client_id")))
         return invalid(o.given("client_id") ? "client_secret_file: required with client_id (the OAuth app's secret)"
                                             : "client_id: required with client_secret_file");
     if (o.given("username") != o.given("password_file"))
@@ -345,6 +374,11 @@ Result<Settings> parse_settings(const Platform& p, const config::AccountConfig& 
         s.mode = o.given("client_id") ? k_oauth_app : k_stored;
         s.client_id = o.text("client_id");
         s.client_secret_file = o.text("client_secret_file");
+        if (s.mode == k_stored && (p.credential_modes & k_stored) == 0)
+            return invalid(
+                fmt::format("credentials: {} tokens are refreshed through the OAuth client: set "
+                            "client_id (the stored tokens are used with it)",
+                            p.title));
     }
     if (p.oauth_in_options) {
         s.scope = o.text("oauth.scope");
@@ -397,13 +431,16 @@ Result<net::OAuthEndpoints> oauth_endpoints(const Platform& p, const Settings& s
             s.account_id, p.title,
             names.empty() ? std::string() : fmt::format("; a personal account uses {} instead", names.front())));
     }
-    auto secret = config::read_secret(s.client_secret_file, config);
-    if (!secret) return invalid(fmt::format("client_secret_file: {}", secret.error().message));
     net::OAuthEndpoints e;
+    if (!s.client_secret_file.empty() || !p.public_client) {
+        auto secret = config::read_secret(s.client_secret_file, config);
+        if (!secret) return invalid(fmt::format("client_secret_file: {}", secret.error().message));
+        e.client_secret = *secret;
+    }
+    e.basic_auth = p.token_basic_auth;
     e.authorize_url = p.oauth_in_options ? s.authorize_url : s.auth_url + std::string(p.authorize_path);
     e.token_url = p.oauth_in_options ? s.token_url : s.auth_url + std::string(p.token_path);
     e.client_id = s.client_id;
-    e.client_secret = *secret;
     e.scope = s.scope;
     return e;
 }
@@ -449,6 +486,7 @@ std::vector<BudgetWindow> platform_budget(const net::HttpClient& http) {
 
 std::string body_message(std::string_view body) {
     if (auto doc = json::parse(body); doc && doc->IsObject()) {
+        if (auto detail = validation_detail(*doc)) return *detail;
         for (const char* key : {"message", "error_description", "error", "detail", "title"}) {
             if (auto m = json::get_string(*doc, key); m && !m->empty()) return printable(*m, 300);
             if (doc->HasMember(key) && (*doc)[key].IsObject())
@@ -478,6 +516,38 @@ std::string body_message(std::string_view body) {
     return out.empty() ? std::string("(empty body)") : out;
 }
 
+// Prefers a token the platform handed back in a response header over the
+// account's own credentials; a 401 on it drops it and the next request uses
+// the account's credentials again.
+class PlatformClient::AdoptingSource final : public net::TokenSource {
+public:
+    AdoptingSource(std::unique_ptr<net::TokenSource> inner, std::string scheme)
+        : m_inner(std::move(inner)), m_scheme(std::move(scheme)) {}
+    boost::asio::awaitable<Result<std::string>> authorization() override {
+        if (!m_adopted.empty()) co_return header();
+        co_return co_await m_inner->authorization();
+    }
+    bool invalidate(const std::string& authorization) override {
+        if (!m_adopted.empty() && authorization == header()) {
+            m_adopted.clear();
+            return true;
+        }
+        return m_inner->invalidate(authorization);
+    }
+    // Whether `token` is new (and now adopted).
+    bool adopt(std::string token) {
+        if (token.empty() || token == m_adopted) return false;
+        m_adopted = std::move(token);
+        return true;
+    }
+
+private:
+    std::string header() const { return fmt::format("{} {}", m_scheme, m_adopted); }
+    std::unique_ptr<net::TokenSource> m_inner;
+    std::string m_scheme;
+    std::string m_adopted;
+};
+
 PlatformClient::PlatformClient(const Platform& platform, Settings settings, const Context& context)
     : m_platform(platform),
       m_settings(std::move(settings)),
@@ -485,6 +555,30 @@ PlatformClient::PlatformClient(const Platform& platform, Settings settings, cons
       m_clock(context.clock != nullptr ? *context.clock : system_clock()),
       m_config(context.config != nullptr ? *context.config : m_empty_config) {
     m_tokens = make_token_source(context);
+    m_store = context.tokens;
+    if (m_tokens && !platform.refreshed_token_header.empty()) {
+        auto adopting = std::make_unique<AdoptingSource>(std::move(m_tokens), std::string(platform.token_scheme));
+        m_adopting = adopting.get();
+        m_tokens = std::move(adopting);
+    }
+}
+
+void PlatformClient::adopt_refreshed_token(const net::HttpResponse& response) {
+    std::string token = response.header(lower(m_platform.refreshed_token_header));
+    if (const std::string scheme = std::string(m_platform.token_scheme) + " "; token.starts_with(scheme))
+        token = token.substr(scheme.size());
+    if (!m_adopting->adopt(token)) return;
+    // Stored credentials (not an API key, which does not expire) take the new
+    // token too, so the next start does not begin with the replaced one.
+    const bool stored = m_settings.mode == k_stored || m_settings.mode == k_oauth_app;
+    if (!stored || m_store == nullptr || m_stored_kind == "api_key") return;
+    auto loaded = m_store->load(m_settings.account_id);
+    if (!loaded || !*loaded) return;
+    net::Credentials c = **loaded;
+    c.access_token = token;
+    if (auto saved = m_store->save(m_settings.account_id, c); !saved)
+        log::warn("account {}: cannot keep the token {} handed back: {}", m_settings.account_id, m_platform.title,
+                  saved.error().message);
 }
 
 PlatformClient::~PlatformClient() = default;
@@ -554,7 +648,9 @@ Task<net::HttpResponse> PlatformClient::send(Call c) {
     if (c.max_response_bytes > 0) req.max_response_bytes = c.max_response_bytes;
     if (!c.authorized || m_settings.mode == 0 || m_platform.credential_modes == 0)
         co_return co_await m_http->send(std::move(req));
-    co_return co_await net::send_authorized(*m_http, *m_tokens, std::move(req), m_clock, net::Final401::response);
+    auto r = co_await net::send_authorized(*m_http, *m_tokens, std::move(req), m_clock, net::Final401::response);
+    if (r && m_adopting != nullptr && r->status >= 200 && r->status < 300) adopt_refreshed_token(*r);
+    co_return r;
 }
 
 Task<net::HttpResponse> PlatformClient::call(Call c) {

@@ -75,6 +75,17 @@ struct Platform {
     std::string_view authorize_path{};
     std::string_view token_path{};
     std::string_view oauth_scope{};
+    // A public OAuth client: client_id alone is enough (PKCE only), a
+    // client_secret_file is optional (a confidential client).
+    bool public_client = false;
+    // The token endpoint authenticates a confidential client with HTTP Basic
+    // (client_id:client_secret) instead of form fields.
+    bool token_basic_auth = false;
+    // A response header carrying a replacement access token (SweatStack's
+    // `refreshed-token`); empty: none. The token is used from the next request
+    // on (the one it replaced again after a 401 on it) and saved over stored
+    // credentials, so a restart starts from it.
+    std::string_view refreshed_token_header{};
     // The OAuth endpoints are the account's: options oauth.authorize_url,
     // oauth.token_url (full URLs) and oauth.scope replace the paths above and
     // oauth_scope (for platforms configured rather than coded).
@@ -205,7 +216,9 @@ public:
     std::string stored_hint(std::string_view again, std::string_view what) const;
 
 private:
+    class AdoptingSource;
     std::unique_ptr<net::TokenSource> make_token_source(const Context& context);
+    void adopt_refreshed_token(const net::HttpResponse& response);
 
     const Platform& m_platform;
     Settings m_settings;
@@ -215,6 +228,8 @@ private:
     const config::Config& m_config;
     std::string m_stored_kind = "none";
     std::unique_ptr<net::TokenSource> m_tokens;
+    AdoptingSource* m_adopting = nullptr;  // inside m_tokens, when the platform names a refreshed-token header
+    net::TokenStore* m_store = nullptr;
     StatusHook m_hook;
 };
 

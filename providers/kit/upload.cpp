@@ -1,5 +1,9 @@
 #include "providers/kit/upload.hpp"
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -20,6 +24,34 @@ void set_multipart(Call& call, const std::vector<net::MultipartField>& fields, c
     call.body += frame.tail;
     std::erase_if(call.headers, [](const auto& h) { return h.first == "Content-Type"; });
     call.headers.emplace_back("Content-Type", frame.content_type);
+}
+
+void set_multipart_files(Call& call, const std::vector<net::MultipartField>& fields, std::string_view file_field,
+                         const std::vector<BatchItem>& files) {
+    const std::string boundary = net::make_boundary();
+    // A quote or line break would end the header value early.
+    auto quoted = [](std::string_view v) {
+        std::string out;
+        for (char c : v)
+            out += c == '"' ? std::string("%22") : c == '\r' || c == '\n' ? std::string(" ") : std::string(1, c);
+        return out;
+    };
+    std::string& body = call.body;
+    body.clear();
+    for (const auto& f : fields)
+        body += fmt::format("--{}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{}\r\n", boundary,
+                            quoted(f.name), f.value);
+    for (const auto& file : files) {
+        body += fmt::format(
+            "--{}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: "
+            "application/octet-stream\r\n\r\n",
+            boundary, quoted(file_field), quoted(file.file_name));
+        body.append(reinterpret_cast<const char*>(file.bytes.data()), file.bytes.size());
+        body += "\r\n";
+    }
+    body += fmt::format("--{}--\r\n", boundary);
+    std::erase_if(call.headers, [](const auto& h) { return h.first == "Content-Type"; });
+    call.headers.emplace_back("Content-Type", "multipart/form-data; boundary=" + boundary);
 }
 
 std::string json_with_base64(const std::vector<std::pair<std::string, std::string>>& fields,
@@ -73,6 +105,58 @@ Task<UploadResult> UploadPoller::upload(const std::string& key, Start start, Che
                                fmt::format("{} is still processing upload {} after {} checks; it is checked again "
                                            "before any new upload of this activity",
                                            m_platform.title, upload_id, m_policy.max_polls));
+}
+
+struct UploadBatcher::Batch {
+    explicit Batch(const boost::asio::any_io_executor& executor) : gather(executor), done(executor) {}
+    std::vector<BatchItem> items;
+    boost::asio::steady_timer gather;  // the sender's wait for more items; cancelled when full
+    boost::asio::steady_timer done;    // the others' wait for the answer; cancelled when it is in
+    std::optional<Result<std::vector<Result<std::string>>>> result;
+};
+
+Task<std::string> UploadBatcher::submit(BatchItem item) {
+    namespace asio = boost::asio;
+    const bool sender = !m_open;
+    if (sender) {
+        m_open = std::make_shared<Batch>(co_await asio::this_coro::executor);
+        m_open->gather.expires_after(m_gather);
+        m_open->done.expires_at(asio::steady_timer::time_point::max());
+    }
+    std::shared_ptr<Batch> batch = m_open;
+    const size_t index = batch->items.size();
+    batch->items.push_back(std::move(item));
+    const bool full = batch->items.size() >= m_max;
+    if (full) {
+        m_open.reset();  // later uploads open the next batch
+        batch->gather.cancel();
+    }
+    boost::system::error_code ec;
+    if (sender) {
+        // Whatever ends this coroutine (even cancellation), the others get an answer.
+        struct Finish {
+            Batch& b;
+            ~Finish() {
+                if (!b.result)
+                    b.result = Error::transient("upload.cancelled", "the upload request was cancelled before sending");
+                b.done.cancel();
+            }
+        } finish{*batch};
+        if (!full) co_await batch->gather.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (m_open == batch) m_open.reset();
+        ++m_requests;
+        batch->result = co_await m_send(batch->items);
+    } else {
+        co_await batch->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!batch->result) co_return Error::transient("upload.cancelled", "the upload request was cancelled");
+    if (!*batch->result) co_return batch->result->error();
+    const auto& answers = **batch->result;
+    if (index >= answers.size())
+        co_return Error::transient("upload.short_answer",
+                                   fmt::format("the upload answer has {} items for {} files; file {} is not among them",
+                                               answers.size(), batch->items.size(), index + 1));
+    co_return answers[index];
 }
 
 std::string check_gear_entry(std::string_view entry) {

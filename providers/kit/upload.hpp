@@ -10,9 +10,11 @@
 // run, UploadPoller keeps uploads that may still land and, when the engine
 // retries one, polls it again instead of uploading a second copy.
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -24,9 +26,20 @@
 
 namespace fitbridge::providers::kit {
 
+// One file of a multi-file upload request.
+struct BatchItem {
+    std::span<const uint8_t> bytes{};
+    std::string file_name{};
+};
+
 // Makes `call` a multipart upload: the text `fields`, then `bytes` as the file part.
 void set_multipart(Call& call, const std::vector<net::MultipartField>& fields, const net::MultipartFile& file,
                    std::span<const uint8_t> bytes);
+
+// Makes `call` a multipart upload of several files, each a part named
+// `file_field` (repeated), after the text `fields`.
+void set_multipart_files(Call& call, const std::vector<net::MultipartField>& fields, std::string_view file_field,
+                         const std::vector<BatchItem>& files);
 
 // A JSON object of string `fields` plus `file_field` holding base64(bytes).
 std::string json_with_base64(const std::vector<std::pair<std::string, std::string>>& fields,
@@ -67,6 +80,33 @@ private:
     PollPolicy m_policy;
     net::SleepFn m_sleep;
     std::map<std::string, std::string> m_pending;  // key -> upload id
+};
+
+// Gathers uploads that run at the same time into one request of at most
+// `max_batch` files, for platforms that take several files per request
+// (SweatStack: 10). The first upload opens a batch and sends it after
+// `gather`, or as soon as it is full; each upload gets its own item of the
+// answer. The bytes must stay valid until submit() returns.
+class UploadBatcher {
+public:
+    // Sends one request for `items`: one upload id or error per item, in
+    // order. An error for the whole request is every item's error.
+    using Send = std::function<Task<std::vector<Result<std::string>>>(const std::vector<BatchItem>& items)>;
+
+    UploadBatcher(size_t max_batch, std::chrono::milliseconds gather, Send send)
+        : m_max(std::max<size_t>(1, max_batch)), m_gather(gather), m_send(std::move(send)) {}
+    // Adds `item` to the open batch (opening one) and waits for its answer.
+    Task<std::string> submit(BatchItem item);
+    // Requests sent so far (for tests and logs).
+    size_t requests() const { return m_requests; }
+
+private:
+    struct Batch;
+    size_t m_max;
+    std::chrono::milliseconds m_gather;
+    Send m_send;
+    std::shared_ptr<Batch> m_open;
+    size_t m_requests = 0;
 };
 
 // gear_map, for platforms with gear: entries "<sport family>:<gear id>" (or

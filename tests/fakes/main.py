@@ -11,9 +11,11 @@ import framework  # noqa: E402
 import intervals  # noqa: E402
 import rest_contract  # noqa: E402
 import strava  # noqa: E402
+import sweatstack  # noqa: E402
+import trainitall  # noqa: E402
 
 PLATFORMS = {"intervals": intervals.Intervals, "rest": rest_contract.example, "rest_custom": rest_contract.custom,
-             "strava": strava.Strava}
+             "strava": strava.Strava, "sweatstack": sweatstack.SweatStack, "trainitall": trainitall.TrainItAll}
 
 
 def main():

@@ -46,10 +46,9 @@ struct Adapter {
     // The platform has no originals and builds a file from what it has
     // (Strava's streams): it decodes with the listed start and elapsed time.
     bool rebuilds_files = false;
-    // The refresh token stored with stored_token when the platform refreshes.
-    std::string stored_refresh{};
-    // Credentials the account starts with (an OAuth-only platform), or null.
-    void (*tokens)(fitbridge::test::MemoryTokenStore& store) = nullptr;
+    // For platforms whose every account lives on stored OAuth tokens: puts
+    // tokens the fake accepts (with a refresh token) in the store.
+    void (*grant)(const FakeServer& fake, fitbridge::test::MemoryTokenStore& store) = nullptr;
 };
 
 std::string b64(const std::string& s) { return net::base64(s); }
@@ -164,7 +163,7 @@ std::string strava_seed(const FakeServer& fake, double start, std::string_view f
     return (*ids)[0].GetString();
 }
 
-void strava_tokens(fitbridge::test::MemoryTokenStore& store) {
+void strava_grant(const FakeServer&, fitbridge::test::MemoryTokenStore& store) {
     store.saved["acc"] = net::Credentials{"oauth2", "test-oauth-token", "test-refresh-token",
                                           SystemClock().now() + std::chrono::hours(5), ""};
 }
@@ -181,8 +180,71 @@ const Adapter k_strava{.name = "strava",
                        .refreshes_tokens = true,
                        .serves_files = false,
                        .rebuilds_files = true,
-                       .stored_refresh = "test-refresh-token",
-                       .tokens = &strava_tokens};
+                       .grant = &strava_grant};
+
+// ---- SweatStack ----------------------------------------------------------------
+
+std::map<std::string, std::string> sweatstack_options(const std::string& base, const fs::path& dir, int page_size,
+                                                      bool stored) {
+    test::write_text(dir / "token", "test-api-key\n");
+    std::map<std::string, std::string> o{{"base_url", base}, {"page_size", std::to_string(page_size)}};
+    if (stored)
+        o["credentials"] = "stored";
+    else
+        o["token_file"] = (dir / "token").string();
+    return o;
+}
+
+std::string sweatstack_seed(const FakeServer& fake, double start, std::string_view family, const std::string& file) {
+    std::string spec = fmt::format(R"({{"start": {}, "type": "{}")", start, family);
+    if (!file.empty()) spec += fmt::format(R"(, "file_b64": "{}")", b64(file));
+    auto ids = json::parse(fake.control("POST", "/_fake/activities", spec + "}").body);
+    return (*ids)[0].GetString();
+}
+
+const Adapter k_sweatstack{.name = "sweatstack",
+                           .provider = "sweatstack",
+                           .fake = "sweatstack",
+                           .title = "SweatStack",
+                           .options = &sweatstack_options,
+                           .seed = &sweatstack_seed,
+                           .list_path = "/api/v1/activities/",
+                           .upload_path = "/api/v1/activities/upload",
+                           .stored_token = "test-oauth-token",
+                           .refreshes_tokens = false};
+
+// ---- Train it All --------------------------------------------------------------
+
+// Every Train it All account keeps OAuth tokens in the store, with its client_id.
+std::map<std::string, std::string> trainitall_options(const std::string& base, const fs::path&, int page_size, bool) {
+    return {{"base_url", base}, {"page_size", std::to_string(std::min(page_size, 100))}, {"client_id", "fitbridge"}};
+}
+
+std::string trainitall_seed(const FakeServer& fake, double start, std::string_view family, const std::string& file) {
+    std::string spec = fmt::format(R"({{"start": {}, "type": "{}")", start, family);
+    if (!file.empty()) spec += fmt::format(R"(, "file_b64": "{}")", b64(file));
+    auto ids = json::parse(fake.control("POST", "/_fake/activities", spec + "}").body);
+    return (*ids)[0].GetString();
+}
+
+void trainitall_grant(const FakeServer& fake, fitbridge::test::MemoryTokenStore& store) {
+    auto doc = json::parse(fake.control("POST", "/_fake/grant", "{}").body);
+    store.saved["acc"] =
+        net::Credentials{"oauth2", (*doc)["access_token"].GetString(), (*doc)["refresh_token"].GetString(),
+                         SystemClock().now() + std::chrono::hours(1), ""};
+}
+
+const Adapter k_trainitall{.name = "trainitall",
+                           .provider = "trainitall",
+                           .fake = "trainitall",
+                           .title = "Train it All",
+                           .options = &trainitall_options,
+                           .seed = &trainitall_seed,
+                           .list_path = "/api/external/v1/activities",
+                           .upload_path = "/api/external/v1/fit-files",
+                           .stored_token = "",
+                           .refreshes_tokens = true,
+                           .grant = &trainitall_grant};
 
 // ---- the suite ---------------------------------------------------------------
 
@@ -195,7 +257,6 @@ protected:
         m_fake = slot.get();
         m_fake->reset();
         m_http = find_factory(GetParam().provider)->make_http(m_io.get_executor());
-        if (GetParam().tokens != nullptr) GetParam().tokens(m_tokens);
     }
     void TearDown() override {
         // Every request the provider sent is one the platform documents.
@@ -210,6 +271,7 @@ protected:
         account.id = "acc";
         account.provider = a().provider;
         account.options = a().options(m_fake->base(), m_dir.path(), page_size, stored);
+        if (a().grant != nullptr && !m_tokens.saved.contains("acc")) a().grant(*m_fake, m_tokens);
         Context ctx{.executor = m_io.get_executor(),
                     .clock = &m_clock,
                     .state_dir = m_dir.path(),
@@ -375,7 +437,10 @@ TEST_P(Conformance, AnUploadWhoseAnswerIsLostIsNeitherLostNorDoubled) {
 }
 
 TEST_P(Conformance, A401IsRefreshedOnceOrFinal) {
-    m_tokens.saved["acc"] = net::Credentials{"oauth2", a().stored_token, a().stored_refresh, std::nullopt, ""};
+    if (a().grant != nullptr)
+        a().grant(fake(), m_tokens);  // with a refresh token
+    else
+        m_tokens.saved["acc"] = net::Credentials{"oauth2", a().stored_token, "", std::nullopt, ""};
     a().seed(fake(), k_since + 60, "ride", "");
     fake().fault(fmt::format(R"({{"path": "{}", "status": 401, "count": 1,
         "body": "{{\"status\":401,\"error\":\"Unauthorized\"}}"}})",
@@ -453,7 +518,8 @@ TEST_P(Conformance, NothingIsLostAcrossFaultsWhilePaging) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Platforms, Conformance,
-                         ::testing::Values(k_intervals, k_rest_example, k_rest_custom, k_strava),
+                         ::testing::Values(k_intervals, k_rest_example, k_rest_custom, k_strava, k_sweatstack,
+                                           k_trainitall),
                          [](const ::testing::TestParamInfo<Adapter>& p) { return p.param.name; });
 
 }  // namespace

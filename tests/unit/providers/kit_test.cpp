@@ -286,6 +286,108 @@ TEST(KitClientTest, ErrorBodiesBecomeOneReadableLine) {
     EXPECT_EQ(body_message(""), "(empty body)");
 }
 
+TEST(KitClientTest, FastApiValidationErrorsBecomeOneLine) {
+    EXPECT_EQ(body_message(R"({"detail":[{"loc":["query","start"],"msg":"Input should be a valid date",)"
+                           R"("type":"date_from_datetime_parsing"},{"loc":["body","files",3],"msg":"Field required",)"
+                           R"("type":"missing"}]})"),
+              "query.start: Input should be a valid date; body.files.3: Field required");
+    EXPECT_EQ(body_message(R"({"detail":[{"loc":[],"msg":"","type":"value_error"}]})"), "value_error");
+    EXPECT_EQ(body_message(R"({"detail":[]})"), R"({"detail":[]})");
+}
+
+const Platform k_adopting{.name = "adopt",
+                          .title = "Adopt",
+                          .base_url = "https://api.adopt.test",
+                          .credential_modes = k_token_file | k_stored,
+                          .refreshed_token_header = "Refreshed-Token"};
+
+TEST(KitClientTest, ATokenHandedBackInAHeaderIsUsedFromTheNextRequestOn) {
+    test::TempDir dir;
+    test::write_text(dir / "tok", "from-file\n");
+    auto settings = parse_settings(k_adopting, account({{"token_file", (dir / "tok").string()}}), {});
+    ASSERT_TRUE(settings) << settings.error().message;
+    auto http = std::make_shared<ScriptedClient>();
+    PlatformClient client(k_adopting, *settings, Context{.http = http});
+    using A = ScriptedClient;
+    http->answers = {A::answer(200, "[]", {{"refreshed-token", "fresh-1"}}),
+                     A::answer(200, "[]"),
+                     A::answer(401, "{}"),
+                     A::answer(200, "[]"),
+                     A::answer(404, "{}", {{"refreshed-token", "nope"}}),
+                     A::answer(200, "[]")};
+    for (int i = 0; i < 5; ++i) (void)run(client.call(Call{.path = "/items", .what = "item list"}));
+    ASSERT_EQ(http->sent.size(), 6u);
+    auto auth = [&](size_t i) { return http->sent[i].headers.back().second; };
+    EXPECT_EQ(auth(0), "Bearer from-file");
+    EXPECT_EQ(auth(1), "Bearer fresh-1");
+    EXPECT_EQ(auth(2), "Bearer fresh-1");  // refused: the account's own token again, at once
+    EXPECT_EQ(auth(3), "Bearer from-file");
+    EXPECT_EQ(auth(4), "Bearer from-file");
+    EXPECT_EQ(auth(5), "Bearer from-file");  // only a successful answer hands over a token
+
+    // Stored credentials keep the new token for the next start.
+    fitbridge::test::MemoryTokenStore tokens;
+    tokens.saved["acc"] = net::Credentials{"token", "stored-1", "", std::nullopt, ""};
+    auto stored = parse_settings(k_adopting, account({{"credentials", "stored"}}), {});
+    ASSERT_TRUE(stored);
+    PlatformClient kept(k_adopting, *stored, Context{.http = http, .tokens = &tokens});
+    http->sent.clear();
+    http->answers = {A::answer(200, "[]", {{"refreshed-token", "Bearer fresh-2"}}), A::answer(200, "[]")};
+    ASSERT_TRUE(run(kept.call(Call{.path = "/items", .what = "item list"})));
+    ASSERT_TRUE(run(kept.call(Call{.path = "/items", .what = "item list"})));
+    EXPECT_EQ(http->sent[0].headers.back().second, "Bearer stored-1");
+    EXPECT_EQ(http->sent[1].headers.back().second, "Bearer fresh-2");
+    EXPECT_EQ(tokens.saved["acc"].access_token, "fresh-2");
+    EXPECT_EQ(tokens.saved["acc"].kind, "token");
+}
+
+const Platform k_public{.name = "pub",
+                        .title = "Pub",
+                        .base_url = "https://pub.test",
+                        .credential_modes = k_oauth_app | k_stored,
+                        .authorize_path = "/oauth/authorize",
+                        .token_path = "/api/oauth/token",
+                        .oauth_scope = "activities:read",
+                        .public_client = true,
+                        .token_basic_auth = true};
+
+TEST(KitCredentialsTest, APublicClientNeedsNoSecretAndAConfidentialOneUsesBasic) {
+    test::TempDir dir;
+    test::write_text(dir / "secret", "s3cret\n");
+    auto pub = parse_settings(k_public, account({{"client_id", "fitbridge"}}), {});
+    ASSERT_TRUE(pub) << pub.error().message;
+    EXPECT_EQ(pub->mode, k_oauth_app);
+    config::Config cfg;
+    auto e = oauth_endpoints(k_public, *pub, cfg);
+    ASSERT_TRUE(e) << e.error().message;
+    EXPECT_EQ(e->token_url, "https://pub.test/api/oauth/token");
+    EXPECT_EQ(e->client_secret, "");
+    EXPECT_TRUE(e->basic_auth);
+    net::HttpRequest req;
+    std::vector<std::pair<std::string, std::string>> form;
+    net::authenticate_client(*e, req, form);
+    EXPECT_TRUE(req.headers.empty());
+    EXPECT_EQ(form, (std::vector<std::pair<std::string, std::string>>{{"client_id", "fitbridge"}}));
+
+    auto conf = parse_settings(
+        k_public, account({{"client_id", "fitbridge"}, {"client_secret_file", (dir / "secret").string()}}), {});
+    ASSERT_TRUE(conf) << conf.error().message;
+    auto c = oauth_endpoints(k_public, *conf, cfg);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->client_secret, "s3cret");
+    net::HttpRequest basic;
+    form.clear();
+    net::authenticate_client(*c, basic, form);
+    EXPECT_TRUE(form.empty());
+    EXPECT_EQ(basic.headers, (net::Headers{{"Authorization", "Basic " + net::base64("fitbridge:s3cret")}}));
+    EXPECT_EQ(parse_settings(k_public, account({}), {}).error().message,
+              "client_id: required, with client_secret_file for a confidential client (fitbridge auth), or "
+              "credentials: stored");
+    // Without the flag a secret is still required.
+    EXPECT_EQ(settings_error({{"client_id", "c"}}),
+              "client_secret_file: required with client_id (the OAuth app's secret)");
+}
+
 constexpr StatusRule k_rules[] = {{409, ErrorClass::permanent, "duplicate", "the activity is there already"}};
 const Platform k_ruled{.name = "ruled", .title = "Ruled", .base_url = "https://r.test", .statuses = k_rules};
 
@@ -488,6 +590,71 @@ TEST(KitUploadTest, MultipartAndBase64Bodies) {
                              boundary + "--\r\n");
     EXPECT_EQ(json_with_base64({{"name", "Ride"}}, "data", test::bytes_of(bytes)),
               R"({"name":"Ride","data":"RklUREFUQQ=="})");
+}
+
+TEST(KitUploadTest, SeveralFilesInOneMultipartBody) {
+    const std::string a = "FIT-A", b = "FIT-B";
+    Call call;
+    set_multipart_files(call, {{"sport", "cycling"}}, "files",
+                        {BatchItem{test::bytes_of(a), "a.fit"}, BatchItem{test::bytes_of(b), "b\"x.fit"}});
+    ASSERT_EQ(call.headers.size(), 1u);
+    auto parts = net::parse_multipart(call.headers[0].second, call.body);
+    ASSERT_TRUE(parts) << parts.error().message;
+    ASSERT_EQ(parts->size(), 3u);
+    EXPECT_EQ((*parts)[0].name, "sport");
+    EXPECT_EQ((*parts)[0].data, "cycling");
+    EXPECT_EQ((*parts)[1].name, "files");
+    EXPECT_EQ((*parts)[1].filename, "a.fit");
+    EXPECT_EQ((*parts)[1].data, "FIT-A");
+    EXPECT_EQ((*parts)[2].name, "files");
+    EXPECT_EQ((*parts)[2].filename, "b%22x.fit");
+    EXPECT_EQ((*parts)[2].data, "FIT-B");
+}
+
+boost::asio::awaitable<void> submit_one(UploadBatcher& batcher, std::string name, std::vector<std::string>& out) {
+    const std::string bytes = "bytes of " + name;
+    BatchItem item{test::bytes_of(bytes), name};  // (not a temporary inside co_await: GCC 12)
+    auto r = co_await batcher.submit(std::move(item));
+    out.push_back(name + "=" + (r ? *r : "error: " + r.error().message));
+}
+
+TEST(KitUploadTest, ConcurrentUploadsShareRequestsOfAtMostTheBatchSize) {
+    std::vector<std::vector<std::string>> requests;
+    UploadBatcher batcher(
+        2, std::chrono::milliseconds(50),
+        [&](const std::vector<BatchItem>& items) -> Task<std::vector<Result<std::string>>> {
+            std::vector<std::string> names;
+            std::vector<Result<std::string>> out;
+            for (const auto& i : items) {
+                names.push_back(i.file_name + ":" +
+                                std::string(reinterpret_cast<const char*>(i.bytes.data()), i.bytes.size()));
+                if (i.file_name == "bad")
+                    out.emplace_back(Error::permanent("demo.rejected", "bad file"));
+                else
+                    out.emplace_back("id-" + i.file_name);
+            }
+            requests.push_back(names);
+            if (items.size() == 1 && items[0].file_name == "down")
+                co_return Error::transient("demo.down", "Demo is down");
+            co_return out;
+        });
+    boost::asio::io_context io;
+    std::vector<std::string> results;
+    for (const char* name : {"a", "bad", "c"})
+        boost::asio::co_spawn(io, submit_one(batcher, name, results), boost::asio::detached);
+    io.run();
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_EQ(requests[0], (std::vector<std::string>{"a:bytes of a", "bad:bytes of bad"}));
+    EXPECT_EQ(requests[1], (std::vector<std::string>{"c:bytes of c"}));
+    EXPECT_EQ(results, (std::vector<std::string>{"a=id-a", "bad=error: bad file", "c=id-c"}));
+    EXPECT_EQ(batcher.requests(), 2u);
+
+    // A failed request is every item's answer.
+    io.restart();
+    results.clear();
+    boost::asio::co_spawn(io, submit_one(batcher, "down", results), boost::asio::detached);
+    io.run();
+    EXPECT_EQ(results, (std::vector<std::string>{"down=error: Demo is down"}));
 }
 
 TEST(KitUploadTest, PollsWithBackoffAndNeverUploadsTwiceWhileTheFirstMayLand) {
