@@ -359,6 +359,11 @@ Plan Engine::plan() {
             if (d != existing.end() && (d->state == "delivered" || d->state == "duplicate")) {
                 row.action = "already_delivered";
                 ++out.already_delivered;
+            } else if (d != existing.end() && d->state == "skipped" && d->reason && !p.skipped) {
+                // Skipped when it came to delivering (e.g. unavailable: no file).
+                row.action = "skip";
+                row.reason = d->reason;
+                ++out.skip;
             } else if (p.skipped) {
                 row.action = "skip";
                 row.reason = reason_name(*p.skipped);
