@@ -10,15 +10,17 @@
 #include "providers/intervals_icu/intervals_icu.hpp"
 #include "providers/provider.hpp"
 #include "providers/rest/rest.hpp"
+#include "providers/sporttracks/sporttracks.hpp"
 
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 4> k_registry{{
+    static const std::array<Factory, 5> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
         rest::factory(),
+        sporttracks::factory(),
     }};
     return k_registry;
 }

@@ -10,8 +10,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import framework  # noqa: E402
 import intervals  # noqa: E402
 import rest_contract  # noqa: E402
+import sporttracks  # noqa: E402
 
-PLATFORMS = {"intervals": intervals.Intervals, "rest": rest_contract.example, "rest_custom": rest_contract.custom}
+PLATFORMS = {"intervals": intervals.Intervals, "rest": rest_contract.example, "rest_custom": rest_contract.custom,
+             "sporttracks": sporttracks.SportTracks}
 
 
 def main():

@@ -42,6 +42,7 @@ std::map<std::string, std::string> options_for(std::string_view provider, const 
                 {"base_url", "http://127.0.0.1:9"},
                 {"file.path", "/activities/{id}/file"},
                 {"gear.path", "/gear"}};
+    if (provider == "sporttracks") return {{"token_file", (dir / "key").string()}, {"base_url", "http://127.0.0.1:9"}};
     return {};
 }
 

@@ -586,6 +586,9 @@ TEST(KitMappingTest, PathsTimesDistancesDurationsAndSports) {
     EXPECT_EQ(parse_time("2025-01-10T08:00:00"), 1736496000);
     EXPECT_EQ(parse_time("2025-01-10 08:00:00"), 1736496000);
     EXPECT_EQ(parse_time("2025-01-10T08:00:00.250Z"), 1736496000.25);
+    // Short offsets, as SportTracks writes them: hours only, or without the colon.
+    EXPECT_EQ(parse_time("2025-01-10T03:00:00-05"), 1736496000);
+    EXPECT_EQ(parse_time("2025-01-10T13:30:00+0530"), 1736496000);
     EXPECT_EQ(parse_time("yesterday"), std::nullopt);
     EXPECT_EQ(local_seconds(1736496000.9), "2025-01-10T08:00:00");
 
