@@ -27,7 +27,8 @@ Control API (besides the framework's):
                             (m), "offset_hours" (default -5), "samples": true
                             (a track of `points` samples every 5 s),
                             "points", "notes", "id"?} -> ids
-  GET  /_fake/activities   every stored workout as the details GET shows it
+  GET  /_fake/activities   every stored workout (with the fake's own "_" keys)
+  POST /_fake/grant        tokens as if the user had authorized: {access_token, refresh_token}
 """
 
 import base64
@@ -256,4 +257,7 @@ class SportTracks(Platform):
             return json_reply([self.add(one)["_id"] for one in (spec if isinstance(spec, list) else [spec])])
         if request.path == "/_fake/activities" and request.method == "GET":
             return json_reply(list(self.workouts.values()))
+        if request.path == "/_fake/grant" and request.method == "POST":
+            access, refresh = self.oauth.grant()
+            return json_reply({"access_token": access, "refresh_token": refresh})
         return Platform.control(self, request)

@@ -18,6 +18,7 @@
 #include "provider_test_util.hpp"
 #include "providers/kit/mapping.hpp"
 #include "support/fake_server.hpp"
+#include "support/memory_tokens.hpp"
 #include "support/synth.hpp"
 
 namespace fitbridge::providers::sporttracks {
@@ -70,8 +71,13 @@ protected:
         test::write_text(m_dir / "token", "test-oauth-token\n");
         Options o{{"base_url", m_fake.base()}, {"token_file", (m_dir / "token").string()}};
         for (auto& [k, v] : extra) o[k] = v;
+        if (o["token_file"].empty()) o.erase("token_file");  // another way to authenticate
         m_http = factory().make_http(m_io.get_executor());
-        Context ctx{.executor = m_io.get_executor(), .state_dir = m_dir.path(), .config = &m_config, .http = m_http};
+        Context ctx{.executor = m_io.get_executor(),
+                    .state_dir = m_dir.path(),
+                    .config = &m_config,
+                    .http = m_http,
+                    .tokens = &m_tokens};
         auto p = factory().create(account(o), ctx);
         if (!p) throw std::runtime_error(p.error().message);
         return std::move(*p);
@@ -107,8 +113,43 @@ protected:
     test::TempDir m_dir;
     boost::asio::io_context m_io;
     config::Config m_config;
+    fitbridge::test::MemoryTokenStore m_tokens;
     std::shared_ptr<net::HttpClient> m_http;
 };
+
+TEST_F(SportTracksFake, AnExpiredAccessTokenIsRefreshedAndTheNewRefreshTokenKept) {
+    seed(fmt::format(R"({{"start": {}, "name": "Ride"}})", k_start));
+    auto granted = json::parse(m_fake.control("POST", "/_fake/grant").body);
+    ASSERT_TRUE(granted);
+    const std::string access = (*granted)["access_token"].GetString();
+    const std::string refresh = (*granted)["refresh_token"].GetString();
+    // Two hours later: the access token is past its expiry.
+    m_tokens.saved["st"] = net::Credentials{
+        "oauth2", access, refresh,
+        std::chrono::time_point_cast<SysTime::duration>(std::chrono::system_clock::now() - std::chrono::minutes(1)),
+        ""};
+    test::write_text(m_dir / "secret", "test-client-secret\n");
+    auto p = make(
+        {{"client_id", "fitbridge-test"}, {"client_secret_file", (m_dir / "secret").string()}, {"token_file", ""}});
+    auto page = run(p->list(ListQuery{.since = k_start - 60, .until = k_start + 60}));
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_EQ(page->items.size(), 1u);
+    const auto tokens = sent("POST");
+    ASSERT_EQ(tokens.size(), 1u);
+    EXPECT_EQ(std::get<0>(tokens[0]), "/oauth2/token");
+    EXPECT_NE(std::get<2>(tokens[0]).find("grant_type=refresh_token"), std::string::npos) << std::get<2>(tokens[0]);
+    EXPECT_NE(std::get<2>(tokens[0]).find("refresh_token=" + refresh), std::string::npos);
+    // SportTracks sent a new refresh token (the old one is dead): it is kept.
+    const auto& kept = m_tokens.saved["st"];
+    EXPECT_NE(kept.access_token, access);
+    EXPECT_NE(kept.refresh_token, refresh);
+    EXPECT_TRUE(kept.refresh_token.starts_with("refresh-")) << kept.refresh_token;
+    ASSERT_TRUE(kept.expires_at);
+    const auto left =
+        std::chrono::duration_cast<std::chrono::seconds>(*kept.expires_at - std::chrono::system_clock::now());
+    EXPECT_GT(left.count(), 7000);  // two hours
+    EXPECT_LE(left.count(), 7200);
+}
 
 TEST_F(SportTracksFake, ListsStringNumbersShortOffsetsAndFollowsNextLinks) {
     const auto manual = seed(fmt::format(R"({{"start": {}, "type": "Running", "name": "Treadmill", "duration": 1800,
