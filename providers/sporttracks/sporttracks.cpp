@@ -64,76 +64,44 @@ std::string id_of(std::string_view uri) {
     return std::string(slash == std::string_view::npos ? uri : uri.substr(slash + 1));
 }
 
-// One sample time of the merged arrays.
-struct Sample {
-    std::optional<double> lat, lon, elevation, heartrate, cadence, power, distance;
-};
-
-// "<Tag>value</Tag>" with a number of `digits` decimals, when set.
-void element(std::string& out, std::string_view tag, const std::optional<double>& v, int digits) {
-    if (v) out += fmt::format("<{0}>{1:.{2}f}</{0}>", tag, *v, digits);
-}
-
 }  // namespace
 
 std::string workout_tcx(const rapidjson::Value& w) {
     const auto* start_value = w.IsObject() ? kit::json_at(w, "start_time") : nullptr;
     const auto start = start_value ? kit::time_of(*start_value) : std::nullopt;
     if (!start) return {};
-    std::map<double, Sample> samples;
+    std::map<double, kit::TrackPoint> points;
     // Arrays of [offset, value, offset, value, ...]; values are numbers, numeric strings or [lat, lon].
     auto read = [&](const char* key, auto set) {
         const auto* a = kit::json_at(w, key);
         if (a == nullptr || !a->IsArray()) return;
         for (rapidjson::SizeType i = 0; i + 1 < a->Size(); i += 2) {
             const auto t = kit::number_at((*a)[i], "");
-            if (t && *t >= 0) set(samples[*t], (*a)[i + 1]);
+            if (t && *t >= 0) set(points[*t], (*a)[i + 1]);
         }
     };
-    auto number_into = [](std::optional<double> Sample::*field) {
-        return [field](Sample& s, const rapidjson::Value& v) { s.*field = kit::number_at(v, ""); };
+    auto number_into = [](std::optional<double> kit::TrackPoint::*field) {
+        return [field](kit::TrackPoint& p, const rapidjson::Value& v) { p.*field = kit::number_at(v, ""); };
     };
-    read("location", [](Sample& s, const rapidjson::Value& v) {
+    read("location", [](kit::TrackPoint& p, const rapidjson::Value& v) {
         if (!v.IsArray() || v.Size() != 2) return;
-        s.lat = kit::number_at(v[0], "");
-        s.lon = kit::number_at(v[1], "");
+        p.lat = kit::number_at(v[0], "");
+        p.lon = kit::number_at(v[1], "");
     });
-    read("elevation", number_into(&Sample::elevation));
-    read("heartrate", number_into(&Sample::heartrate));
-    read("cadence", number_into(&Sample::cadence));
-    read("power", number_into(&Sample::power));
-    read("distance", number_into(&Sample::distance));
-    if (samples.empty()) return {};
-
-    const auto family = kit::family_of(k_sports, kit::string_at(w, "type").value_or(""));
-    const std::string_view sport = family == "run" ? "Running" : family == "ride" ? "Biking" : "Other";
-    const auto duration = kit::number_at(w, "duration").value_or(samples.rbegin()->first);
-    auto distance = kit::number_at(w, "total_distance");
-    for (auto it = samples.rbegin(); !distance && it != samples.rend(); ++it) distance = it->second.distance;
-    std::string out = fmt::format(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<TrainingCenterDatabase xmlns=\"http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2\" "
-        "xmlns:ns3=\"http://www.garmin.com/xmlschemas/ActivityExtension/v2\">\n"
-        "<Activities><Activity Sport=\"{0}\"><Id>{1}</Id>\n<Lap StartTime=\"{1}\">"
-        "<TotalTimeSeconds>{2:.1f}</TotalTimeSeconds><DistanceMeters>{3:.1f}</DistanceMeters>"
-        "<Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod>\n<Track>\n",
-        sport, format_iso8601(*start), duration, distance.value_or(0));
-    for (const auto& [t, s] : samples) {
-        out += "<Trackpoint><Time>" + format_iso8601(*start + t) + "</Time>";
-        if (s.lat && s.lon && std::abs(*s.lat) <= 90 && std::abs(*s.lon) <= 180)
-            out += fmt::format(
-                "<Position><LatitudeDegrees>{:.7f}</LatitudeDegrees><LongitudeDegrees>{:.7f}"
-                "</LongitudeDegrees></Position>",
-                *s.lat, *s.lon);
-        element(out, "AltitudeMeters", s.elevation, 1);
-        element(out, "DistanceMeters", s.distance, 1);
-        if (s.heartrate) out += fmt::format("<HeartRateBpm><Value>{:.0f}</Value></HeartRateBpm>", *s.heartrate);
-        element(out, "Cadence", s.cadence, 0);
-        if (s.power)
-            out += fmt::format("<Extensions><ns3:TPX><ns3:Watts>{:.0f}</ns3:Watts></ns3:TPX></Extensions>", *s.power);
-        out += "</Trackpoint>\n";
+    read("elevation", number_into(&kit::TrackPoint::elevation_m));
+    read("heartrate", number_into(&kit::TrackPoint::heart_rate));
+    read("cadence", number_into(&kit::TrackPoint::cadence));
+    read("power", number_into(&kit::TrackPoint::power));
+    read("distance", number_into(&kit::TrackPoint::distance_m));
+    kit::Track track{.start = *start,
+                     .sport_family = kit::family_of(k_sports, kit::string_at(w, "type").value_or("")),
+                     .moving_s = kit::number_at(w, "duration"),
+                     .distance_m = kit::number_at(w, "total_distance")};
+    for (auto& [t, p] : points) {
+        p.offset_s = t;
+        track.points.push_back(p);
     }
-    return out + "</Track></Lap></Activity></Activities>\n</TrainingCenterDatabase>\n";
+    return kit::track_tcx(track);
 }
 
 namespace {
