@@ -249,7 +249,8 @@ bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& i
                 if (d.state == "skipped" && d.reason == reason_name(Reason::unavailable))
                     m_ledger.set_delivery(d.id, "planned", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                                           false);
-        } else if (act && !committed && m.kind != pipeline::MatchKind::time_shifted) {
+        } else if (act && bytes && !committed && m.kind != pipeline::MatchKind::time_shifted) {
+            // (A copy known only by its metadata never replaces a file.)
             pipeline::Richness current{};
             for (const auto& l : m_ledger.links(activity_id))
                 if (l.content_sha256 == act->content_sha256 && l.id != link.id)

@@ -759,6 +759,33 @@ TEST_F(EngineTest, AFileCopyFromElsewhereJoinsTheMetadataActivityAndReachesTheFi
     for (const auto& d : l.deliveries(1)) EXPECT_EQ(d.state, "delivered") << d.sink_id;
 }
 
+TEST_F(EngineTest, AMetadataCopyOfAKnownActivityJoinsItAndTheFileStaysItsCopy) {
+    add_meta_sink(m_cfg, *m_store);
+    auto gpx = test::synth_gpx(k_t0, 60);
+    auto listed = metadata_item("m1", k_t0 + 20);
+    listed.sport_family = "ride";
+    listed.elapsed_s = 59;
+    listed.distance_m.reset();
+    scripts()["src"].items = {{item("w1"), gpx}, {listed, ""}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }));
+    m_io.run_for(std::chrono::milliseconds(50));
+    auto& l = m_engine->ledger();
+    EXPECT_EQ(l.all_activity_ids().size(), 1u);
+    auto act = l.activity(1);
+    EXPECT_EQ(act->content_sha256, sha256_hex(gpx));
+    auto links = l.links(1);
+    ASSERT_GE(links.size(), 2u);
+    EXPECT_EQ(links[0].remote_id, "w1");
+    EXPECT_EQ(links[1].remote_id, "m1");
+    EXPECT_EQ(links[1].matched_by, "time");
+    EXPECT_EQ(act->chosen_link_id, links[0].id);
+    // Both sinks got the file, once.
+    EXPECT_EQ(scripts()["sink"].uploaded_bytes, std::vector<size_t>{gpx.size()});
+    EXPECT_EQ(scripts()["meta"].uploaded_bytes, std::vector<size_t>{gpx.size()});
+    EXPECT_EQ(l.source_item("src", "m1")->activity_id, 1);
+}
+
 TEST_F(EngineTest, RenamesOfAMetadataActivityAtTheNameAuthorityPropagate) {
     add_meta_sink(m_cfg, *m_store);
     m_cfg.sync.name_authority = "src";
