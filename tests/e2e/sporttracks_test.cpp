@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <regex>
+
 #include "support/daemon.hpp"
 #include "support/fake_server.hpp"
 #include "support/synth.hpp"
@@ -26,6 +28,23 @@ size_t files_under(const fs::path& dir) {
     for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); ++it)
         if (it->is_regular_file() && it->path().filename().string()[0] != '.') ++n;
     return n;
+}
+
+// GET a URL on 127.0.0.1 as a browser would: the status and the Location header.
+std::pair<int, std::string> browse(const std::string& url) {
+    static const std::regex k_url(R"(http://127\.0\.0\.1:(\d+)(/.*))");
+    std::smatch m;
+    if (!std::regex_match(url, m, k_url)) return {0, ""};
+    RawConn c(std::stoi(m[1].str()));
+    c.send("GET " + m[2].str() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    auto r = c.read_response();
+    const std::string text = r.value_or("");
+    std::string location;
+    if (auto p = text.find("\r\nLocation: "); p != std::string::npos) {
+        p += 12;
+        location = text.substr(p, text.find("\r\n", p) - p);
+    }
+    return {status_of(r), location};
 }
 
 int plan_total(const Daemon& d, const char* key) {
@@ -151,6 +170,78 @@ routes:
     ASSERT_TRUE(d.start()) << d.log();
     std::this_thread::sleep_for(std::chrono::seconds(2));
     EXPECT_EQ(on_fake(), k_count);
+    EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(SportTracksE2E, AuthWithStateThenTheDaemonUploadsWithTheToken) {
+    TempDir dir("st-e2e-auth");
+    FakeServer fake("sporttracks");
+    write_text(dir / "st-secret", "test-client-secret\n");
+    fs::create_directories(dir / "inbox");
+    Daemon d(dir, R"(api:
+  listen: 127.0.0.1:{PORT}
+accounts:
+  - id: inbox
+    provider: folder
+    path: {DIR}/inbox
+    settle_time: "0"
+  - id: st
+    provider: sporttracks
+    base_url: )" + fake.base() +
+                      R"(
+    client_id: fitbridge-test
+    client_secret_file: {DIR}/st-secret
+routes:
+  - id: inbox-to-st
+    from: [inbox]
+    to: [st]
+)");
+    ASSERT_TRUE(d.start()) << d.log();
+    write_text(dir / "inbox" / "ride.gpx", synth_gpx(k_first, 60));
+
+    Process auth({FITBRIDGE_BINARY, "auth", "--timeout", "30", "st"}, d.env(), dir / "auth.log");
+    std::string url;
+    ASSERT_TRUE(Daemon::eventually(
+        [&] {
+            static const std::regex k_line(R"(\n  (http://\S+/oauth2/authorize\?\S+)\n)");
+            std::smatch m;
+            auto out = auth.output();
+            if (!std::regex_search(out, m, k_line)) return false;
+            url = m[1].str();
+            return true;
+        },
+        std::chrono::seconds(10)))
+        << auth.output();
+    EXPECT_NE(url.find("client_id=fitbridge-test"), std::string::npos) << url;
+    EXPECT_TRUE(std::regex_search(url, std::regex("[?&]state=[^&]+"))) << url;
+    // The fake refuses an authorization without state; this one goes through.
+    auto [status, location] = browse(url);
+    ASSERT_EQ(status, 302) << url;
+    EXPECT_NE(location.find("/callback?code="), std::string::npos) << location;
+    EXPECT_EQ(browse(location).first, 200);
+    ASSERT_EQ(auth.wait(std::chrono::seconds(20)), 0) << auth.output();
+
+    // The ride goes out with the access token; the account has a refresh token
+    // and a two-hour expiry, never shown.
+    ASSERT_TRUE(Daemon::eventually([&] { return fake.count("POST", "/api/v2/fileUpload", 200) == 1; })) << d.log();
+    auto log = fake.requests_with_bodies();
+    std::string bearer;
+    for (const auto& r : log.GetArray()) {
+        if (std::string(r["path"].GetString()) != "/api/v2/fileUpload") continue;
+        for (const auto& h : r["headers"].GetArray())
+            if (std::string(h[0].GetString()) == "Authorization") bearer = h[1].GetString();
+    }
+    EXPECT_EQ(bearer, "Bearer access-1");
+    auto accounts = d.call("GET", "/v1/accounts");
+    EXPECT_EQ(accounts.body.find("access-1"), std::string::npos);
+    EXPECT_EQ(accounts.body.find("refresh-1"), std::string::npos);
+    auto acc = accounts.json();
+    for (const auto& a : acc["accounts"].GetArray()) {
+        if (std::string(a["id"].GetString()) != "st") continue;
+        EXPECT_STREQ(a["credentials"]["kind"].GetString(), "oauth2");
+        EXPECT_TRUE(a["credentials"]["refreshable"].GetBool());
+        EXPECT_TRUE(a["credentials"]["expires_at"].IsString());
+    }
     EXPECT_EQ(d.stop(), 0);
 }
 
