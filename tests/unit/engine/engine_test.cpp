@@ -692,6 +692,17 @@ TEST_F(EngineTest, AnItemWithoutAFileIsKeptAsMetadataAndGoesOnlyToSinksThatCreat
     EXPECT_EQ(sent.total_elapsed_time, 1800.0);
     EXPECT_EQ(sent.total_distance, 5000.0);
     EXPECT_EQ(sent.records, 0);
+    // The dry run says the same.
+    const auto plan = m_engine->plan();
+    ASSERT_EQ(plan.rows.size(), 2u);
+    EXPECT_EQ(plan.rows[0].sink, "sink");
+    EXPECT_EQ(plan.rows[0].action, "skip");
+    EXPECT_EQ(plan.rows[0].reason, "unavailable");
+    EXPECT_EQ(plan.rows[1].sink, "meta");
+    EXPECT_EQ(plan.rows[1].action, "already_delivered");
+    EXPECT_EQ(plan.skip, 1);
+    EXPECT_EQ(plan.already_delivered, 1);
+    EXPECT_EQ(plan.deliver, 0);
     // Listed again: nothing new.
     ASSERT_TRUE(m_engine->trigger_sync("src").ok());
     ASSERT_TRUE(run_until([&] { return scripts()["src"].list_calls == 2; }));
