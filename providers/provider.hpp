@@ -42,9 +42,9 @@ enum Capability : uint32_t {
     k_list_window = 1u << 0,  // list activities in a time window
     k_list_cursor = 1u << 1,  // list what is new since a cursor
     k_get_details = 1u << 2,
-    k_download = 1u << 3,  // fetch the original file
-    k_upload = 1u << 4,    // create an activity from a file
-    k_create_metadata = 1u << 5,
+    k_download = 1u << 3,         // fetch the original file
+    k_upload = 1u << 4,           // create an activity from a file
+    k_create_metadata = 1u << 5,  // create an activity from a summary alone (upload with empty bytes)
     k_update_name = 1u << 6,
     k_update_description = 1u << 7,
     k_update_sport = 1u << 8,
@@ -66,8 +66,15 @@ struct RemoteActivity {
     std::optional<double> distance_m{};
     std::optional<std::string> sport_family{};
     std::string origin{};  // where it came from (a path, a URL) for people
-    // Set when the source knows it cannot provide the file (e.g. a platform
-    // stub); the engine records the item with this reason instead of fetching.
+    // Set when the source knows it cannot provide the file (a platform that
+    // serves none); download() is never called then. With a start_time the
+    // engine keeps the activity from this listing alone: name, start_time,
+    // sport_family, elapsed_s and distance_m become its summary (no original),
+    // it matches copies from other sources by start time like a file does,
+    // takes part in name sync, goes to k_create_metadata sinks as an upload
+    // with empty bytes, and is skipped as `unavailable` with this reason for
+    // sinks that need a file (until a file copy joins it). Without a
+    // start_time the item is only recorded as skipped with this reason.
     std::optional<std::string> unavailable_reason{};
     bool backfill = false;  // listed by a backfill job (ListQuery::backfill)
 };
@@ -96,7 +103,9 @@ struct IgnoredItem {
 };
 
 struct UploadRequest {
-    std::span<const uint8_t> bytes{};  // the original file as stored (maybe gzipped)
+    // The original file as stored (maybe gzipped); empty for an activity kept
+    // as metadata, sent only to k_create_metadata sinks (summary is set then).
+    std::span<const uint8_t> bytes{};
     const formats::Summary* summary = nullptr;
     std::string name{};         // activity title
     std::string external_id{};  // idempotency hint (FitBridge's activity key)

@@ -10,6 +10,7 @@
 #include "providers/intervals_icu/intervals_icu.hpp"
 #include "providers/provider.hpp"
 #include "providers/rest/rest.hpp"
+#include "providers/sporttracks/sporttracks.hpp"
 #include "providers/strava/strava.hpp"
 #include "providers/sweatstack/sweatstack.hpp"
 #include "providers/trainitall/trainitall.hpp"
@@ -17,7 +18,7 @@
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 7> k_registry{{
+    static const std::array<Factory, 8> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
@@ -25,6 +26,7 @@ std::span<const Factory> registry() {
         strava::factory(),
         sweatstack::factory(),
         trainitall::factory(),
+        sporttracks::factory(),
     }};
     return k_registry;
 }

@@ -55,6 +55,16 @@ formats::Summary upload_summary(const store::ActivityRow& act, std::span<const u
     return std::move(*s);
 }
 
+// Why an activity kept as metadata has no file: the reason its source gave.
+std::string unavailable_message(store::Ledger& ledger, int64_t activity_id) {
+    for (const auto& l : ledger.links(activity_id)) {
+        if (l.matched_by == "delivered" || !l.original_path.empty()) continue;
+        auto item = ledger.source_item(l.account_id, l.remote_id);
+        if (item && item->reason == reason_name(Reason::unavailable) && item->detail) return *item->detail;
+    }
+    return std::string(pipeline::describe(Reason::unavailable));
+}
+
 // Cancels a sink's uploads when its loop ends, however it ends.
 struct CancelUploads {
     asio::any_io_executor executor;
@@ -143,7 +153,8 @@ awaitable<void> Engine::reconcile(AccountPtr sink) {
         if (d.sink_id != sink->cfg.id || sink->uploads.count(d.id)) continue;
         auto act = m_ledger.activity(d.activity_id);
         if (!act) continue;
-        auto bytes = read_file(act->original_path);
+        // An activity kept as metadata went out as its summary alone.
+        auto bytes = act->original_path.empty() ? Result<std::string>(std::string()) : read_file(act->original_path);
         if (!bytes) {
             m_ledger.set_delivery(d.id, "planned", std::nullopt, std::nullopt, std::nullopt, std::nullopt, false);
             continue;
@@ -188,11 +199,19 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
                                              {"state", state},
                                              {"reason", reason ? reason_name(*reason) : std::string()}}));
     };
-    if (!(sink->provider->capabilities() & providers::k_upload)) {
+    // An activity kept as metadata (no original) goes only to a sink that
+    // creates activities from a summary: the request's bytes are empty.
+    const bool metadata_only = act->original_path.empty();
+    if (metadata_only && !(sink->provider->capabilities() & providers::k_create_metadata)) {
+        set("skipped", std::nullopt, Reason::unavailable, unavailable_message(m_ledger, d.activity_id), std::nullopt,
+            false);
+        co_return;
+    }
+    if (!metadata_only && !(sink->provider->capabilities() & providers::k_upload)) {
         set("skipped", std::nullopt, Reason::sink_unsupported, std::nullopt, std::nullopt, false);
         co_return;
     }
-    auto bytes = read_file(act->original_path);
+    auto bytes = metadata_only ? Result<std::string>(std::string()) : read_file(act->original_path);
     if (!bytes) {
         set("failed", std::nullopt, Reason::original_missing, bytes.error().message, std::nullopt, false);
         co_return;

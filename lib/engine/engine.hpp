@@ -174,7 +174,9 @@ private:
     // ingest.cpp: download, decode, match, plan. Returns false when the
     // source failed in a way worth retrying later.
     boost::asio::awaitable<bool> ingest_item(AccountPtr a, providers::RemoteActivity item, Tally* tally = nullptr);
-    bool ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& bytes,
+    // `bytes` null: a metadata-only item (RemoteActivity::unavailable_reason
+    // with a start time), kept without an original.
+    bool ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string* bytes,
                         const formats::Summary& s);
     boost::asio::awaitable<void> propagate_name(int64_t activity_id, std::string name, std::string authority);
     void replan(int64_t activity_id);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/hash.hpp"
 #include "core/log.hpp"
 #include "engine/lines.hpp"
 #include "engine/parts.hpp"
@@ -47,6 +48,21 @@ pipeline::Facts facts_of(const store::ActivityRow& a, const std::vector<store::L
         if (ll && lo) f.last_position = std::make_pair(*ll, *lo);
     }
     return f;
+}
+
+// The summary of an activity known only by its listing: no original, and a
+// content identity of its own (the account and item, never a file's hash) so
+// that it stays apart from every file.
+formats::Summary metadata_summary(const std::string& account, const providers::RemoteActivity& item) {
+    formats::Summary s;
+    s.format = formats::Format::unknown;
+    s.ok = true;
+    s.content_sha256 = sha256_hex("fitbridge-metadata\n" + account + "\n" + item.remote_id);
+    s.start_time = item.start_time;
+    s.sport_family = item.sport_family;
+    s.total_elapsed_time = item.elapsed_s;
+    s.total_distance = item.distance_m;
+    return s;
 }
 
 }  // namespace
@@ -94,8 +110,12 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         co_return true;
     }
     auto seen = m_ledger.source_item(a->cfg.id, item.remote_id);
-    // Seen before: never processed again, unless fetching it failed.
-    if (seen && !(seen->state == "failed" && seen->reason == reason_name(Reason::download_failed))) co_return true;
+    // Seen before: never processed again, unless fetching it failed, or it
+    // was skipped as unavailable and now comes with the metadata to keep it.
+    const bool retry = seen && ((seen->state == "failed" && seen->reason == reason_name(Reason::download_failed)) ||
+                                (seen->state == "skipped" && seen->reason == reason_name(Reason::unavailable) &&
+                                 item.unavailable_reason && item.start_time));
+    if (seen && !retry) co_return true;
     store::SourceItem rec;
     rec.account_id = a->cfg.id;
     rec.remote_id = item.remote_id;
@@ -103,6 +123,11 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
     rec.name = item.name;
     rec.seen_at = m_ledger.now();
     rec.attempts = seen ? seen->attempts + 1 : 1;
+    if (item.unavailable_reason && item.start_time) {
+        const bool ingested = ingest_decoded(*a, item, nullptr, metadata_summary(a->cfg.id, item));
+        if (tally) ++(ingested ? tally->fresh : tally->failed);
+        co_return ingested;
+    }
     if (item.unavailable_reason) {
         rec.state = "skipped";
         rec.reason = reason_name(Reason::unavailable);
@@ -158,21 +183,25 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
                                                                       {"detail", rec.detail.value_or("")}}));
         co_return true;
     }
-    const bool ingested = ingest_decoded(*a, item, *bytes, summary);
+    const bool ingested = ingest_decoded(*a, item, &*bytes, summary);
     if (tally) ++(ingested ? tally->fresh : tally->failed);
     co_return ingested;
 }
 
-bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& bytes,
+bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string* bytes,
                             const formats::Summary& s) {
     // The original first (content-addressed, idempotent), then one transaction.
-    auto stored = m_originals.store(bytes, s);
-    if (!stored) {
-        // Nothing recorded: the next poll offers the item again.
-        log::error("account {}: cannot keep the original of {}: {}", a.cfg.id, item.remote_id, stored.error().message);
-        return false;
+    std::string original;
+    if (bytes) {
+        auto stored = m_originals.store(*bytes, s);
+        if (!stored) {
+            // Nothing recorded: the next poll offers the item again.
+            log::error("account {}: cannot keep the original of {}: {}", a.cfg.id, item.remote_id,
+                       stored.error().message);
+            return false;
+        }
+        original = std::move(*stored);
     }
-    const auto& original = *stored;
     const auto summary_json = formats::to_json(s, item.origin.empty() ? item.name : item.origin);
     const double now = m_ledger.now();
     auto tx = m_ledger.transaction();
@@ -224,7 +253,18 @@ bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& i
         bool committed = false;
         for (const auto& d : m_ledger.deliveries(activity_id))
             committed |= d.state == "in_flight" || d.state == "delivered" || d.state == "duplicate";
-        if (act && !committed && m.kind != pipeline::MatchKind::time_shifted) {
+        if (act && act->original_path.empty() && bytes) {
+            // The first file of an activity known only by its metadata: it
+            // becomes the activity's copy whatever went out already (that
+            // was metadata), and the file sinks it was unavailable for get it.
+            m_ledger.update_activity_choice(activity_id, link, summary_json, s.start_time, s.sport_family,
+                                            s.total_elapsed_time, s.total_distance);
+            for (const auto& d : m_ledger.deliveries(activity_id))
+                if (d.state == "skipped" && d.reason == reason_name(Reason::unavailable))
+                    m_ledger.set_delivery(d.id, "planned", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+                                          false);
+        } else if (act && bytes && !committed && m.kind != pipeline::MatchKind::time_shifted) {
+            // (A copy known only by its metadata never replaces a file.)
             pipeline::Richness current{};
             for (const auto& l : m_ledger.links(activity_id))
                 if (l.content_sha256 == act->content_sha256 && l.id != link.id)
@@ -269,13 +309,20 @@ bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& i
     if (m.kind == pipeline::MatchKind::ambiguous) {
         rec.reason = reason_name(Reason::ambiguous_match);
         rec.detail = fmt::format("could be activity {}", fmt::join(m.activity_ids, " or "));
+    } else if (!bytes) {
+        // Kept as metadata: why there is no file, for the file sinks' deliveries.
+        rec.reason = reason_name(Reason::unavailable);
+        rec.detail = item.unavailable_reason;
     }
     m_ledger.put_source_item(rec);
     replan(activity_id);
     tx.commit();
     log::info("{}", ingest_line(a.cfg.id, s.start_time, s.sport_family, s.total_distance,
                                 item.name.empty() ? item.remote_id : item.name, activity_id,
-                                matched ? fmt::format("matched by {}", pipeline::to_string(m.kind)) : "new"));
+                                fmt::format("{}{}",
+                                            matched ? fmt::format("matched by {}", pipeline::to_string(m.kind))
+                                                    : std::string("new"),
+                                            bytes ? "" : ", metadata only")));
     emit("activity.ingested",
          event_json({{"activity", std::to_string(activity_id)},
                      {"account", a.cfg.id},
@@ -327,6 +374,11 @@ Plan Engine::plan() {
             if (d != existing.end() && (d->state == "delivered" || d->state == "duplicate")) {
                 row.action = "already_delivered";
                 ++out.already_delivered;
+            } else if (d != existing.end() && d->state == "skipped" && d->reason && !p.skipped) {
+                // Skipped when it came to delivering (e.g. unavailable: no file).
+                row.action = "skip";
+                row.reason = d->reason;
+                ++out.skip;
             } else if (p.skipped) {
                 row.action = "skip";
                 row.reason = reason_name(*p.skipped);

@@ -20,8 +20,9 @@ using net::url_encode;
 
 namespace {
 
-constexpr uint32_t k_caps = k_list_window | k_download | k_upload | k_update_name | k_update_description |
-                            k_update_sport | k_update_gear | k_list_gear;
+// k_create_metadata only with `create.body: json` (a multipart create needs a file).
+constexpr uint32_t k_caps = k_list_window | k_download | k_upload | k_create_metadata | k_update_name |
+                            k_update_description | k_update_sport | k_update_gear | k_list_gear;
 constexpr std::string_view k_no_file = "the platform serves no original file";
 
 std::string one_of(std::string_view value, std::initializer_list<std::string_view> words) {
@@ -127,7 +128,9 @@ public:
           m_tolerance(kit::match_tolerance(context.config)) {}
 
     std::string_view account_id() const override { return m_client.account_id(); }
-    uint32_t capabilities() const override { return k_caps; }
+    uint32_t capabilities() const override {
+        return opt("create.body") == "json" ? k_caps : k_caps & ~uint32_t{k_create_metadata};
+    }
     std::string_view platform_name() const override { return k_platform.title; }
     std::optional<CredentialSource> credential_source() const override { return m_client.credential_source(); }
 

@@ -24,7 +24,9 @@ namespace fitbridge::providers::rest {
 //            description, gear}
 // plus `overlap_days` (trailing days re-listed by incremental polls).
 // Without a file endpoint every listed activity is `unavailable` with the
-// reason "the platform serves no original file".
+// reason "the platform serves no original file" (the engine keeps it as
+// metadata). With `create.body: json` the account also creates activities
+// from a summary alone (k_create_metadata).
 Factory factory();
 
 }  // namespace fitbridge::providers::rest

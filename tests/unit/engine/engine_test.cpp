@@ -40,6 +40,8 @@ struct Script {
     std::function<void()> on_download;                                // called at each download
     std::function<void()> on_upload;                                  // called at each upload
     std::vector<std::pair<std::optional<double>, int64_t>> uploaded;  // each upload's start_time and records
+    std::vector<size_t> uploaded_bytes;                               // each upload's byte count
+    std::vector<formats::Summary> uploaded_summaries;                 // each upload's summary
 };
 std::map<std::string, Script>& scripts() {
     static std::map<std::string, Script> s;
@@ -75,6 +77,8 @@ public:
         auto& s = scripts()[m_id];
         ++s.upload_calls;
         s.uploaded.emplace_back(req.summary->start_time, req.summary->records);
+        s.uploaded_bytes.push_back(req.bytes.size());
+        s.uploaded_summaries.push_back(*req.summary);
         if (s.on_upload) s.on_upload();
         if (s.uploads.empty())
             co_return providers::UploadResult{"remote-" + req.summary->content_sha256.substr(0, 8), false};
@@ -114,6 +118,14 @@ Result<std::unique_ptr<providers::Provider>> make_both(const config::AccountConf
     return std::unique_ptr<providers::Provider>(std::make_unique<FakeProvider>(
         a.id, providers::k_list_window | providers::k_download | providers::k_upload | providers::k_update_name));
 }
+// A sink that also creates activities from a summary alone.
+Result<std::unique_ptr<providers::Provider>> make_meta_sink(const config::AccountConfig& a, const providers::Context&) {
+    return std::unique_ptr<providers::Provider>(std::make_unique<FakeProvider>(
+        a.id, providers::k_upload | providers::k_create_metadata | providers::k_update_name));
+}
+const providers::Factory k_meta_sink =
+    test::scripted_factory("fake_meta_sink", "scripted sink creating from metadata",
+                           providers::k_upload | providers::k_create_metadata, make_meta_sink);
 const providers::Factory k_source =
     test::scripted_factory("fake_source", "scripted source", providers::k_list_window, make_source);
 const providers::Factory k_sink = test::scripted_factory("fake_sink", "scripted sink", providers::k_upload, make_sink);
@@ -150,6 +162,7 @@ const providers::Factory* lookup(std::string_view name) {
     if (name == "fake_both") return &k_both;
     if (name == "fake_source") return &k_source;
     if (name == "fake_sink") return &k_sink;
+    if (name == "fake_meta_sink") return &k_meta_sink;
     return nullptr;
 }
 
@@ -617,6 +630,188 @@ TEST_F(EngineTest, RenamesAtTheNameAuthorityPropagate) {
     ASSERT_TRUE(run_until([&] { return scripts()["hub"].list_calls == 3; }));
     m_io.run_for(std::chrono::milliseconds(50));
     EXPECT_EQ(scripts()["sink"].renames.size(), 1u);
+}
+
+// An item the source serves no file for, listed with its metadata.
+providers::RemoteActivity metadata_item(const std::string& id, double start) {
+    auto r = item(id);
+    r.name = "Lunch run";
+    r.start_time = start;
+    r.sport_family = "run";
+    r.elapsed_s = 1800;
+    r.distance_m = 5000;
+    r.unavailable_reason = "the platform serves no original file";
+    return r;
+}
+
+// src -> sink (files only) and src -> meta (creates from a summary).
+void add_meta_sink(config::Config& cfg, store::Store& store) {
+    config::AccountConfig meta;
+    meta.id = "meta";
+    meta.provider = "fake_meta_sink";
+    cfg.accounts.push_back(meta);
+    cfg.routes[0].to = {"sink", "meta"};
+    store.db().exec("INSERT INTO accounts(id, provider, created_at) VALUES ('meta', 'fake_meta_sink', 0)");
+}
+
+TEST_F(EngineTest, AnItemWithoutAFileIsKeptAsMetadataAndGoesOnlyToSinksThatCreateFromIt) {
+    add_meta_sink(m_cfg, *m_store);
+    scripts()["src"].items = {{metadata_item("m1", k_t0), ""}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 1; }));
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("skipped").size() == 1; }));
+    auto& l = m_engine->ledger();
+    auto act = l.activity(1);
+    ASSERT_TRUE(act);
+    EXPECT_EQ(act->name, "Lunch run");
+    EXPECT_EQ(act->start_time, k_t0);
+    EXPECT_EQ(act->sport_family, "run");
+    EXPECT_EQ(act->elapsed_s, 1800.0);
+    EXPECT_EQ(act->distance_m, 5000.0);
+    EXPECT_EQ(act->original_path, "");
+    EXPECT_EQ(act->content_sha256, sha256_hex(std::string("fitbridge-metadata\nsrc\nm1")));
+    auto rec = l.source_item("src", "m1");
+    ASSERT_TRUE(rec);
+    EXPECT_EQ(rec->state, "ingested");
+    EXPECT_EQ(rec->activity_id, 1);
+    EXPECT_EQ(rec->reason, "unavailable");
+    EXPECT_EQ(rec->detail, "the platform serves no original file");
+    // The file sink: unavailable, with the source's reason; nothing uploaded.
+    auto skipped = l.deliveries_in_state("skipped")[0];
+    EXPECT_EQ(skipped.sink_id, "sink");
+    EXPECT_EQ(skipped.reason, "unavailable");
+    EXPECT_EQ(skipped.message, "the platform serves no original file");
+    EXPECT_EQ(scripts()["sink"].upload_calls, 0);
+    // The summary sink: an upload with no bytes and the listing's values.
+    EXPECT_EQ(l.deliveries_in_state("delivered")[0].sink_id, "meta");
+    ASSERT_EQ(scripts()["meta"].upload_calls, 1);
+    EXPECT_EQ(scripts()["meta"].uploaded_bytes, std::vector<size_t>{0});
+    const auto& sent = scripts()["meta"].uploaded_summaries[0];
+    EXPECT_EQ(sent.start_time, k_t0);
+    EXPECT_EQ(sent.sport_family, "run");
+    EXPECT_EQ(sent.total_elapsed_time, 1800.0);
+    EXPECT_EQ(sent.total_distance, 5000.0);
+    EXPECT_EQ(sent.records, 0);
+    // The dry run says the same.
+    const auto plan = m_engine->plan();
+    ASSERT_EQ(plan.rows.size(), 2u);
+    EXPECT_EQ(plan.rows[0].sink, "sink");
+    EXPECT_EQ(plan.rows[0].action, "skip");
+    EXPECT_EQ(plan.rows[0].reason, "unavailable");
+    EXPECT_EQ(plan.rows[1].sink, "meta");
+    EXPECT_EQ(plan.rows[1].action, "already_delivered");
+    EXPECT_EQ(plan.skip, 1);
+    EXPECT_EQ(plan.already_delivered, 1);
+    EXPECT_EQ(plan.deliver, 0);
+    // Listed again: nothing new.
+    ASSERT_TRUE(m_engine->trigger_sync("src").ok());
+    ASSERT_TRUE(run_until([&] { return scripts()["src"].list_calls == 2; }));
+    m_io.run_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(scripts()["meta"].upload_calls, 1);
+    EXPECT_EQ(l.all_activity_ids().size(), 1u);
+}
+
+TEST_F(EngineTest, AnItemWithoutAFileOrAStartTimeIsOnlyRecordedAsSkipped) {
+    add_meta_sink(m_cfg, *m_store);
+    auto bare = metadata_item("m1", k_t0);
+    bare.start_time.reset();
+    scripts()["src"].items = {{bare, ""}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().source_item("src", "m1").has_value(); }));
+    auto rec = m_engine->ledger().source_item("src", "m1");
+    EXPECT_EQ(rec->state, "skipped");
+    EXPECT_EQ(rec->reason, "unavailable");
+    EXPECT_EQ(rec->detail, "the platform serves no original file");
+    EXPECT_TRUE(m_engine->ledger().all_activity_ids().empty());
+    // Listed later with its start time, it is kept as metadata after all.
+    scripts()["src"].items = {{metadata_item("m1", k_t0), ""}};
+    ASSERT_TRUE(m_engine->trigger_sync("src").ok());
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 1; }));
+    EXPECT_EQ(m_engine->ledger().source_item("src", "m1")->state, "ingested");
+    EXPECT_EQ(m_engine->ledger().all_activity_ids().size(), 1u);
+}
+
+TEST_F(EngineTest, AFileCopyFromElsewhereJoinsTheMetadataActivityAndReachesTheFileSinks) {
+    add_meta_sink(m_cfg, *m_store);
+    config::AccountConfig watch;
+    watch.id = "watch";
+    watch.provider = "fake_source";
+    watch.poll_interval_s = 3600;
+    m_cfg.accounts.push_back(watch);
+    m_store->db().exec("INSERT INTO accounts(id, provider, created_at) VALUES ('watch', 'fake_source', 0)");
+    m_cfg.routes[0].from = {"src", "watch"};
+    auto listed = metadata_item("m1", k_t0);
+    listed.sport_family = "ride";  // the watch's recording below; no distance listed
+    listed.elapsed_s = 59;
+    listed.distance_m.reset();
+    scripts()["src"].items = {{listed, ""}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("skipped").size() == 1; }));
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 1; }));
+    // The watch's file of the same run, 20 s off.
+    auto gpx = test::synth_gpx(k_t0 + 20, 60);
+    scripts()["watch"].items = {{item("w1"), gpx}};
+    ASSERT_TRUE(m_engine->trigger_sync("watch").ok());
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }));
+    auto& l = m_engine->ledger();
+    EXPECT_EQ(l.all_activity_ids().size(), 1u);
+    auto act = l.activity(1);
+    EXPECT_EQ(act->content_sha256, sha256_hex(gpx));
+    EXPECT_NE(act->original_path, "");
+    auto links = l.links(1);
+    ASSERT_EQ(links.size(), 4u);  // m1, the meta sink's copy, w1, the file sink's copy
+    EXPECT_EQ(links[2].remote_id, "w1");
+    EXPECT_EQ(links[2].matched_by, "time");
+    EXPECT_EQ(act->chosen_link_id, links[2].id);
+    // The file sink got the file; the summary sink kept its one copy.
+    ASSERT_EQ(scripts()["sink"].upload_calls, 1);
+    EXPECT_EQ(scripts()["sink"].uploaded_bytes, std::vector<size_t>{gpx.size()});
+    EXPECT_EQ(scripts()["meta"].upload_calls, 1);
+    for (const auto& d : l.deliveries(1)) EXPECT_EQ(d.state, "delivered") << d.sink_id;
+}
+
+TEST_F(EngineTest, AMetadataCopyOfAKnownActivityJoinsItAndTheFileStaysItsCopy) {
+    add_meta_sink(m_cfg, *m_store);
+    auto gpx = test::synth_gpx(k_t0, 60);
+    auto listed = metadata_item("m1", k_t0 + 20);
+    listed.sport_family = "ride";
+    listed.elapsed_s = 59;
+    listed.distance_m.reset();
+    scripts()["src"].items = {{item("w1"), gpx}, {listed, ""}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }));
+    m_io.run_for(std::chrono::milliseconds(50));
+    auto& l = m_engine->ledger();
+    EXPECT_EQ(l.all_activity_ids().size(), 1u);
+    auto act = l.activity(1);
+    EXPECT_EQ(act->content_sha256, sha256_hex(gpx));
+    auto links = l.links(1);
+    ASSERT_GE(links.size(), 2u);
+    EXPECT_EQ(links[0].remote_id, "w1");
+    EXPECT_EQ(links[1].remote_id, "m1");
+    EXPECT_EQ(links[1].matched_by, "time");
+    EXPECT_EQ(act->chosen_link_id, links[0].id);
+    // Both sinks got the file, once.
+    EXPECT_EQ(scripts()["sink"].uploaded_bytes, std::vector<size_t>{gpx.size()});
+    EXPECT_EQ(scripts()["meta"].uploaded_bytes, std::vector<size_t>{gpx.size()});
+    EXPECT_EQ(l.source_item("src", "m1")->activity_id, 1);
+}
+
+TEST_F(EngineTest, RenamesOfAMetadataActivityAtTheNameAuthorityPropagate) {
+    add_meta_sink(m_cfg, *m_store);
+    m_cfg.sync.name_authority = "src";
+    scripts()["src"].items = {{metadata_item("m1", k_t0), ""}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 1; }));
+    const std::string on_meta = "remote-" + sha256_hex(std::string("fitbridge-metadata\nsrc\nm1")).substr(0, 8);
+    auto renamed = metadata_item("m1", k_t0);
+    renamed.name = "Tempo run";
+    scripts()["src"].items = {{renamed, ""}};
+    ASSERT_TRUE(m_engine->trigger_sync("src").ok());
+    ASSERT_TRUE(run_until([&] { return !scripts()["meta"].renames.empty(); }));
+    EXPECT_EQ(scripts()["meta"].renames, (std::vector<std::pair<std::string, std::string>>{{on_meta, "Tempo run"}}));
+    EXPECT_EQ(m_engine->ledger().activity(1)->name, "Tempo run");
+    EXPECT_TRUE(scripts()["sink"].renames.empty());  // it has no copy
 }
 
 TEST_F(EngineTest, IngestAndDeliveryYieldToTheIoContextBetweenItems) {

@@ -246,6 +246,43 @@ const Adapter k_trainitall{.name = "trainitall",
                            .refreshes_tokens = true,
                            .grant = &trainitall_grant};
 
+// ---- SportTracks ---------------------------------------------------------------
+
+std::map<std::string, std::string> sporttracks_options(const std::string& base, const fs::path& dir, int page_size,
+                                                       bool stored) {
+    test::write_text(dir / "token", "test-oauth-token\n");
+    std::map<std::string, std::string> o{{"base_url", base}, {"page_size", std::to_string(page_size)}};
+    if (stored)
+        o["credentials"] = "stored";
+    else
+        o["token_file"] = (dir / "token").string();
+    return o;
+}
+
+// SportTracks serves no original: a seeded workout has no samples (metadata only).
+std::string sporttracks_seed(const FakeServer& fake, double start, std::string_view family, const std::string&) {
+    static const std::map<std::string_view, std::string_view> k_types{
+        {"ride", "Cycling"}, {"run", "Running"}, {"walk", "Walking"}};
+    auto ids =
+        json::parse(fake.control("POST", "/_fake/activities",
+                                 fmt::format(R"({{"start": {}, "type": "{}", "name": "seeded", "offset_hours": -5}})",
+                                             start, k_types.at(family)))
+                        .body);
+    return (*ids)[0].GetString();
+}
+
+const Adapter k_sporttracks{.name = "sporttracks",
+                            .provider = "sporttracks",
+                            .fake = "sporttracks",
+                            .title = "SportTracks",
+                            .options = &sporttracks_options,
+                            .seed = &sporttracks_seed,
+                            .list_path = "/api/v2/fitnessActivities",
+                            .upload_path = "/api/v2/fileUpload",
+                            .stored_token = "test-oauth-token",
+                            .refreshes_tokens = false,
+                            .serves_files = false};
+
 // ---- the suite ---------------------------------------------------------------
 
 class Conformance : public ::testing::TestWithParam<Adapter> {
@@ -298,11 +335,12 @@ protected:
         for (const auto& i : items) out.insert(i.remote_id);
         return out;
     }
-    size_t requests_to(const std::string& prefix, const std::string& method = "GET") {
+    // Requests to exactly `path` (a platform may also GET details below it).
+    size_t requests_to(const std::string& path, const std::string& method = "GET") {
         size_t n = 0;
         auto log = m_fake->requests();
         for (const auto& r : log.GetArray())
-            if (std::string_view(r["path"].GetString()).starts_with(prefix) && r["method"].GetString() == method) ++n;
+            if (r["path"].GetString() == path && r["method"].GetString() == method) ++n;
         return n;
     }
 
@@ -436,6 +474,34 @@ TEST_P(Conformance, AnUploadWhoseAnswerIsLostIsNeitherLostNorDoubled) {
               std::multiset<std::string>{**found});
 }
 
+TEST_P(Conformance, AnActivityKnownOnlyByItsMetadataIsCreatedOnceFromItsSummary) {
+    auto p = make();
+    if (!(p->capabilities() & k_create_metadata)) GTEST_SKIP() << "creates nothing from a summary alone";
+    formats::Summary summary;  // what the engine keeps of a listing without a file
+    summary.format = formats::Format::unknown;
+    summary.start_time = k_since + 7200;
+    summary.sport_family = "run";
+    summary.total_elapsed_time = 1800;
+    summary.total_distance = 5000;
+    const UploadRequest req{{}, &summary, "Metadata only", "fitbridge-conf-5"};
+    auto up = run(p->upload(req));
+    ASSERT_TRUE(up) << up.error().message;
+    EXPECT_FALSE(up->duplicate);
+    auto listed = list_all(*p, ListQuery{.since = k_since, .until = k_until});
+    ASSERT_EQ(ids_of(listed), std::multiset<std::string>{up->remote_id});
+    EXPECT_EQ(listed[0].name, "Metadata only");
+    EXPECT_EQ(listed[0].start_time, k_since + 7200);
+    EXPECT_EQ(listed[0].sport_family, "run");
+    EXPECT_EQ(listed[0].elapsed_s, 1800.0);
+    ASSERT_TRUE(listed[0].distance_m);
+    EXPECT_NEAR(*listed[0].distance_m, 5000, 1);
+    auto again = run(p->upload(req));
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->remote_id, up->remote_id);
+    EXPECT_EQ(ids_of(list_all(*p, ListQuery{.since = k_since, .until = k_until})),
+              std::multiset<std::string>{up->remote_id});
+}
+
 TEST_P(Conformance, A401IsRefreshedOnceOrFinal) {
     if (a().grant != nullptr)
         a().grant(fake(), m_tokens);  // with a refresh token
@@ -519,7 +585,7 @@ TEST_P(Conformance, NothingIsLostAcrossFaultsWhilePaging) {
 
 INSTANTIATE_TEST_SUITE_P(Platforms, Conformance,
                          ::testing::Values(k_intervals, k_rest_example, k_rest_custom, k_strava, k_sweatstack,
-                                           k_trainitall),
+                                           k_trainitall, k_sporttracks),
                          [](const ::testing::TestParamInfo<Adapter>& p) { return p.param.name; });
 
 }  // namespace

@@ -551,6 +551,44 @@ TEST(KitFilesTest, ZipOriginalsGiveTheirOneActivity) {
     EXPECT_EQ(file_extension(test::bytes_of(std::string("hello"))), std::nullopt);
 }
 
+TEST(KitFilesTest, ATrackBecomesATcxThatDecodesToItsValues) {
+    Track track{.start = 1736496000, .sport_family = "ride", .moving_s = 100, .distance_m = 812.5};
+    for (int i = 0; i <= 10; ++i) {
+        TrackPoint p{.offset_s = i * 12.0, .distance_m = i * 81.25};
+        if (i != 3) {  // one point without position or heart rate
+            p.lat = 45.0 + i * 0.001;
+            p.lon = 7.0;
+            p.heart_rate = 130 + i;
+        }
+        if (i % 2 == 0) p.power = 250;
+        track.points.push_back(p);
+    }
+    const auto tcx = track_tcx(track);
+    const auto s = formats::decode(test::bytes_of(tcx));
+    ASSERT_TRUE(s.ok) << s.error;
+    EXPECT_TRUE(s.is_activity);
+    EXPECT_EQ(s.format, formats::Format::tcx);
+    EXPECT_EQ(s.start_time, 1736496000.0);
+    EXPECT_EQ(s.total_distance, 812.5);
+    EXPECT_EQ(s.total_timer_time, 100.0);
+    EXPECT_EQ(s.total_elapsed_time, 120.0);  // the last point's offset
+    EXPECT_EQ(s.sport_family, "ride");
+    EXPECT_EQ(s.records, 11);
+    EXPECT_EQ(s.records_with_position, 10);
+    EXPECT_EQ(s.last_lat, 45.01);
+    EXPECT_EQ(s.rec_max_hr, 140.0);
+    EXPECT_EQ(s.rec_avg_power, 250.0);
+    // Defaults: the last point's offset and distance; a sport TCX lacks is Other.
+    track.moving_s.reset();
+    track.distance_m.reset();
+    track.sport_family = "swim";
+    const auto other = formats::decode(test::bytes_of(track_tcx(track)));
+    EXPECT_EQ(other.total_timer_time, 120.0);
+    EXPECT_EQ(other.total_distance, 812.5);
+    EXPECT_EQ(other.sport, "Other");
+    EXPECT_EQ(track_tcx(Track{.start = 1736496000}), "");
+}
+
 TEST(KitFilesTest, FetchFileCapsTheDownloadAndChecksWhatCame) {
     auto settings = parse_settings(k_ruled, account({}), {});
     ASSERT_TRUE(settings);
@@ -755,6 +793,9 @@ TEST(KitMappingTest, PathsTimesDistancesDurationsAndSports) {
     EXPECT_EQ(parse_time("2025-01-10T08:00:00"), 1736496000);
     EXPECT_EQ(parse_time("2025-01-10 08:00:00"), 1736496000);
     EXPECT_EQ(parse_time("2025-01-10T08:00:00.250Z"), 1736496000.25);
+    // Short offsets, as SportTracks writes them: hours only, or without the colon.
+    EXPECT_EQ(parse_time("2025-01-10T03:00:00-05"), 1736496000);
+    EXPECT_EQ(parse_time("2025-01-10T13:30:00+0530"), 1736496000);
     EXPECT_EQ(parse_time("yesterday"), std::nullopt);
     EXPECT_EQ(local_seconds(1736496000.9), "2025-01-10T08:00:00");
 

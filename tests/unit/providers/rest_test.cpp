@@ -238,6 +238,29 @@ TEST_F(RestFake, JsonCreateSendsTheSummaryInTheContractsWords) {
     EXPECT_EQ(sent(fake, "POST", "/activities").size(), 1u);
 }
 
+TEST_F(RestFake, AJsonCreateTakesAnActivityKnownOnlyByItsMetadata) {
+    FakeServer fake("rest");
+    auto p = make(fake);
+    EXPECT_TRUE(p->capabilities() & k_create_metadata);
+    formats::Summary summary;  // what the engine keeps of a listing without a file
+    summary.format = formats::Format::unknown;
+    summary.start_time = 1736500000;
+    summary.sport_family = "ride";
+    summary.total_elapsed_time = 5400;
+    summary.total_distance = 40233.6;
+    auto up = run(p->upload(UploadRequest{{}, &summary, "Gravel loop", "fb-2"}));
+    ASSERT_TRUE(up) << up.error().message;
+    EXPECT_EQ(up->remote_id, "a1");
+    const auto posts = sent(fake, "POST", "/activities");
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_EQ(posts[0].second, R"({"name":"Gravel loop","type":"ride","start_time":1736500000,"duration_seconds":5400,)"
+                               R"("distance_miles":25})");
+    // A multipart create needs a file: such an account creates nothing from metadata.
+    auto multipart = make(fake, {{"create.body", "multipart"}});
+    EXPECT_FALSE(multipart->capabilities() & k_create_metadata);
+    EXPECT_TRUE(multipart->capabilities() & k_upload);
+}
+
 TEST_F(RestFake, AnotherSchemaIsOnlyAMapping) {
     FakeServer fake("rest_custom");
     const auto bytes = test::slurp(test::k_corpus / "fit/garmin-fenix2-run.fit");
