@@ -3,13 +3,11 @@
 #include <zip.h>
 
 #include <cctype>
-#include <cmath>
 #include <memory>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "core/time.hpp"
 #include "formats/decode.hpp"
 #include "formats/gzip.hpp"
 
@@ -146,48 +144,6 @@ Task<std::string> fetch_file(PlatformClient& client, Call call, std::string what
     auto r = co_await client.call(std::move(call));
     if (!r) co_return r.error();
     co_return accept_file(client.platform(), std::move(r->body), r->header("content-type"), what);
-}
-
-namespace {
-// "<Tag>value</Tag>" with `digits` decimals, when set.
-void element(std::string& out, std::string_view tag, const std::optional<double>& v, int digits) {
-    if (v) out += fmt::format("<{0}>{1:.{2}f}</{0}>", tag, *v, digits);
-}
-}  // namespace
-
-std::string track_tcx(const Track& track) {
-    if (track.points.empty()) return {};
-    // TCX knows three sports; the rest is Other.
-    const std::string_view sport = track.sport_family == "run"    ? "Running"
-                                   : track.sport_family == "ride" ? "Biking"
-                                                                  : "Other";
-    auto distance = track.distance_m;
-    for (auto it = track.points.rbegin(); !distance && it != track.points.rend(); ++it) distance = it->distance_m;
-    const auto start = format_iso8601(track.start);
-    std::string out = fmt::format(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<TrainingCenterDatabase xmlns=\"http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2\" "
-        "xmlns:ns3=\"http://www.garmin.com/xmlschemas/ActivityExtension/v2\">\n"
-        "<Activities><Activity Sport=\"{0}\"><Id>{1}</Id>\n<Lap StartTime=\"{1}\">"
-        "<TotalTimeSeconds>{2:.1f}</TotalTimeSeconds><DistanceMeters>{3:.1f}</DistanceMeters>"
-        "<Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod>\n<Track>\n",
-        sport, start, track.moving_s.value_or(track.points.back().offset_s), distance.value_or(0));
-    for (const auto& p : track.points) {
-        out += "<Trackpoint><Time>" + format_iso8601(track.start + p.offset_s) + "</Time>";
-        if (p.lat && p.lon && std::abs(*p.lat) <= 90 && std::abs(*p.lon) <= 180)
-            out += fmt::format(
-                "<Position><LatitudeDegrees>{:.7f}</LatitudeDegrees><LongitudeDegrees>{:.7f}"
-                "</LongitudeDegrees></Position>",
-                *p.lat, *p.lon);
-        element(out, "AltitudeMeters", p.elevation_m, 1);
-        element(out, "DistanceMeters", p.distance_m, 1);
-        if (p.heart_rate) out += fmt::format("<HeartRateBpm><Value>{:.0f}</Value></HeartRateBpm>", *p.heart_rate);
-        element(out, "Cadence", p.cadence, 0);
-        if (p.power)
-            out += fmt::format("<Extensions><ns3:TPX><ns3:Watts>{:.0f}</ns3:Watts></ns3:TPX></Extensions>", *p.power);
-        out += "</Trackpoint>\n";
-    }
-    return out + "</Track></Lap></Activity></Activities>\n</TrainingCenterDatabase>\n";
 }
 
 }  // namespace fitbridge::providers::kit

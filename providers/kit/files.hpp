@@ -9,7 +9,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "core/error.hpp"
 #include "providers/kit/platform.hpp"
@@ -35,22 +34,5 @@ Task<std::string> fetch_file(PlatformClient& client, Call call, std::string what
 // "fit", "tcx", "gpx" (with ".gz" when gzipped) for an upload's file name;
 // nullopt when the bytes are none of them.
 std::optional<std::string> file_extension(std::span<const uint8_t> bytes);
-
-// A recording a platform serves as sample streams rather than as a file.
-struct TrackPoint {
-    double offset_s = 0;  // from the start
-    std::optional<double> lat{}, lon{}, elevation_m{}, distance_m{}, heart_rate{}, cadence{}, power{};
-};
-struct Track {
-    double start = 0;  // Unix seconds
-    std::optional<std::string> sport_family{};
-    std::optional<double> moving_s{};    // the lap's time; default: the last point's offset
-    std::optional<double> distance_m{};  // default: the last distance sample
-    std::vector<TrackPoint> points{};    // in offset order
-};
-// The track as a TCX of one lap that formats::decode reads back with its
-// start, distance, moving time and (the last point's offset) elapsed time.
-// Empty without points.
-std::string track_tcx(const Track& track);
 
 }  // namespace fitbridge::providers::kit

@@ -15,6 +15,7 @@
 #include "providers/kit/listing.hpp"
 #include "providers/kit/mapping.hpp"
 #include "providers/kit/platform.hpp"
+#include "providers/kit/track.hpp"
 #include "providers/kit/upload.hpp"
 
 namespace fitbridge::providers::sporttracks {
@@ -88,20 +89,21 @@ std::string workout_tcx(const rapidjson::Value& w) {
         p.lat = kit::number_at(v[0], "");
         p.lon = kit::number_at(v[1], "");
     });
-    read("elevation", number_into(&kit::TrackPoint::elevation_m));
+    read("elevation", number_into(&kit::TrackPoint::altitude_m));
     read("heartrate", number_into(&kit::TrackPoint::heart_rate));
     read("cadence", number_into(&kit::TrackPoint::cadence));
-    read("power", number_into(&kit::TrackPoint::power));
+    read("power", number_into(&kit::TrackPoint::watts));
     read("distance", number_into(&kit::TrackPoint::distance_m));
     kit::Track track{.start = *start,
-                     .sport_family = kit::family_of(k_sports, kit::string_at(w, "type").value_or("")),
-                     .moving_s = kit::number_at(w, "duration"),
-                     .distance_m = kit::number_at(w, "total_distance")};
+                     .family = kit::family_of(k_sports, kit::string_at(w, "type").value_or("")),
+                     .distance_m = kit::number_at(w, "total_distance"),
+                     .moving_s = kit::number_at(w, "duration")};
     for (auto& [t, p] : points) {
         p.offset_s = t;
         track.points.push_back(p);
     }
-    return kit::track_tcx(track);
+    auto tcx = kit::write_tcx(track);  // fails only without samples
+    return tcx ? std::move(*tcx) : std::string{};
 }
 
 namespace {

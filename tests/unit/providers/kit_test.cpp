@@ -551,8 +551,8 @@ TEST(KitFilesTest, ZipOriginalsGiveTheirOneActivity) {
     EXPECT_EQ(file_extension(test::bytes_of(std::string("hello"))), std::nullopt);
 }
 
-TEST(KitFilesTest, ATrackBecomesATcxThatDecodesToItsValues) {
-    Track track{.start = 1736496000, .sport_family = "ride", .moving_s = 100, .distance_m = 812.5};
+TEST(KitTrack, MovingTimePositionsAndDefaultsDecodeAsGiven) {
+    Track track{.start = 1736496000, .family = "ride", .distance_m = 812.5, .moving_s = 100};
     for (int i = 0; i <= 10; ++i) {
         TrackPoint p{.offset_s = i * 12.0, .distance_m = i * 81.25};
         if (i != 3) {  // one point without position or heart rate
@@ -560,11 +560,12 @@ TEST(KitFilesTest, ATrackBecomesATcxThatDecodesToItsValues) {
             p.lon = 7.0;
             p.heart_rate = 130 + i;
         }
-        if (i % 2 == 0) p.power = 250;
+        if (i % 2 == 0) p.watts = 250;
         track.points.push_back(p);
     }
-    const auto tcx = track_tcx(track);
-    const auto s = formats::decode(test::bytes_of(tcx));
+    const auto tcx = write_tcx(track);
+    ASSERT_TRUE(tcx) << tcx.error().message;
+    const auto s = formats::decode(test::bytes_of(*tcx));
     ASSERT_TRUE(s.ok) << s.error;
     EXPECT_TRUE(s.is_activity);
     EXPECT_EQ(s.format, formats::Format::tcx);
@@ -581,12 +582,13 @@ TEST(KitFilesTest, ATrackBecomesATcxThatDecodesToItsValues) {
     // Defaults: the last point's offset and distance; a sport TCX lacks is Other.
     track.moving_s.reset();
     track.distance_m.reset();
-    track.sport_family = "swim";
-    const auto other = formats::decode(test::bytes_of(track_tcx(track)));
+    track.family = "swim";
+    const auto other_tcx = write_tcx(track);
+    ASSERT_TRUE(other_tcx) << other_tcx.error().message;
+    const auto other = formats::decode(test::bytes_of(*other_tcx));
     EXPECT_EQ(other.total_timer_time, 120.0);
     EXPECT_EQ(other.total_distance, 812.5);
     EXPECT_EQ(other.sport, "Other");
-    EXPECT_EQ(track_tcx(Track{.start = 1736496000}), "");
 }
 
 TEST(KitFilesTest, FetchFileCapsTheDownloadAndChecksWhatCame) {
