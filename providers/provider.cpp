@@ -26,6 +26,10 @@ std::vector<std::string_view> capability_names(uint32_t caps) {
     return out;
 }
 
+bool is_unsupported(const Error& e) {
+    return e.code == "provider.unsupported" || std::string_view(e.code).ends_with(".unsupported_format");
+}
+
 Error Provider::unsupported_error(std::string_view what) const {
     return Error::permanent("provider.unsupported", fmt::format("{} is not supported by {} (account '{}')", what,
                                                                 platform_name(), account_id()));

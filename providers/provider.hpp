@@ -207,6 +207,13 @@ struct Context {
     store::CursorStore* cursors = nullptr;
 };
 
+// Whether `e` says the platform cannot take this kind of activity at all
+// (not a fault of this one): code "provider.unsupported", or one ending in
+// ".unsupported_format" (e.g. a FIT-only sink offered a GPX). The engine
+// records such a delivery as skipped with reason `sink_unsupported` and the
+// error's message, rather than as a failure.
+bool is_unsupported(const Error& e);
+
 struct Factory {
     std::string_view name;         // the `provider:` value in the config
     std::string_view description;  // one line for --version

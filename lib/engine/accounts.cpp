@@ -74,6 +74,7 @@ Result<void> Engine::set_credentials(const std::string& account, const net::Cred
               replanned ? fmt::format("; {} deliveries planned again", replanned) : std::string());
     emit("account.credentials", event_json({{"account", account}, {"kind", credentials.kind}}));
     if (replanned) wake_deliveries();
+    retry_failed_backfills(account);
     return {};
 }
 

@@ -276,7 +276,10 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
             break;
         case ErrorClass::permanent:
         case ErrorClass::fatal:
-            set("failed", std::nullopt, Reason::sink_rejected, e.message, std::nullopt, false);
+            if (providers::is_unsupported(e))
+                set("skipped", std::nullopt, Reason::sink_unsupported, e.message, std::nullopt, false);
+            else
+                set("failed", std::nullopt, Reason::sink_rejected, e.message, std::nullopt, false);
             break;
     }
 }

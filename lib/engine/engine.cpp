@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/log.hpp"
 #include "engine/parts.hpp"
 #include "json/json.hpp"
@@ -128,6 +130,23 @@ void Engine::configure(const config::Config& cfg) {
     wake_deliveries();
 }
 
+namespace {
+// A backfill job's accounts and window, as create_backfill wrote its params.
+std::pair<std::vector<std::string>, providers::ListQuery> backfill_params(const store::JobRow& job) {
+    auto doc = json::parse(job.params);
+    providers::ListQuery q;
+    std::vector<std::string> accounts;
+    if (doc && doc->IsObject()) {
+        q.since = json::get_number(*doc, "since");
+        q.until = json::get_number(*doc, "until");
+        if (doc->HasMember("accounts") && (*doc)["accounts"].IsArray())
+            for (const auto& v : (*doc)["accounts"].GetArray())
+                if (v.IsString()) accounts.emplace_back(v.GetString());
+    }
+    return {std::move(accounts), q};
+}
+}  // namespace
+
 // Jobs survive restarts: a sync runs again, a backfill goes on from the last
 // page it completed (run_backfill reads its position).
 void Engine::resume_jobs() {
@@ -137,22 +156,25 @@ void Engine::resume_jobs() {
             m_accounts[*job.account_id]->queued_jobs.push_back(job.id);
             m_accounts[*job.account_id]->poll_wake.notify();
         } else if (job.kind == "backfill") {
-            auto doc = json::parse(job.params);
-            providers::ListQuery q;
-            std::vector<std::string> accounts;
-            if (doc && doc->IsObject()) {
-                q.since = json::get_number(*doc, "since");
-                q.until = json::get_number(*doc, "until");
-                if (doc->HasMember("accounts") && (*doc)["accounts"].IsArray())
-                    for (const auto& v : (*doc)["accounts"].GetArray())
-                        if (v.IsString()) accounts.emplace_back(v.GetString());
-            }
+            auto [accounts, q] = backfill_params(job);
             m_ledger.update_job(job.id, "queued", 0, std::nullopt, std::nullopt);
             spawn_backfill(job.id, accounts, q);
         } else {
             m_ledger.update_job(job.id, "cancelled", job.done, job.total,
                                 std::string("its account is no longer configured"));
         }
+    }
+}
+
+void Engine::retry_failed_backfills(const std::string& account) {
+    for (const auto& job : m_ledger.jobs(200)) {
+        if (job.kind != "backfill" || job.state != "failed") continue;
+        auto [accounts, q] = backfill_params(job);
+        if (std::find(accounts.begin(), accounts.end(), account) == accounts.end()) continue;
+        log::info("backfill job {}: running again with {}'s new credentials", job.id, account);
+        m_ledger.update_job(job.id, "queued", job.done, job.total, std::nullopt);
+        emit("job.updated", event_json({{"job", std::to_string(job.id)}, {"state", "queued"}}));
+        spawn_backfill(job.id, accounts, q);
     }
 }
 

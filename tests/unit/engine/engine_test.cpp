@@ -340,6 +340,22 @@ TEST_F(EngineTest, AnOutageAtTheSinkPausesItAndTheFirstSuccessReleasesTheBacklog
     EXPECT_EQ(m_engine->ledger().delivery(a.id)->attempts, 3);
 }
 
+// A sink that cannot take this kind of file (a FIT-only platform offered a
+// GPX) skips the delivery with the sink's reason; it is not a failure.
+TEST_F(EngineTest, AnUnsupportedFormatIsASkipWithTheSinksReason) {
+    scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)}};
+    scripts()["sink"].uploads = {
+        Error::permanent("sweatstack.unsupported_format", "SweatStack takes FIT files only; this is a GPX file")};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("skipped").size() == 1; }));
+    const auto d = m_engine->ledger().deliveries_in_state("skipped")[0];
+    EXPECT_EQ(d.reason, "sink_unsupported");
+    EXPECT_EQ(d.message, "SweatStack takes FIT files only; this is a GPX file");
+    EXPECT_FALSE(d.retry_at);
+    EXPECT_EQ(scripts()["sink"].upload_calls, 1);
+    EXPECT_TRUE(m_engine->ledger().deliveries_in_state("failed").empty());
+}
+
 TEST_F(EngineTest, PermanentRateLimitedAndAuthFailures) {
     scripts()["src"].items = {{item("a"), test::synth_gpx(k_t0)},
                               {item("b"), test::synth_gpx(k_t0 + 86400)},

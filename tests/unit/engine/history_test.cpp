@@ -34,6 +34,7 @@ struct PagedScript {
     int pages = 4;
     std::vector<Listing> listings;
     std::optional<std::string> hold_at;  // a listing of this cursor waits until cancelled
+    bool refuse = false;                 // listings answer 401 (credentials refused)
     int uploads = 0;
 };
 std::map<std::string, PagedScript>& paged() {
@@ -55,6 +56,7 @@ public:
     Task<providers::ListPage> list(const providers::ListQuery& q) override {
         auto& s = paged()[m_id];
         s.listings.push_back({q.since, q.until, q.cursor, q.backfill});
+        if (s.refuse) co_return Error{"fake.401", ErrorClass::auth, "credentials refused", {}};
         providers::ListPage p;
         if (!q.backfill) co_return p;  // the live window holds nothing new
         if (q.cursor && q.cursor == s.hold_at) {
@@ -104,8 +106,12 @@ Result<std::unique_ptr<providers::Provider>> make_folder(const config::AccountCo
 Result<std::unique_ptr<providers::Provider>> make_sink(const config::AccountConfig& a, const providers::Context&) {
     return std::unique_ptr<providers::Provider>(std::make_unique<PagedProvider>(a.id, providers::k_upload));
 }
-const providers::Factory k_source =
-    test::scripted_factory("paged_source", "paged source", providers::k_list_window, make_source);
+// A source that takes credentials through the store (set_credentials).
+const providers::Factory k_source = [] {
+    auto f = test::scripted_factory("paged_source", "paged source", providers::k_list_window, make_source);
+    f.accept_credentials = [](const config::AccountConfig&, std::string_view) -> Result<void> { return {}; };
+    return f;
+}();
 const providers::Factory k_folder =
     test::scripted_factory("paged_folder", "watched source", providers::k_list_window, make_folder);
 const providers::Factory k_sink = test::scripted_factory("paged_sink", "sink", providers::k_upload, make_sink);
@@ -288,6 +294,27 @@ TEST_F(HistoryTest, AWatchedFolderNeedsNoJobAndItsWindowIsRecordedAsCovered) {
     EXPECT_EQ(m_engine->ledger().route_backfilled_since("r", "dir"), k_2019);
     EXPECT_TRUE(backfill_listings("dir").empty());
     EXPECT_FALSE(paged()["dir"].listings.empty());  // its polls list it all
+}
+
+// A backfill that failed because the platform refused the credentials goes
+// on, as the same job, once new credentials are stored for that account.
+TEST_F(HistoryTest, ABackfillRefusedForCredentialsRunsAgainWhenNewOnesArrive) {
+    paged()["a"].refuse = true;
+    start();
+    ASSERT_TRUE(run_until([&] {
+        auto jobs = backfills();
+        return jobs.size() == 2 && jobs[0].state == "failed" && jobs[1].state == "done";
+    }));
+    EXPECT_EQ(backfills()[0].error, "a: credentials refused");
+    paged()["a"].refuse = false;
+    ASSERT_TRUE(m_engine->set_credentials("a", net::Credentials{"token", "new-token", "", std::nullopt, ""}));
+    ASSERT_TRUE(run_until([&] { return all_done(); }));
+    const auto jobs = backfills();
+    ASSERT_EQ(jobs.size(), 2u);  // the same job ran again; no new one
+    EXPECT_EQ(jobs[0].account_id, "a");
+    EXPECT_EQ(jobs[0].done, 8);  // 4 pages of 2 rides
+    EXPECT_FALSE(jobs[0].error);
+    ASSERT_TRUE(run_until([&] { return paged()["sink"].uploads == 16; }));  // both sources' 8 rides
 }
 
 TEST_F(HistoryTest, ARouteWithoutSinceStartsNoBackfill) {
