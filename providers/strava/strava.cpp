@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "core/log.hpp"
 #include "json/json.hpp"
 #include "net/url.hpp"
 #include "providers/kit/factory.hpp"
