@@ -391,6 +391,10 @@ TEST_F(StravaTest, A401IsRefreshedOnceThenNeedsReauthWithStravasMessage) {
     auto dead = run(p->list(ListQuery{.since = k_t0 - 60, .until = k_t0 + 60}));
     ASSERT_FALSE(dead);
     EXPECT_EQ(dead.error().cls, ErrorClass::auth);
+    // The refresh was refused, so the 401 stands, in Strava's words.
+    EXPECT_EQ(dead.error().message,
+              "Strava rejected the credentials for the activity list (401 Authorization Error); check the stored "
+              "credentials: run `fitbridge auth acc` again or POST new ones to /v1/accounts/acc/credentials");
 }
 
 TEST_F(StravaTest, SinglePlayerModeIsExplained) {
