@@ -175,10 +175,15 @@ void RateLimiter::observe(const HttpResponse& response, RequestKind /*kind*/) {
         auto limit = parse_pair(response.header(limit_name));
         auto usage = parse_pair(response.header(usage_name));
         if (!limit || !usage) return;
-        // The server's count is authoritative; it includes requests of other
-        // processes using the same application.
-        m_windows[base] = Window{limit->first, usage->first, next_quarter_hour(now)};
-        m_windows[base + 1] = Window{limit->second, usage->second, next_utc_midnight(now)};
+        // The server's count includes requests of other processes using the
+        // same application; ours includes requests still in flight, which
+        // the answer to an earlier one cannot know of. The larger holds.
+        auto merge = [now](const Window& was, int64_t lim, int64_t used, SysTime resets) {
+            const bool same = now < was.resets_at && was.resets_at == resets && was.limit == lim;
+            return Window{lim, same ? std::max(used, was.used) : used, resets};
+        };
+        m_windows[base] = merge(m_windows[base], limit->first, usage->first, next_quarter_hour(now));
+        m_windows[base + 1] = merge(m_windows[base + 1], limit->second, usage->second, next_utc_midnight(now));
     };
     apply(0, "x-ratelimit-limit", "x-ratelimit-usage");
     apply(2, "x-readratelimit-limit", "x-readratelimit-usage");

@@ -69,9 +69,31 @@ std::string json_with_base64(const std::vector<std::pair<std::string, std::strin
 }
 
 Task<UploadResult> UploadPoller::upload(const std::string& key, Start start, Check check) {
+    const std::string name = "upload:" + key;
+    // Remembered across restarts: saved when an upload is left pending, and
+    // emptied once its outcome is known.
+    bool saved = false;
+    auto remember = [&](const std::string& id) {
+        if (m_store == nullptr) return;
+        if (auto r = m_store->save(m_account, name, id); r)
+            saved = !id.empty();
+        else
+            log::warn("account {}: keeping pending upload {} failed: {}", m_account, id, r.error().message);
+    };
+    auto forget = [&]() {
+        m_pending.erase(key);
+        if (saved) remember("");
+    };
+    std::optional<std::string> kept;  // left pending by an earlier run
+    if (m_store != nullptr && !m_pending.contains(key))
+        if (auto r = m_store->load(m_account, name); r && *r && !(*r)->empty()) kept = **r;
     std::string upload_id;
     if (auto it = m_pending.find(key); it != m_pending.end()) {
         upload_id = it->second;  // the earlier upload may still land: look at it, do not send again
+    } else if (kept) {
+        upload_id = *kept;
+        saved = true;
+        m_pending[key] = upload_id;
     } else {
         auto started = co_await start();
         if (!started) co_return started.error();
@@ -82,16 +104,19 @@ Task<UploadResult> UploadPoller::upload(const std::string& key, Start start, Che
     for (int poll = 0; poll < m_policy.max_polls; ++poll) {
         auto status = co_await check(upload_id);
         if (!status) {
-            if (status.error().retryable()) co_return status.error();  // still pending: keep the key
-            m_pending.erase(key);
+            if (status.error().retryable()) {  // still pending: keep the key
+                if (!saved) remember(upload_id);
+                co_return status.error();
+            }
+            forget();
             co_return status.error();
         }
         if (status->state == UploadStatus::done) {
-            m_pending.erase(key);
+            forget();
             co_return UploadResult{status->remote_id, status->duplicate};
         }
         if (status->state == UploadStatus::failed) {
-            m_pending.erase(key);
+            forget();
             co_return status->error.value_or(
                 Error::permanent(std::string(m_platform.name) + ".upload_failed",
                                  fmt::format("{} could not process the upload {}", m_platform.title, upload_id)));
@@ -101,6 +126,7 @@ Task<UploadResult> UploadPoller::upload(const std::string& key, Start start, Che
             delay = std::min(delay * 2, m_policy.max_delay);
         }
     }
+    if (!saved) remember(upload_id);
     co_return Error::transient(std::string(m_platform.name) + ".upload_pending",
                                fmt::format("{} is still processing upload {} after {} checks; it is checked again "
                                            "before any new upload of this activity",

@@ -23,6 +23,7 @@
 #include "net/multipart.hpp"
 #include "net/retry.hpp"
 #include "providers/kit/platform.hpp"
+#include "store/cursors.hpp"
 
 namespace fitbridge::providers::kit {
 
@@ -70,6 +71,14 @@ public:
     UploadPoller(const Platform& platform, PollPolicy policy = {}, net::SleepFn sleep = net::timer_sleep())
         : m_platform(platform), m_policy(policy), m_sleep(std::move(sleep)) {}
 
+    // Keeps uploads that may still land in `store` too (under
+    // "upload:<key>" for `account`), so a retry after a restart polls them
+    // instead of uploading again. Without it they last as long as the poller.
+    void persist(store::CursorStore* store, std::string account) {
+        m_store = store;
+        m_account = std::move(account);
+    }
+
     // `key` identifies the activity (UploadRequest::external_id).
     Task<UploadResult> upload(const std::string& key, Start start, Check check);
     // Uploads sent but not yet seen done, by key.
@@ -80,6 +89,8 @@ private:
     PollPolicy m_policy;
     net::SleepFn m_sleep;
     std::map<std::string, std::string> m_pending;  // key -> upload id
+    store::CursorStore* m_store = nullptr;
+    std::string m_account;
 };
 
 // Gathers uploads that run at the same time into one request of at most

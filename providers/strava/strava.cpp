@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "core/log.hpp"
 #include "json/json.hpp"
 #include "net/url.hpp"
 #include "providers/kit/factory.hpp"
@@ -117,6 +116,7 @@ public:
           m_watermark(context.cursors, m_client.account_id()),
           m_page_size(static_cast<int>(m_client.options().integer("page_size"))),
           m_poller(k_platform) {
+        m_poller.persist(context.cursors, m_client.account_id());
         m_client.set_status_hook([this](const net::HttpResponse& r, std::string_view what, const std::string&) {
             return status_error(r, what);
         });

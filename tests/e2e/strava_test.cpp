@@ -146,7 +146,8 @@ routes:
     EXPECT_EQ((*strava)["budget"]["read_15min"]["limit"].GetInt(), 1000);
     EXPECT_EQ((*strava)["budget"]["daily"]["limit"].GetInt(), 20000);
     EXPECT_GE((*strava)["budget"]["read_daily"]["used"].GetInt(), k_count);
-    EXPECT_EQ(fake.count("GET", "/api/v3/activities/[0-9]+/streams"), k_count + 0);
+    EXPECT_EQ(fake.count("GET", "/api/v3/activities/[0-9]+/streams"),
+              k_count);  // one each: none failed and was fetched again
     EXPECT_EQ(fake.violations().Size(), 0u);
     EXPECT_EQ(d.stop(), 0);
 }
@@ -174,10 +175,10 @@ TEST(StravaE2E, AZwiftFolderGoesToStravaThroughTheDailyWindowExactlyOnce) {
     for (const auto& e : fs::directory_iterator(dir / "staging"))
         fs::rename(e.path(), dir / "zwift" / e.path().filename());
 
+    // Two uploads in flight (the default): the count of what is in flight
+    // keeps the daemon from sending the 401st request.
     Daemon d(dir, R"(api:
   listen: 127.0.0.1:{PORT}
-sync:
-  max_concurrent_per_account: 1
 accounts:
   - id: zwift
     provider: folder
@@ -207,7 +208,10 @@ routes:
         << d.log().substr(0, 3000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     EXPECT_EQ(day_used(), 400);
-    EXPECT_EQ(on_strava(), 200);
+    // 200 rides, or 201 when the last request of the day was an upload whose
+    // status poll must wait for tomorrow (it is polled then, not sent again).
+    EXPECT_GE(on_strava(), 200);
+    EXPECT_LE(on_strava(), 201);
     EXPECT_EQ(fake.count("POST", "/api/v3/uploads", 429), 0);
     EXPECT_EQ(fake.count("GET", "/api/v3/uploads/[0-9]+", 429), 0);
     auto status = d.call("GET", "/v1/status").json();
@@ -254,7 +258,7 @@ routes:
     // second day spent only what the last 100 needed.
     EXPECT_EQ(fake.count("POST", "/api/v3/uploads", 201), k_rides);
     EXPECT_EQ(fake.count("POST", "/api/v3/uploads", 429), 0);
-    EXPECT_EQ(day_used(), 200);
+    EXPECT_EQ(day_used(), 2 * k_rides - 400);
     EXPECT_EQ(d.call("GET", "/v1/activities?state=duplicate").json()["activities"].Size(), 0u);
     EXPECT_EQ(fake.violations().Size(), 0u);
     EXPECT_EQ(d.stop(), 0);

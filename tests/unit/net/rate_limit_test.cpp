@@ -101,6 +101,26 @@ TEST(RateLimiter, StravaHeadersDriveTheWindows) {
     EXPECT_EQ(limiter.window(true, false).resets_at, SysTime(seconds(1'700'001'000)));
 }
 
+TEST(RateLimiter, RequestsInFlightCountUntilTheServerHasSeenThem) {
+    ManualClock clock(k_start);
+    net::RateLimiter limiter({}, clock);
+    limiter.observe(response(200, {{"x-ratelimit-limit", "200,400"}, {"x-ratelimit-usage", "10,398"}}));
+    limiter.on_send(net::RequestKind::write);  // two uploads in flight: 400 of 400
+    limiter.on_send(net::RequestKind::write);
+    // The first answer was counted before the second request arrived.
+    limiter.observe(response(200, {{"x-ratelimit-limit", "200,400"}, {"x-ratelimit-usage", "11,399"}}));
+    EXPECT_EQ(limiter.window(false, true).used, 400);
+    EXPECT_EQ(limiter.window(false, false).used, 12);
+    EXPECT_EQ(limiter.delay(net::Priority::live, net::RequestKind::write), milliseconds(6400 * 1000));
+    // Another process spent more: the server's count wins.
+    limiter.observe(response(200, {{"x-ratelimit-limit", "200,2000"}, {"x-ratelimit-usage", "50,1500"}}));
+    EXPECT_EQ(limiter.window(false, true).used, 1500);
+    // A new window starts from the server's count.
+    clock.advance(seconds(100));
+    limiter.observe(response(200, {{"x-ratelimit-limit", "200,2000"}, {"x-ratelimit-usage", "1,1501"}}));
+    EXPECT_EQ(limiter.window(false, false).used, 1);
+}
+
 TEST(RateLimiter, ExhaustedDailyWindowWaitsForMidnight) {
     ManualClock clock(k_start);
     net::RateLimiter limiter({}, clock);

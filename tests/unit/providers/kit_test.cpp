@@ -741,6 +741,42 @@ TEST(KitUploadTest, PollsWithBackoffAndNeverUploadsTwiceWhileTheFirstMayLand) {
     EXPECT_TRUE(poller.pending().empty());
 }
 
+TEST(KitUploadTest, AnUploadLeftPendingIsPolledAgainAfterARestart) {
+    store::MemoryCursorStore cursors;
+    auto no_sleep = [](std::chrono::milliseconds) -> boost::asio::awaitable<void> { co_return; };
+    int starts = 0;
+    std::deque<UploadStatus> statuses = {{}, {}, {.state = UploadStatus::done, .remote_id = "88"}};
+    auto start = [&]() -> Task<std::string> {
+        ++starts;
+        co_return std::string("up-9");
+    };
+    auto check = [&](const std::string& id) -> Task<UploadStatus> {
+        EXPECT_EQ(id, "up-9");
+        auto s = statuses.front();
+        statuses.pop_front();
+        co_return s;
+    };
+    {
+        UploadPoller poller(k_demo, PollPolicy{.max_polls = 2}, no_sleep);
+        poller.persist(&cursors, "acc");
+        auto first = run(poller.upload("key", start, check));
+        ASSERT_FALSE(first);
+        EXPECT_EQ(first.error().code, "demo.upload_pending");
+    }
+    EXPECT_EQ(*cursors.load("acc", "upload:key").value(), "up-9");
+    UploadPoller restarted(k_demo, PollPolicy{.max_polls = 2}, no_sleep);
+    restarted.persist(&cursors, "acc");
+    auto second = run(restarted.upload("key", start, check));
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(second->remote_id, "88");
+    EXPECT_EQ(starts, 1);  // never sent twice
+    EXPECT_EQ(*cursors.load("acc", "upload:key").value(), "");
+    EXPECT_EQ(cursors.size(), 1u);  // an upload done at once leaves nothing behind
+    statuses = {{.state = UploadStatus::done, .remote_id = "89"}};
+    ASSERT_TRUE(run(restarted.upload("quick", start, check)));
+    EXPECT_EQ(cursors.size(), 1u);
+}
+
 TEST(KitUploadTest, FindsByStartWithinTheToleranceAndSport) {
     formats::Summary summary;
     summary.start_time = 10000;

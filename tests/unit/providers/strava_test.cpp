@@ -259,6 +259,27 @@ TEST_F(StravaTest, AnUploadErrorIsRejectedWithItsTextAndNotRetried) {
     EXPECT_EQ(fake().count("GET", "/api/v3/uploads/900001"), 1);
 }
 
+// An upload still processing after the poller's bound (about a minute of
+// backoff) is a retryable error; the engine's retry polls that upload again
+// instead of sending the file a second time.
+TEST_F(StravaTest, AnUploadStillProcessingIsRetriedByPollingNotByUploadingAgain) {
+    fake().control("POST", "/_fake/config", R"({"processing_polls": 1000, "processing_s": 100000})");
+    const auto fit = test::load_corpus("fit/garmin-fenix2-run.fit");
+    auto p = make();
+    const UploadRequest req{bytes_of(fit.bytes), &fit.summary, "Run", "fitbridge-slow"};
+    auto first = test::run(m_io, p->upload(req), std::chrono::seconds(150));  // 8 polls over a minute
+    ASSERT_FALSE(first);
+    EXPECT_EQ(first.error().cls, ErrorClass::transient);
+    EXPECT_EQ(first.error().code, "strava.upload_pending");
+    EXPECT_EQ(fake().count("GET", "/api/v3/uploads/900001"), 8);
+    fake().control("POST", "/_fake/config", R"({"processing_polls": 0})");
+    auto again = run(p->upload(req));
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_FALSE(again->duplicate);
+    EXPECT_EQ(fake().count("POST", "/api/v3/uploads"), 1);
+    EXPECT_EQ(fake().get_json("/_fake/activities").Size(), 1u);
+}
+
 TEST_F(StravaTest, FindsAnUploadByExternalIdThenByStartTime) {
     const auto fit = test::load_corpus("fit/garmin-fenix2-run.fit");
     const double start = *fit.summary.start_time;
@@ -370,6 +391,10 @@ TEST_F(StravaTest, A401IsRefreshedOnceThenNeedsReauthWithStravasMessage) {
     auto dead = run(p->list(ListQuery{.since = k_t0 - 60, .until = k_t0 + 60}));
     ASSERT_FALSE(dead);
     EXPECT_EQ(dead.error().cls, ErrorClass::auth);
+    // The refresh was refused, so the 401 stands, in Strava's words.
+    EXPECT_EQ(dead.error().message,
+              "Strava rejected the credentials for the activity list (401 Authorization Error); check the stored "
+              "credentials: run `fitbridge auth acc` again or POST new ones to /v1/accounts/acc/credentials");
 }
 
 TEST_F(StravaTest, SinglePlayerModeIsExplained) {
