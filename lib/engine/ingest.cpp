@@ -167,6 +167,11 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         co_return false;
     }
     auto summary = formats::decode(as_bytes(*bytes));
+    // A file that knows only a generic sport (TCX has Running, Biking and
+    // Other, so a walk rebuilt from a platform's streams reads as other)
+    // takes the sport its source listed.
+    if (item.sport_family && (!summary.sport_family || *summary.sport_family == "other"))
+        summary.sport_family = item.sport_family;
     if (!summary.ok || !summary.is_activity) {
         rec.state = summary.ok ? "skipped" : "failed";
         rec.reason = reason_name(summary.ok ? Reason::not_an_activity : Reason::decode_failed);

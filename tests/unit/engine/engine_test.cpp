@@ -648,6 +648,23 @@ TEST_F(EngineTest, RenamesAtTheNameAuthorityPropagate) {
     EXPECT_EQ(scripts()["sink"].renames.size(), 1u);
 }
 
+// A file whose sport is only "other" (a TCX rebuilt from a platform's
+// streams) takes the sport the source listed; a file that names its sport
+// keeps it.
+TEST_F(EngineTest, AGenericSportInTheFileGivesWayToTheListedOne) {
+    auto walk = item("walk");
+    walk.sport_family = "walk";
+    auto ride = item("ride");
+    ride.sport_family = "walk";  // the listing is wrong; the file says cycling
+    std::string other = test::synth_gpx(k_t0);
+    other.replace(other.find("<type>cycling</type>"), 20, "<type>other</type>");
+    scripts()["src"].items = {{walk, other}, {ride, test::synth_gpx(k_t0 + 86400)}};
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }));
+    EXPECT_EQ(m_engine->ledger().activity(1)->sport_family, "walk");
+    EXPECT_EQ(m_engine->ledger().activity(2)->sport_family, "ride");
+}
+
 // An item the source serves no file for, listed with its metadata.
 providers::RemoteActivity metadata_item(const std::string& id, double start) {
     auto r = item(id);
