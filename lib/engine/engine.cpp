@@ -168,9 +168,15 @@ void Engine::resume_jobs() {
 
 void Engine::retry_failed_backfills(const std::string& account) {
     for (const auto& job : m_ledger.jobs(200)) {
-        if (job.kind != "backfill" || job.state != "failed") continue;
+        if (job.kind != "backfill" || (job.state != "failed" && job.state != "running")) continue;
         auto [accounts, q] = backfill_params(job);
         if (std::find(accounts.begin(), accounts.end(), account) == accounts.end()) continue;
+        if (job.state == "running") {
+            // Cut short by this account's restart only when it was listing
+            // this account; one listing another account goes on by itself.
+            const auto at = m_ledger.job_position(job.id);
+            if ((at ? at->account : accounts.front()) != account) continue;
+        }
         log::info("backfill job {}: running again with {}'s new credentials", job.id, account);
         m_ledger.update_job(job.id, "queued", job.done, job.total, std::nullopt);
         emit("job.updated", event_json({{"job", std::to_string(job.id)}, {"state", "queued"}}));

@@ -144,8 +144,9 @@ private:
     void start_account(const config::AccountConfig& cfg);
     void stop_account(const std::string& id);
     void resume_jobs();
-    // Runs again, from where they stopped, the failed backfill jobs that list
-    // `account` (they failed for want of what set_credentials just stored).
+    // Runs again, from where they stopped, the backfill jobs that list
+    // `account` and failed (for want of what set_credentials just stored) or
+    // were cut short listing it by the account's restart.
     void retry_failed_backfills(const std::string& account);
     void spawn_backfill(int64_t job_id, std::vector<std::string> accounts, providers::ListQuery query);
     // history.cpp: a route that is new, or whose since moved earlier, gets one
