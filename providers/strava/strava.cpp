@@ -175,7 +175,9 @@ public:
                 }
         };
         if (doc->IsObject()) {
-            for (const auto& m : doc->GetObject()) take(m.name.GetString(), m.value);
+            // Const iterators: clang 14 finds a mutable member iterator's != ambiguous.
+            const rapidjson::Value& obj = *doc;
+            for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) take(m->name.GetString(), m->value);
         } else {
             // Without key_by_type Strava answers a list of {type, data}.
             for (const auto& st : doc->GetArray())
