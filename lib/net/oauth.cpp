@@ -220,6 +220,16 @@ asio::awaitable<Result<void>> OAuth2TokenSource::refresh() {
                                      fmt::format("account {}: access token expired and no refresh token", m_account)));
         co_return out;
     }
+    if (m_endpoints.token_url.empty()) {
+        // Tokens handed over without the OAuth app (no client_id): a refresh
+        // token alone cannot be used.
+        m_dead = true;
+        Result<void> out(Error::auth(
+            "oauth.no_client",
+            fmt::format("account {}: access token expired and no OAuth client (client_id) to refresh it with",
+                        m_account)));
+        co_return out;
+    }
     HttpRequest req;
     req.method = "POST";
     req.url = m_endpoints.token_url;
@@ -266,8 +276,9 @@ asio::awaitable<Result<void>> OAuth2TokenSource::refresh() {
 bool OAuth2TokenSource::invalidate(const std::string& authorization) {
     if (m_dead) return false;
     if (!m_credentials || authorization != "Bearer " + m_credentials->access_token) return true;  // already replaced
-    if (m_credentials->refresh_token.empty()) {
-        // A long-lived token (Intervals.icu issues no refresh token): nothing can cure the 401.
+    if (m_credentials->refresh_token.empty() || m_endpoints.token_url.empty()) {
+        // A long-lived token (Intervals.icu issues no refresh token), or no
+        // OAuth client to refresh with: nothing can cure the 401.
         m_dead = true;
         return false;
     }

@@ -38,6 +38,9 @@
 #include "net/oauth.hpp"
 #include "providers/intervals_icu/intervals_icu.hpp"
 #include "providers/provider.hpp"
+#include "providers/rest/rest.hpp"
+#include "providers/sporttracks/sporttracks.hpp"
+#include "providers/trainitall/trainitall.hpp"
 
 namespace {
 
@@ -110,18 +113,29 @@ private:
     bool m_exhausted = false;
 };
 
-// Credentials kept in memory: the account's stored API key.
+// Credentials kept in memory: the account's stored key or OAuth tokens
+// (valid for a day, so a refresh comes only after a 401 in the script).
 class MemoryTokenStore final : public net::TokenStore {
 public:
+    explicit MemoryTokenStore(std::string kind) : m_kind(std::move(kind)) {}
     Result<std::optional<net::Credentials>> load(const std::string&) override {
-        return std::optional<net::Credentials>(net::Credentials{.kind = "api_key", .access_token = "fuzz-key"});
+        net::Credentials c{.kind = m_kind, .access_token = "fuzz-key"};
+        if (m_kind == "oauth2") {
+            c.refresh_token = "fuzz-refresh";
+            c.expires_at = fitbridge::SysTime(std::chrono::seconds(1738368000 + 86400));
+        }
+        return std::optional<net::Credentials>(std::move(c));
     }
     Result<void> save(const std::string&, const net::Credentials&) override { return {}; }
+
+private:
+    std::string m_kind;
 };
 
 struct PlatformRow {
     providers::Factory (*factory)();
     const char* provider;
+    const char* credential_kind;  // what the token store holds for the account
     std::map<std::string, std::string> options;
     std::map<std::string, std::vector<std::string>> lists;
 };
@@ -129,8 +143,23 @@ struct PlatformRow {
 const PlatformRow k_platforms[] = {
     {&providers::intervals_icu::factory,
      "intervals_icu",
+     "api_key",
      {{"credentials", "stored"}, {"page_size", "3"}},
      {{"gear_map", {"ride:b1234", "run:s99"}}}},
+    {&providers::rest::factory,
+     "rest",
+     "api_key",
+     {{"base_url", "https://api.example.com"},
+      {"credentials", "stored"},
+      {"list.page_size", "3"},
+      {"file.path", "/activities/{id}/file"},
+      {"gear.path", "/gear"}},
+     {}},
+    {&providers::sporttracks::factory, "sporttracks", "oauth2", {{"credentials", "stored"}, {"page_size", "3"}}, {}},
+    {&providers::trainitall::factory, "trainitall", "oauth2", {{"client_id", "fitbridge"}, {"page_size", "3"}}, {}},
+    // Not here yet: Strava and SweatStack follow an upload's processing with
+    // real-time backoff (up to 90 s), which would leave this target at a few
+    // runs a second; they need the poll delays injectable first.
 };
 
 // The file uploads send: a small activity of the fixture set.
@@ -178,7 +207,7 @@ Result<T> run(boost::asio::io_context& io, providers::Task<T> task) {
 void drive(const PlatformRow& row, std::string_view script) {
     boost::asio::io_context io;
     fitbridge::ManualClock clock{fitbridge::SysTime(std::chrono::seconds(1738368000))};  // 2025-02-01
-    MemoryTokenStore tokens;
+    MemoryTokenStore tokens(row.credential_kind);
     auto http = std::make_shared<ScriptedClient>(script);
     providers::Context context{.executor = io.get_executor(), .clock = &clock, .http = http, .tokens = &tokens};
     fitbridge::config::AccountConfig account{

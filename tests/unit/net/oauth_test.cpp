@@ -230,6 +230,32 @@ TEST_F(OAuthTest, UnauthorizedWithoutARefreshTokenIsFinalAtOnce) {
     EXPECT_TRUE(source.needs_reauth());
 }
 
+// Tokens handed over through the API without the account's OAuth app: the
+// refresh token cannot be used (there is no token endpoint or client id), so
+// a 401 is final and an expired token is an auth error, with no request sent
+// to an empty URL.
+TEST_F(OAuthTest, WithoutAnOAuthClientA401IsFinalAndExpiryIsAnAuthError) {
+    seed(k_now + seconds(3600));
+    platform.reject_all = true;
+    net::OAuth2TokenSource source(*http, *tokens, "strava-me", net::OAuthEndpoints{}, clock);
+    const size_t before = platform.server.requests().size();
+    auto r = run(io, net::send_authorized(*http, source, api_get(), clock));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "http.401");
+    EXPECT_EQ(platform.refreshes.load(), 0);
+    EXPECT_EQ(platform.server.requests().size(), before + 1);
+    EXPECT_TRUE(source.needs_reauth());
+
+    seed(k_now + seconds(30));  // expiring within the skew
+    net::OAuth2TokenSource expiring(*http, *tokens, "strava-me", net::OAuthEndpoints{}, clock);
+    auto auth = run(io, expiring.authorization());
+    ASSERT_FALSE(auth.ok());
+    EXPECT_EQ(auth.error().code, "oauth.no_client");
+    EXPECT_EQ(auth.error().message,
+              "account strava-me: access token expired and no OAuth client (client_id) to refresh it with");
+    EXPECT_EQ(platform.refreshes.load(), 0);
+}
+
 TEST_F(OAuthTest, FinalUnauthorizedCanComeBackAsTheResponse) {
     seed(k_now + seconds(3600));
     platform.reject_all = true;
