@@ -350,7 +350,10 @@ routes:
     fake.control("POST", "/_fake/activities", R"({"start_date": "2025-01-10T08:00:00Z", "type": "Ride"})");
     ASSERT_EQ(post("icu", R"({"kind": "api_key", "api_key": "test-api-key"})").status, 200);
     ASSERT_TRUE(Daemon::eventually([&] { return std::string(icu()["state"].GetString()) == "ok"; })) << d.log();
-    EXPECT_GT(fake.count("GET", k_list, 200), 0);
+    // The restarted account polls at once, well inside the 10 s interval
+    // (the state turns ok before that first poll is answered).
+    EXPECT_TRUE(Daemon::eventually([&] { return fake.count("GET", k_list, 200) > 0; }, std::chrono::seconds(5)))
+        << d.log();
     EXPECT_EQ(d.call("GET", "/v1/accounts").body.find("test-api-key"), std::string::npos);
 
     // fitbridge auth explains what it cannot do, with the config exit code.
