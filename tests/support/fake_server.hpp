@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -83,6 +84,26 @@ public:
     rapidjson::Document requests() const { return get_json("/_fake/requests?brief=1"); }
     // The request log with each request's body.
     rapidjson::Document requests_with_bodies() const { return get_json("/_fake/requests"); }
+    // Seeds activities through the fake's control API (`spec`: one object or
+    // an array); the ids it gave them, in order.
+    std::vector<std::string> seed_activities(const std::string& spec) const {
+        auto doc = json::parse(control("POST", "/_fake/activities", spec).body);
+        if (!doc || !doc->IsArray()) throw std::runtime_error("fake refused the activities: " + spec);
+        std::vector<std::string> out;
+        for (const auto& v : doc->GetArray()) out.emplace_back(v.GetString());
+        return out;
+    }
+    // Every logged API request as "METHOD path?query", oldest first.
+    std::vector<std::string> request_lines() const {
+        std::vector<std::string> out;
+        const auto log = requests();
+        for (const auto& r : log.GetArray()) {
+            const std::string q = r["query"].GetString();
+            out.push_back(
+                fmt::format("{} {}{}", r["method"].GetString(), r["path"].GetString(), q.empty() ? "" : "?" + q));
+        }
+        return out;
+    }
     // Requests that match none of the platform's declared operations.
     rapidjson::Document violations() const { return get_json("/_fake/violations"); }
     // Logged API requests with `method` whose whole path matches `path_regex`,

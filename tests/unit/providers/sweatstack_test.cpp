@@ -92,23 +92,8 @@ protected:
     Result<T> run(Task<T> task) {
         return test::run(m_io, std::move(task));
     }
-    std::vector<std::string> ids(const std::string& spec) {
-        auto doc = json::parse(fake().control("POST", "/_fake/activities", spec).body);
-        std::vector<std::string> out;
-        for (const auto& v : doc->GetArray()) out.emplace_back(v.GetString());
-        return out;
-    }
-    // (method path?query) of every API request, oldest first.
-    static std::vector<std::string> calls() {
-        std::vector<std::string> out;
-        auto log = fake().requests();
-        for (const auto& r : log.GetArray()) {
-            std::string q = r["query"].GetString();
-            out.push_back(
-                fmt::format("{} {}{}", r["method"].GetString(), r["path"].GetString(), q.empty() ? "" : "?" + q));
-        }
-        return out;
-    }
+    std::vector<std::string> ids(const std::string& spec) { return fake().seed_activities(spec); }
+    static std::vector<std::string> calls() { return fake().request_lines(); }
     static UploadRequest request(const test::CorpusFile& f, std::string external_id) {
         return UploadRequest{test::bytes_of(f.bytes), &f.summary, "Morning", std::move(external_id)};
     }

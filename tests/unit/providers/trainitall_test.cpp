@@ -139,22 +139,8 @@ protected:
     Result<T> run(Task<T> task) {
         return test::run(m_io, std::move(task));
     }
-    std::vector<std::string> seed(const std::string& spec) {
-        auto doc = json::parse(fake().control("POST", "/_fake/activities", spec).body);
-        std::vector<std::string> out;
-        for (const auto& v : doc->GetArray()) out.emplace_back(v.GetString());
-        return out;
-    }
-    static std::vector<std::string> calls() {
-        std::vector<std::string> out;
-        auto log = fake().requests();
-        for (const auto& r : log.GetArray()) {
-            std::string q = r["query"].GetString();
-            out.push_back(
-                fmt::format("{} {}{}", r["method"].GetString(), r["path"].GetString(), q.empty() ? "" : "?" + q));
-        }
-        return out;
-    }
+    std::vector<std::string> seed(const std::string& spec) { return fake().seed_activities(spec); }
+    static std::vector<std::string> calls() { return fake().request_lines(); }
     static std::string auth_of(const rapidjson::Value& r) {
         for (const auto& h : r["headers"].GetArray())
             if (std::string_view(h[0].GetString()) == "Authorization") return h[1].GetString();
