@@ -52,7 +52,8 @@ int print_version() {
     for (const auto& f : providers::registry()) {
         std::string caps;
         for (auto c : providers::capability_names(f.capabilities)) caps += (caps.empty() ? "" : ", ") + std::string(c);
-        std::cout << "  " << f.name << ": " << f.description << " [" << caps << "]\n";
+        std::cout << "  " << f.name << ": " << f.description << " [" << caps << "]"
+                  << (f.unofficial ? " (unofficial API: may change without notice)" : "") << "\n";
         std::cout << providers::describe_options(f.options, "    ");
     }
     return 0;

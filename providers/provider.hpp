@@ -237,6 +237,10 @@ struct Factory {
     // scope the platform needs that `granted` lacks, the scope and what stops
     // working without it. Null: the platform does not say what it granted.
     std::vector<std::string> (*missing_scopes)(std::string_view granted) = nullptr;
+    // The platform's API is not published for third parties (reverse-engineered
+    // from its own web or mobile client): --version and the README label it,
+    // and a changed answer must fail one account softly.
+    bool unofficial = false;
 };
 
 // The compiled-in providers, one explicit table (registry.cpp).

@@ -51,6 +51,7 @@ Factory make_factory(std::string_view description, uint32_t capabilities) {
         .options = k_all,
         .missing_scopes =
             P.scope_needs.empty() ? nullptr : +[](std::string_view granted) { return kit::missing_scopes(P, granted); },
+        .unofficial = P.unofficial,
     };
 }
 

@@ -106,6 +106,8 @@ struct Platform {
     // Scopes checked against what the user granted (fitbridge auth); the
     // granted list is split at commas and spaces.
     std::span<const ScopeNeed> scope_needs{};
+    // An API taken from the platform's own clients, not published (Factory::unofficial).
+    bool unofficial = false;
 };
 
 // The account's parsed options: the platform's own (options) and the ones
