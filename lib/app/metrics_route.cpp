@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "core/version.hpp"
 
@@ -15,7 +16,7 @@ namespace fitbridge::app {
 
 namespace {
 
-double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+double unix_now() { return std::chrono::duration<double>(process_clock().now().time_since_epoch()).count(); }
 
 // Resident set size from /proc/self/statm (its second field, in pages); 0 when unreadable.
 double resident_bytes() {

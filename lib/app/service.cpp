@@ -19,7 +19,7 @@
 namespace fitbridge::app {
 
 namespace {
-double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+double unix_now() { return std::chrono::duration<double>(process_clock().now().time_since_epoch()).count(); }
 }  // namespace
 
 Service::Service(boost::asio::io_context& io, config::Config cfg, bool embedded_config, config::ResolvedPaths paths,

@@ -47,7 +47,7 @@ private:
     bool m_embedded;
     config::ResolvedPaths m_paths;
     std::unique_ptr<store::Store> m_store;
-    SystemClock m_clock;
+    const Clock& m_clock = process_clock();
     std::unique_ptr<engine::Engine> m_engine;
     std::string m_token;
     std::chrono::steady_clock::time_point m_started;

@@ -304,7 +304,7 @@ public:
     }
 
 private:
-    const Clock& clock() const { return m_context.clock != nullptr ? *m_context.clock : m_system_clock; }
+    const Clock& clock() const { return m_context.clock != nullptr ? *m_context.clock : process_clock(); }
 
     void walk(const fs::path& dir, std::vector<fs::path>& files, std::vector<IgnoredItem>& ignored,
               std::set<std::pair<dev_t, ino_t>>& visited) const {
@@ -422,7 +422,6 @@ private:
     std::string m_account;
     Options m_options;
     Context m_context;
-    SystemClock m_system_clock;
     milliseconds m_settle;
     std::unordered_map<std::string, Observation> m_seen;
     std::unordered_map<std::string, CachedIdentity> m_cache;

@@ -21,10 +21,7 @@ namespace {
 
 Error invalid(std::string message) { return Error::permanent("config.invalid", std::move(message)); }
 
-const Clock& system_clock() {
-    static const SystemClock k_clock;
-    return k_clock;
-}
+const Clock& system_clock() { return process_clock(); }
 
 std::string check_credentials_value(std::string_view v) {
     if (v == "stored") return {};

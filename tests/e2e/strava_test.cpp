@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <SQLiteCpp/Database.h>
-
 #include <cmath>
 #include <map>
 #include <regex>
@@ -57,7 +55,7 @@ TEST(StravaE2E, TwoHundredActivitiesAreRebuiltFromStreamsIntoTheArchive) {
     TempDir dir("strava-archive");
     FakeServer fake("strava");
     write_text(dir / "strava-secret", "test-client-secret\n");
-    // Enough reads for 200 streams in one window (the default 100 per 15
+    // Enough reads for 200 streams and laps in one window (the default 100 per 15
     // minutes would stretch this over an hour; the README has that figure).
     ASSERT_EQ(fake.control("POST", "/_fake/config", R"({"limits": {"overall": [2000, 20000], "read": [1000, 10000]}})")
                   .status,
@@ -66,10 +64,13 @@ TEST(StravaE2E, TwoHundredActivitiesAreRebuiltFromStreamsIntoTheArchive) {
     std::string specs = "[";
     for (int i = 0; i < k_count; ++i) {
         const bool ride = i % 3 != 0;
+        // Every fourth activity has three laps: 600 s, 600 s and the rest.
+        const int elapsed = 1800 + (i % 7) * 600;
+        const std::string laps = i % 4 == 0 ? fmt::format(R"(, "laps": [600, 600, {}])", elapsed - 1200) : "";
         specs += fmt::format(R"({}{{"start": {}, "sport_type": "{}", "name": "Activity {}", "elapsed_time": {},
-                                 "distance": {}}})",
-                             i ? "," : "", 1704110400 + i * 86400, ride ? "Ride" : "Run", i, 1800 + (i % 7) * 600,
-                             ride ? 20000.0 + i * 37.5 : 6000.0 + i * 11.25);
+                                 "distance": {}{}}})",
+                             i ? "," : "", 1704110400 + i * 86400, ride ? "Ride" : "Run", i, elapsed,
+                             ride ? 20000.0 + i * 37.5 : 6000.0 + i * 11.25, laps);
     }
     specs += fmt::format(R"(, {{"start": {}, "sport_type": "WeightTraining", "name": "Gym", "manual": true}}])",
                          1704110400 + 43200);
@@ -128,6 +129,7 @@ routes:
         EXPECT_NEAR(s.total_distance.value_or(0), it->second.first, it->second.first * 0.01) << f;
         EXPECT_NEAR(s.total_elapsed_time.value_or(0), it->second.second, it->second.second * 0.01) << f;
         EXPECT_GT(s.records_with_position, 0) << f;
+        EXPECT_EQ(s.laps, (static_cast<int64_t>(*s.start_time) - 1704110400) / 86400 % 4 == 0 ? 3 : 1) << f;
     }
     // The manual activity is kept from its listing, and unavailable for the
     // archive with the reason.
@@ -147,8 +149,9 @@ routes:
     EXPECT_EQ((*strava)["budget"]["read_15min"]["limit"].GetInt(), 1000);
     EXPECT_EQ((*strava)["budget"]["daily"]["limit"].GetInt(), 20000);
     EXPECT_GE((*strava)["budget"]["read_daily"]["used"].GetInt(), k_count);
-    EXPECT_EQ(fake.count("GET", "/api/v3/activities/[0-9]+/streams"),
-              k_count);  // one each: none failed and was fetched again
+    // One each: none failed and was fetched again.
+    EXPECT_EQ(fake.count("GET", "/api/v3/activities/[0-9]+/streams"), k_count);
+    EXPECT_EQ(fake.count("GET", "/api/v3/activities/[0-9]+/laps"), k_count);
     EXPECT_EQ(fake.violations().Size(), 0u);
     EXPECT_EQ(d.stop(), 0);
 }
@@ -235,16 +238,12 @@ routes:
     std::this_thread::sleep_for(std::chrono::seconds(5));
     EXPECT_EQ(day_used(), 400);
 
-    // The night passes. The daemon has no clock to move, so it happens where
-    // the daemon keeps time: the fake's windows move to the next day, and in
-    // the state database the pause and the deliveries' retry times are over.
+    // The night passes: the fake's windows and the daemon's wall clock
+    // (FITBRIDGE_CLOCK_OFFSET) both move to the next day, and nothing else
+    // is touched.
     ASSERT_EQ(d.stop(), 0);
     ASSERT_EQ(fake.control("POST", "/_fake/clock", R"({"advance_s": 86400})").status, 200);
-    {
-        SQLite::Database db((dir / "state" / "fitbridge.db").string(), SQLite::OPEN_READWRITE);
-        db.exec(fmt::format("UPDATE accounts SET blocked_until = {} WHERE id = 'strava'", now_s() - 1));
-        db.exec(fmt::format("UPDATE deliveries SET retry_at = {} WHERE retry_at IS NOT NULL", now_s() - 1));
-    }
+    d.extra_env["FITBRIDGE_CLOCK_OFFSET"] = "86400";
     ASSERT_TRUE(d.start()) << d.log();
     ASSERT_TRUE(Daemon::eventually([&] { return on_strava() == k_rides; }, std::chrono::seconds(240)))
         << on_strava() << " on Strava\n"
