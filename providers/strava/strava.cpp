@@ -30,6 +30,10 @@ constexpr OptionSpec k_options[] = {
     integer_option("overlap_days", "3", 0, 365, "trailing days re-listed by incremental polls",
                    "a whole number of days"),
     kit::k_gear_map_option,
+    OptionSpec{.name = "laps",
+               .type = OptionType::boolean,
+               .default_value = "true",
+               .help = "fetch each activity's laps for the rebuilt file (one more read per activity)"},
 };
 
 // Strava's sport types for FitBridge's families; the first row of a family is
@@ -191,11 +195,18 @@ public:
             co_return Error::transient("strava.no_start", fmt::format("activity {} was listed without a start "
                                                                       "time",
                                                                       item.remote_id));
+        std::vector<kit::TrackLap> laps;
+        if (m_client.options().boolean("laps")) {
+            auto l = co_await laps_of(item, s.time_s);
+            if (!l) co_return l.error();
+            laps = std::move(*l);
+        }
         kit::Track track{.start = *item.start_time,
                          .family = item.sport_family,
                          .distance_m = item.distance_m,
                          .elapsed_s = item.elapsed_s,
                          .notes = fmt::format("{} (Strava activity {})", item.name, item.remote_id),
+                         .laps = std::move(laps),
                          .points = kit::points_of(s)};
         auto tcx = kit::write_tcx(track);
         if (!tcx)
@@ -294,6 +305,40 @@ public:
     }
 
 private:
+    // The activity's laps, placed by their index into the time stream (else
+    // by their start date). None when Strava keeps none for it (404, or an
+    // empty list): the file then has one lap over the whole activity.
+    Task<std::vector<kit::TrackLap>> laps_of(const RemoteActivity& item, const std::vector<double>& time_s) {
+        kit::Call call{.path = fmt::format("{}/activities/{}/laps", k_api, url_encode(item.remote_id)),
+                       .what = fmt::format("laps of activity {}", item.remote_id),
+                       .priority = item.backfill ? net::Priority::backfill : net::Priority::live};
+        auto r = co_await m_client.send(std::move(call));
+        if (!r) co_return r.error();
+        if (r->status == 404) co_return std::vector<kit::TrackLap>{};
+        if (r->status < 200 || r->status >= 300)
+            co_return m_client.status_error(*r, fmt::format("laps of activity {}", item.remote_id));
+        auto doc = json::parse(r->body);
+        if (!doc || !doc->IsArray())
+            co_return Error::transient("strava.bad_answer",
+                                       fmt::format("Strava answered the laps of activity {} with something that is "
+                                                   "not a JSON array: {}",
+                                                   item.remote_id, kit::body_message(r->body)));
+        std::vector<kit::TrackLap> laps;
+        for (const auto& l : doc->GetArray()) {
+            if (!l.IsObject()) continue;
+            const auto elapsed = json::get_number(l, "elapsed_time");
+            if (!elapsed || *elapsed <= 0) continue;
+            kit::TrackLap lap{.elapsed_s = *elapsed, .distance_m = json::get_number(l, "distance")};
+            const auto index = json::get_number(l, "start_index");
+            if (index && *index >= 0 && *index < static_cast<double>(time_s.size()))
+                lap.start_offset_s = time_s[static_cast<size_t>(*index)];
+            else if (const auto* start = kit::json_at(l, "start_date"); start != nullptr && item.start_time)
+                if (auto t = kit::time_of(*start)) lap.start_offset_s = *t - *item.start_time;
+            laps.push_back(lap);
+        }
+        co_return laps;
+    }
+
     // Strava's errors: Fault bodies made one line; the 403 of an application
     // in Single Player Mode explained.
     std::optional<Error> status_error(const net::HttpResponse& r, std::string_view what) const {

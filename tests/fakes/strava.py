@@ -32,7 +32,9 @@ Control API (besides the framework's):
   GET  /_fake/quota       {"overall": [used15, usedDay], "read": [...]}
   POST /_fake/activities  one or a list: {"id"?, "start" | "start_date", "sport_type",
                            "name", "elapsed_time", "distance", "manual", "external_id",
-                           "streams": bool (default: not manual), "gear_id", "file_b64"}
+                           "streams": bool (default: not manual), "gear_id", "file_b64",
+                           "laps": [elapsed seconds of each lap] (default: one lap over
+                           the whole activity; none for a manual one)}
   GET  /_fake/activities  every activity as the API shows it
   GET  /_fake/uploads     every upload with its state
   POST /_fake/gear        {"bikes": [...], "shoes": [...]}
@@ -108,6 +110,7 @@ class Strava(Platform):
         Operation("GET", "/api/v3/activities/{id}", "get_activity"),
         Operation("PUT", "/api/v3/activities/{id}", "update"),
         Operation("GET", "/api/v3/activities/{id}/streams", "streams"),
+        Operation("GET", "/api/v3/activities/{id}/laps", "laps"),
         Operation("POST", "/api/v3/uploads", "upload"),
         Operation("GET", "/api/v3/uploads/{id}", "upload_status"),
     ]
@@ -180,6 +183,7 @@ class Strava(Platform):
             "trainer": bool(spec.get("trainer", False)), "commute": False, "manual": manual, "private": False,
             "visibility": "everyone", "gear_id": spec.get("gear_id"),
             "_start": start, "_streams": bool(spec.get("streams", not manual)),
+            "_laps": [int(x) for x in spec.get("laps", [] if manual else [elapsed])],
             "_hash": hashlib.sha256(info["payload"]).hexdigest() if info else None,
         }
         if act["upload_id"] is not None:
@@ -208,6 +212,25 @@ class Strava(Platform):
         else:
             out["cadence"] = [80 + (t // 45) % 6 for t in times]
         out["temp"] = [21 for _ in times]
+        return out
+
+    def laps_of(self, act):
+        """The activity's laps as Strava lists them: each with its totals and
+        its first and last index into the time stream."""
+        times = self.streams_of(act)["time"] if act["_streams"] else []
+        out, offset = [], 0
+        for n, elapsed in enumerate(act["_laps"], 1):
+            first = next((i for i, t in enumerate(times) if t >= offset), 0)
+            last = next((i for i, t in enumerate(times) if t >= offset + elapsed), max(0, len(times) - 1))
+            out.append({"id": act["id"] * 100 + n, "resource_state": 2, "name": "Lap %d" % n,
+                        "activity": {"id": act["id"], "resource_state": 1},
+                        "athlete": {"id": 4242, "resource_state": 1},
+                        "elapsed_time": elapsed, "moving_time": elapsed,
+                        "start_date": iso_utc(act["_start"] + offset),
+                        "start_date_local": iso_utc(act["_start"] + offset + 3600),
+                        "distance": round(act["distance"] * elapsed / act["elapsed_time"], 1),
+                        "start_index": first, "end_index": last, "lap_index": n, "split": n})
+            offset += elapsed
         return out
 
     def settle_uploads(self):
@@ -301,6 +324,8 @@ class Strava(Platform):
             return json_reply(dict(self.public(act), resource_state=3))
         if name == "streams":
             return self.streams(act, request)
+        if name == "laps":
+            return json_reply(self.laps_of(act))
         return self.update(act, request)
 
     def authorize(self, request):

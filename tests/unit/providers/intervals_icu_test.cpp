@@ -122,28 +122,6 @@ std::string b64(const std::string& s) {
     return out;
 }
 
-std::string slurp_b64(std::string_view in) {
-    std::string out;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (char c : in) {
-        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-                : c >= 'a' && c <= 'z' ? c - 'a' + 26
-                : c >= '0' && c <= '9' ? c - '0' + 52
-                : c == '+'             ? 62
-                : c == '/'             ? 63
-                                       : -1;
-        if (v < 0) continue;
-        acc = (acc << 6) | static_cast<uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((acc >> bits) & 0xff));
-        }
-    }
-    return out;
-}
-
 class IntervalsIcuTest : public ::testing::Test {
 protected:
     // One fake server for the whole suite, reset before each test.
@@ -457,7 +435,7 @@ TEST_F(IntervalsIcuTest, UploadsMultipartAndRecognisesDuplicates) {
     ASSERT_TRUE(ctype.starts_with("multipart/form-data; boundary=fitbridge-")) << ctype;
     const std::string boundary = ctype.substr(ctype.find('=') + 1);
     // The body is exactly one file part holding the original bytes.
-    std::string body = slurp_b64(req["body_b64"].GetString());
+    std::string body = fitbridge::test::decode_base64(req["body_b64"].GetString());
     EXPECT_EQ(body,
               "--" + boundary +
                   "\r\nContent-Disposition: form-data; name=\"file\"; "
@@ -483,7 +461,7 @@ TEST_F(IntervalsIcuTest, GzippedUploadsKeepTheirSuffix) {
     auto r = run(p->upload(request(gz, "Run", "x1")));
     ASSERT_TRUE(r) << r.error().message;
     auto log = fake().requests_with_bodies();
-    auto body = slurp_b64(log[0]["body_b64"].GetString());
+    auto body = fitbridge::test::decode_base64(log[0]["body_b64"].GetString());
     EXPECT_NE(body.find("filename=\"x1.fit.gz\""), std::string::npos);
 }
 
@@ -758,7 +736,7 @@ TEST_F(IntervalsIcuTest, WorksThroughTheRealClientItBuildsItself) {
     EXPECT_STREQ(log[5]["method"].GetString(), "POST");
     const std::string ctype = header_of(log[5], "Content-Type");
     ASSERT_TRUE(ctype.starts_with("multipart/form-data; boundary=")) << ctype;
-    EXPECT_NE(slurp_b64(log[5]["body_b64"].GetString()).find(run_file.bytes), std::string::npos);
+    EXPECT_NE(fitbridge::test::decode_base64(log[5]["body_b64"].GetString()).find(run_file.bytes), std::string::npos);
     EXPECT_STREQ(log[6]["body"].GetString(), R"({"name":"Renamed"})");
     auto stored = fake().get_json("/_fake/activities");
     EXPECT_EQ(stored.Size(), 2u);

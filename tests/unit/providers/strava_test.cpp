@@ -188,12 +188,51 @@ TEST_F(StravaTest, DownloadRebuildsAFileFromTheStreamsThatAgreesWithTheListing) 
     EXPECT_TRUE(s.has_power);
     EXPECT_EQ(s.first_lat, 46.5);
     EXPECT_EQ(s.last_lat, 46.7);
+    EXPECT_EQ(s.laps, 1);  // the fake's one lap over the whole activity
 
     auto log = fake().requests_with_bodies();
     auto streams = requests(log, "GET", "/api/v3/activities/" + ids[0] + "/streams");
     ASSERT_EQ(streams.size(), 1u);
     EXPECT_EQ(arg_of(*streams[0], "keys"), "time,latlng,altitude,heartrate,cadence,watts,distance,temp");
     EXPECT_EQ(arg_of(*streams[0], "key_by_type"), "true");
+}
+
+TEST_F(StravaTest, TheRebuiltFileHasTheActivitysLapsWhereTheyStart) {
+    seed(fmt::format(R"({{"start": {}, "sport_type": "Run", "elapsed_time": 3000, "distance": 10000,
+                          "laps": [600, 1200, 1200]}})",
+                     k_t0));
+    auto p = make();
+    auto listed = list_all(*p, ListQuery{.since = k_t0 - 60, .until = k_t0 + 60});
+    ASSERT_EQ(listed.size(), 1u);
+    auto bytes = run(p->download(listed[0]));
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    auto s = formats::decode(bytes_of(*bytes));
+    ASSERT_TRUE(s.ok) << s.error;
+    EXPECT_EQ(s.laps, 3);
+    EXPECT_EQ(s.total_distance, 10000.0);
+    EXPECT_EQ(s.total_elapsed_time, 3000.0);
+    // Each lap starts at its first sample's time, with Strava's totals.
+    const auto lap_at = [&](double offset, std::string_view seconds, std::string_view metres) {
+        return bytes->find(fmt::format("<Lap StartTime=\"{}\">\n<TotalTimeSeconds>{}</TotalTimeSeconds>\n"
+                                       "<DistanceMeters>{}</DistanceMeters>",
+                                       format_iso8601(k_t0 + offset), seconds, metres)) != std::string::npos;
+    };
+    EXPECT_TRUE(lap_at(0, "600", "2000")) << bytes->substr(0, 800);
+    EXPECT_TRUE(lap_at(600, "1200", "4000"));
+    EXPECT_TRUE(lap_at(1800, "1200", "4000"));
+}
+
+TEST_F(StravaTest, WithLapsOffTheFileHasOneLapAndNoLapsAreRead) {
+    seed(fmt::format(R"({{"start": {}, "elapsed_time": 3000, "laps": [600, 2400]}})", k_t0));
+    auto p = make({{"laps", "false"}});
+    auto listed = list_all(*p, ListQuery{.since = k_t0 - 60, .until = k_t0 + 60});
+    ASSERT_EQ(listed.size(), 1u);
+    auto bytes = run(p->download(listed[0]));
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    auto s = formats::decode(bytes_of(*bytes));
+    ASSERT_TRUE(s.ok) << s.error;
+    EXPECT_EQ(s.laps, 1);
+    EXPECT_EQ(fake().count("GET", "/api/v3/activities/[0-9]+/laps"), 0);
 }
 
 TEST_F(StravaTest, AnActivityWithoutStreamsIsUnavailableWithTheReason) {
@@ -231,6 +270,31 @@ TEST_F(StravaTest, UploadsMultipartAndPollsUntilTheActivityIsReady) {
     EXPECT_EQ(std::string(acts[0]["external_id"].GetString()), "fitbridge-00aa11bb22cc33dd");
     EXPECT_EQ(acts[0]["start_date"].GetString(), format_iso8601(*fit.summary.start_time));
     EXPECT_EQ(std::string(acts[0]["sport_type"].GetString()), "Run");
+}
+
+// A virtual or indoor recording is uploaded as a trainer activity; an outdoor
+// one says nothing (Strava's default). No file says "commute", so it is never sent.
+TEST_F(StravaTest, IndoorRecordingsAreUploadedAsTrainerActivities) {
+    fake().control("POST", "/_fake/config", R"({"processing_polls": 0, "processing_s": 0})");
+    const auto zwift = test::load_corpus("fit/zwift-virtual-ride.fit");
+    const auto road = test::load_corpus("fit/garmin-fenix2-run.fit");
+    ASSERT_EQ(zwift.summary.sub_sport, "virtual_activity");
+    auto p = make();
+    ASSERT_TRUE(run(p->upload(UploadRequest{bytes_of(zwift.bytes), &zwift.summary, "Watopia", "fitbridge-01"})));
+    ASSERT_TRUE(run(p->upload(UploadRequest{bytes_of(road.bytes), &road.summary, "Road", "fitbridge-02"})));
+    auto log = fake().requests_with_bodies();
+    auto posts = requests(log, "POST", "/api/v3/uploads");
+    ASSERT_EQ(posts.size(), 2u);
+    const std::string first = fitbridge::test::decode_base64((*posts[0])["body_b64"].GetString());
+    const std::string second = fitbridge::test::decode_base64((*posts[1])["body_b64"].GetString());
+    EXPECT_NE(first.find("name=\"trainer\"\r\n\r\n1\r\n"), std::string::npos) << first.substr(0, 600);
+    EXPECT_EQ(second.find("name=\"trainer\""), std::string::npos);
+    EXPECT_EQ(first.find("name=\"commute\""), std::string::npos);
+    auto acts = fake().get_json("/_fake/activities");
+    ASSERT_EQ(acts.Size(), 2u);
+    std::map<std::string, bool> trainer;
+    for (const auto& a : acts.GetArray()) trainer[a["name"].GetString()] = a["trainer"].GetBool();
+    EXPECT_EQ(trainer, (std::map<std::string, bool>{{"Watopia", true}, {"Road", false}}));
 }
 
 TEST_F(StravaTest, ASecondUploadIsTheDuplicateOfTheFirstActivity) {
@@ -504,8 +568,8 @@ TEST_F(StravaTest, A429WithoutRetryAfterPausesUntilUtcMidnightWhenTheDayIsSpent)
                 2.0);
 }
 
-// What a history costs: listing pages plus one streams request per activity,
-// all reads. Counted at the fake, so the estimate below holds for this provider.
+// What a history costs: listing pages plus a streams and a laps request per
+// activity, all reads. Counted at the fake, so the estimate below holds for this provider.
 TEST_F(StravaTest, AHistoryCostsOneReadPerActivityPlusItsPages) {
     std::string specs = "[";
     for (int i = 0; i < 5; ++i) specs += fmt::format(R"({}{{"start": {}}})", i ? "," : "", k_t0 + i * 3600);
@@ -515,13 +579,14 @@ TEST_F(StravaTest, AHistoryCostsOneReadPerActivityPlusItsPages) {
     ASSERT_EQ(listed.size(), 5u);
     for (const auto& item : listed) ASSERT_TRUE(run(p->download(item)));
     auto quota = fake().get_json("/_fake/quota");
-    EXPECT_EQ(quota["read"][0].GetInt(), 3 + 1 + 5);  // 3 pages, the empty one, 5 streams
+    EXPECT_EQ(quota["read"][0].GetInt(), 3 + 1 + 5 * 2);  // 3 pages, the empty one, 5 streams and 5 laps
 }
 
-// The README's figure: 1,000 activities take 6 listing pages (200 each, then
-// the empty one) and 1,000 streams requests; backfill may spend half of the
-// default read windows (100 per 15 minutes, 1,000 a day), so 500 a day.
-TEST(StravaHistory, AThousandActivitiesTakeTwoDaysAtTheDefaultLimits) {
+// The README's figures: 1,000 activities take 6 listing pages (200 each, then
+// the empty one), 1,000 streams requests and 1,000 laps requests (none with
+// `laps: false`); backfill may spend half of the default read windows (100
+// per 15 minutes, 1,000 a day), so 500 a day.
+std::chrono::milliseconds history_time(int reads) {
     const SysTime midnight{std::chrono::seconds(1736467200)};  // 2025-01-10T00:00:00Z
     ManualClock clock(midnight);
     net::RateLimiter limiter({0, 1, 0.5}, clock);
@@ -532,18 +597,23 @@ TEST(StravaHistory, AThousandActivitiesTakeTwoDaysAtTheDefaultLimits) {
                        {"x-readratelimit-limit", "100,1000"},
                        {"x-readratelimit-usage", "0,0"}};
     limiter.observe(headers);
-    const int reads = 1000 / 200 + 1 + 1000;
     SysTime last = midnight;
     for (int i = 0; i < reads; ++i) {
         clock.advance(limiter.delay(net::Priority::backfill, net::RequestKind::read));
         limiter.on_send(net::RequestKind::read);
         last = clock.now();
     }
-    // 500 reads on each of the first two days (ten 15-minute windows, until
-    // 02:15), the last 6 at the third midnight.
-    EXPECT_EQ(last - midnight, std::chrono::hours(48));
     // A live poll still finds the other half of the window.
     EXPECT_EQ(limiter.delay(net::Priority::live, net::RequestKind::read), std::chrono::milliseconds(0));
+    return std::chrono::duration_cast<std::chrono::milliseconds>(last - midnight);
+}
+
+TEST(StravaHistory, AThousandActivitiesTakeFourDaysWithLapsAndTwoWithout) {
+    // 500 reads on each of the first four days (ten 15-minute windows, until
+    // 02:15), the last 6 at the fifth midnight.
+    EXPECT_EQ(history_time(1000 / 200 + 1 + 2 * 1000), std::chrono::hours(96));
+    // laps: false: 500 on each of the first two days, 6 at the third midnight.
+    EXPECT_EQ(history_time(1000 / 200 + 1 + 1000), std::chrono::hours(48));
 }
 
 }  // namespace
