@@ -7,6 +7,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -205,6 +206,10 @@ struct Context {
     // Listing positions (watermarks, paging tokens) kept across restarts.
     // Null: positions last as long as the provider.
     store::CursorStore* cursors = nullptr;
+    // How a provider waits between looks at a platform's asynchronous work
+    // (an upload being processed). Null: real timers; fuzzing and tests pass
+    // one that returns at once.
+    std::function<boost::asio::awaitable<void>(std::chrono::milliseconds)> sleep = nullptr;
 };
 
 // Whether `e` says the platform cannot take this kind of activity at all

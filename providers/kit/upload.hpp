@@ -60,6 +60,12 @@ struct PollPolicy {
     std::chrono::milliseconds max_delay{15000};  // the delay doubles up to this
 };
 
+// The waits an UploadPoller of a provider made with `context` takes:
+// Context::sleep, else real timers.
+inline net::SleepFn poll_sleep(const Context& context) {
+    return context.sleep ? net::SleepFn(context.sleep) : net::timer_sleep();
+}
+
 // Upload-then-poll with a bound: after max_polls pending answers the upload is
 // a transient error (it may still land), remembered under its key so the
 // engine's retry polls it again rather than uploading again.

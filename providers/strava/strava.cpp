@@ -119,7 +119,7 @@ public:
         : m_client(k_platform, std::move(settings), context),
           m_watermark(context.cursors, m_client.account_id()),
           m_page_size(static_cast<int>(m_client.options().integer("page_size"))),
-          m_poller(k_platform) {
+          m_poller(k_platform, {}, kit::poll_sleep(context)) {
         m_poller.persist(context.cursors, m_client.account_id());
         m_client.set_status_hook([this](const net::HttpResponse& r, std::string_view what, const std::string&) {
             return status_error(r, what);

@@ -73,7 +73,7 @@ public:
           m_page_size(static_cast<int>(m_client.options().integer("page_size"))),
           m_batcher(k_max_files, k_gather,
                     [this](const std::vector<kit::BatchItem>& items) { return send_batch(items); }),
-          m_poller(k_platform, kit::PollPolicy{.max_polls = 10}) {}
+          m_poller(k_platform, kit::PollPolicy{.max_polls = 10}, kit::poll_sleep(context)) {}
 
     std::string_view account_id() const override { return m_client.account_id(); }
     uint32_t capabilities() const override { return k_caps; }

@@ -40,6 +40,7 @@
 #include "providers/provider.hpp"
 #include "providers/rest/rest.hpp"
 #include "providers/sporttracks/sporttracks.hpp"
+#include "providers/strava/strava.hpp"
 #include "providers/trainitall/trainitall.hpp"
 
 namespace {
@@ -157,9 +158,14 @@ const PlatformRow k_platforms[] = {
      {}},
     {&providers::sporttracks::factory, "sporttracks", "oauth2", {{"credentials", "stored"}, {"page_size", "3"}}, {}},
     {&providers::trainitall::factory, "trainitall", "oauth2", {{"client_id", "fitbridge"}, {"page_size", "3"}}, {}},
-    // Not here yet: Strava and SweatStack follow an upload's processing with
-    // real-time backoff (up to 90 s), which would leave this target at a few
-    // runs a second; they need the poll delays injectable first.
+    {&providers::strava::factory,
+     "strava",
+     "oauth2",
+     {{"credentials", "stored"}, {"page_size", "3"}},
+     {{"gear_map", {"ride:b1234", "run:g99"}}}},
+    // Not here yet: SweatStack gathers concurrent uploads for 250 ms of real
+    // time before sending them as one request, which would leave this target
+    // at a few runs a second.
 };
 
 // The file uploads send: a small activity of the fixture set.
@@ -209,7 +215,10 @@ void drive(const PlatformRow& row, std::string_view script) {
     fitbridge::ManualClock clock{fitbridge::SysTime(std::chrono::seconds(1738368000))};  // 2025-02-01
     MemoryTokenStore tokens(row.credential_kind);
     auto http = std::make_shared<ScriptedClient>(script);
-    providers::Context context{.executor = io.get_executor(), .clock = &clock, .http = http, .tokens = &tokens};
+    // Upload polls wait no real time: a fuzz run must not sleep.
+    auto instant = [](std::chrono::milliseconds) -> boost::asio::awaitable<void> { co_return; };
+    providers::Context context{
+        .executor = io.get_executor(), .clock = &clock, .http = http, .tokens = &tokens, .sleep = instant};
     fitbridge::config::AccountConfig account{
         .id = "fuzz", .provider = row.provider, .options = row.options, .list_options = row.lists};
     auto made = row.factory().create(account, context);
