@@ -126,6 +126,56 @@ accounts:
     EXPECT_EQ(d.stop(), 0);
 }
 
+TEST(MyWhooshE2E, ARefusedPasswordIsTheAccountsReasonUntilThePasswordFileIsFixed) {
+    TempDir dir("mywhoosh-e2e-reauth");
+    FakeServer whoosh("mywhoosh");
+    FakeServer icu("intervals");
+    write_text(dir / "icu.key", "test-api-key\n");
+    write_text(dir / "mywhoosh-password", "not-the-password\n");
+    ASSERT_EQ(whoosh.control("POST", "/_fake/activities", rides(3, 1704096000, 86400)).status, 200);
+    Daemon d(dir, R"(api:
+  listen: 127.0.0.1:{PORT}
+accounts:
+  - id: whoosh
+    provider: mywhoosh
+    username: rider@example.com
+    password_file: {DIR}/mywhoosh-password
+    auth_url: )" + whoosh.base() +
+                      R"(
+    base_url: )" + whoosh.base() +
+                      R"(
+    poll_interval: 10s
+)" + icu_account(icu) +
+                      R"(routes:
+  - id: whoosh-to-icu
+    from: [whoosh]
+    to: [icu]
+)");
+    ASSERT_TRUE(d.start()) << d.log();
+    auto whoosh_account = [&] {
+        auto all = d.call("GET", "/v1/accounts").json();
+        rapidjson::Document copy;
+        for (const auto& a : all["accounts"].GetArray())
+            if (std::string_view(a["id"].GetString()) == "whoosh") copy.CopyFrom(a, copy.GetAllocator());
+        return copy;
+    };
+    ASSERT_TRUE(Daemon::eventually([&] {
+        auto a = whoosh_account();
+        return a.IsObject() && std::string_view(a["state"].GetString()) == "needs_reauth";
+    })) << d.log();
+    EXPECT_EQ(std::string(whoosh_account()["last_error"].GetString()),
+              "MyWhoosh refused the login: Invalid email or password");
+    EXPECT_EQ(whoosh.count("POST", "/v2/rider/profile/activities"), 0);
+    // The password file is read at each login: fixing it heals the account.
+    write_text(dir / "mywhoosh-password", "whoosh-pass\n");
+    ASSERT_EQ(d.call("POST", "/v1/accounts/whoosh/sync").status, 202);
+    ASSERT_TRUE(
+        Daemon::eventually([&] { return icu.get_json("/_fake/activities").Size() == 3; }, std::chrono::seconds(60)))
+        << d.log();
+    EXPECT_EQ(std::string_view(whoosh_account()["state"].GetString()), "ok");
+    EXPECT_EQ(d.stop(), 0);
+}
+
 TEST(IGPSportE2E, ThreeHundredRidesOntoIntervalsAndIntoAnArchiveExactlyOnce) {
     TempDir dir("igpsport-e2e");
     FakeServer igs("igpsport");
