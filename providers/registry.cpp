@@ -7,7 +7,9 @@
 
 #include "providers/archive/archive.hpp"
 #include "providers/folder/folder.hpp"
+#include "providers/igpsport/igpsport.hpp"
 #include "providers/intervals_icu/intervals_icu.hpp"
+#include "providers/mywhoosh/mywhoosh.hpp"
 #include "providers/provider.hpp"
 #include "providers/rest/rest.hpp"
 #include "providers/sporttracks/sporttracks.hpp"
@@ -18,7 +20,7 @@
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 8> k_registry{{
+    static const std::array<Factory, 10> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
@@ -27,6 +29,8 @@ std::span<const Factory> registry() {
         sweatstack::factory(),
         trainitall::factory(),
         sporttracks::factory(),
+        mywhoosh::factory(),
+        igpsport::factory(),
     }};
     return k_registry;
 }
