@@ -14,11 +14,12 @@
 #include "providers/strava/strava.hpp"
 #include "providers/sweatstack/sweatstack.hpp"
 #include "providers/trainitall/trainitall.hpp"
+#include "providers/zwift/zwift.hpp"
 
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 8> k_registry{{
+    static const std::array<Factory, 9> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
@@ -27,6 +28,7 @@ std::span<const Factory> registry() {
         sweatstack::factory(),
         trainitall::factory(),
         sporttracks::factory(),
+        zwift::factory(),
     }};
     return k_registry;
 }
