@@ -35,9 +35,9 @@ Task<net::Credentials> token_call(net::HttpClient& http, const PasswordGrant& g,
     }
     auto parsed = net::parse_token_response(*sent, clock.now(), previous);
     if (!parsed)
-        co_return Error::transient(fmt::format("{}.bad_answer", g.platform),
-                                   fmt::format("{} answered the {} without a usable token: {}", g.title, what,
-                                               parsed.error().message));
+        co_return Error::transient(
+            fmt::format("{}.bad_answer", g.platform),
+            fmt::format("{} answered the {} without a usable token: {}", g.title, what, parsed.error().message));
     co_return std::move(*parsed);
 }
 
@@ -62,8 +62,8 @@ Task<net::Credentials> password_grant(net::HttpClient& http, const PasswordGrant
     co_return co_await token_call(http, grant, std::move(form), clock, nullptr, what, "invalid_grant");
 }
 
-Task<net::Credentials> refresh_grant(net::HttpClient& http, const PasswordGrant& grant,
-                                     const net::Credentials& current, const Clock& clock) {
+Task<net::Credentials> refresh_grant(net::HttpClient& http, const PasswordGrant& grant, const net::Credentials& current,
+                                     const Clock& clock) {
     std::vector<std::pair<std::string, std::string>> form{{"grant_type", "refresh_token"},
                                                           {"refresh_token", current.refresh_token}};
     co_return co_await token_call(http, grant, std::move(form), clock, &current, "token refresh", "refresh_refused");

@@ -34,8 +34,8 @@ Task<net::Credentials> password_grant(net::HttpClient& http, const PasswordGrant
 
 // grant_type=refresh_token. A refused refresh token is an auth error
 // "<platform>.refresh_refused" (the caller signs in again).
-Task<net::Credentials> refresh_grant(net::HttpClient& http, const PasswordGrant& grant,
-                                     const net::Credentials& current, const Clock& clock);
+Task<net::Credentials> refresh_grant(net::HttpClient& http, const PasswordGrant& grant, const net::Credentials& current,
+                                     const Clock& clock);
 
 // The refusal of a token endpoint answer `status`/`body`, worded for people:
 // "<error_description> (<error>)", or the error alone.

@@ -357,7 +357,8 @@ Result<Settings> parse_settings(const Platform& p, const config::AccountConfig& 
         }
         return invalid(required_message(p));
     }
-    if (oauth_app && o.given("client_id") != o.given("client_secret_file") && !(p.public_client && o.given("client_id")))
+    if (oauth_app && o.given("client_id") != o.given("client_secret_file") &&
+        !(p.public_client && o.given("client_id")))
         return invalid(o.given("client_id") ? "client_secret_file: required with client_id (the OAuth app's secret)"
                                             : "client_id: required with client_secret_file");
     if (o.given("username") != o.given("password_file"))

@@ -40,7 +40,8 @@ Result<std::string> fill_url_template(std::string_view t,
         if (value == nullptr || value->empty())
             return Error::permanent(std::string(code), fmt::format("no {} to put in {}", name, t));
         if (value->find("..") != std::string::npos)
-            return Error::permanent(std::string(code), fmt::format("refusing the {} '{}' (it climbs up)", name, *value));
+            return Error::permanent(std::string(code),
+                                    fmt::format("refusing the {} '{}' (it climbs up)", name, *value));
         std::string encoded;
         size_t from = 0;
         for (size_t slash = value->find('/'); slash != std::string::npos; slash = value->find('/', from)) {

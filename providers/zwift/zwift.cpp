@@ -38,8 +38,7 @@ std::string check_files_url(std::string_view v) {
 }
 
 constexpr OptionSpec k_options[] = {
-    text_option("client_id", "Zwift_Game_Client", "the Keycloak client the password grant names",
-                "must not be empty"),
+    text_option("client_id", "Zwift_Game_Client", "the Keycloak client the password grant names", "must not be empty"),
     OptionSpec{.name = "files_url",
                .default_value = "https://{bucket}.s3.amazonaws.com/{key}",
                .help = "where FIT files are fetched ({bucket}, {key}: the activity's fitFileBucket and fitFileKey); "
@@ -106,7 +105,7 @@ public:
         auto page = co_await kit::list_window(
             query, m_watermark, now, overlap, k_platform.name,
             [this, priority](const kit::WindowCursor& w) { return fetch_window(w, priority); });
-        if (page && m_finished && m_incremental) keep_hold(now);
+        if (page && m_finished) keep_hold(now);
         co_return page;
     }
 
@@ -191,7 +190,7 @@ private:
                     .origin = fmt::format("Zwift activity {}", item->remote_id),
                     .reason = "in_progress",
                     .detail = "Zwift is still recording it (no end date yet); it is fetched once it has ended"});
-                if (w.incremental && item->start_time) m_in_progress.push_back(*item->start_time);
+                if (item->start_time) m_in_progress.push_back(*item->start_time);
                 continue;
             }
             out.items.push_back(std::move(*item));
@@ -236,10 +235,12 @@ private:
         return item;
     }
 
-    // After a complete incremental listing: the oldest ride still in progress
-    // (recent enough) holds the next listings back to it.
+    // After a complete listing: the oldest ride still in progress (recent
+    // enough) holds the next listings back to it. An incremental listing
+    // reached every held ride, so it replaces the hold; a window may not
+    // have, so it only adds to it.
     void keep_hold(double now) {
-        std::optional<double> hold;
+        std::optional<double> hold = m_incremental ? std::nullopt : m_hold;
         for (double s : m_in_progress)
             if (now - s < k_max_hold_s && (!hold || s < *hold)) hold = s;
         if (hold == m_hold) return;

@@ -49,6 +49,8 @@ struct Adapter {
     // For platforms whose every account lives on stored OAuth tokens: puts
     // tokens the fake accepts (with a refresh token) in the store.
     void (*grant)(const FakeServer& fake, fitbridge::test::MemoryTokenStore& store) = nullptr;
+    // The platform takes uploads (a source-only platform skips the sink tests).
+    bool sink = true;
 };
 
 std::string b64(const std::string& s) { return net::base64(s); }
@@ -283,6 +285,37 @@ const Adapter k_sporttracks{.name = "sporttracks",
                             .refreshes_tokens = false,
                             .serves_files = false};
 
+// ---- Zwift (cloud, source only) -------------------------------------------------
+
+std::map<std::string, std::string> zwift_options(const std::string& base, const fs::path& dir, int page_size, bool) {
+    test::write_text(dir / "zwift-password", "zwift-password\n");
+    return {{"base_url", base},
+            {"auth_url", base},
+            {"files_url", base + "/files/{bucket}/{key}"},
+            {"page_size", std::to_string(std::min(page_size, 100))},
+            {"username", "rider@example.com"},
+            {"password_file", (dir / "zwift-password").string()}};
+}
+
+std::string zwift_seed(const FakeServer& fake, double start, std::string_view family, const std::string& file) {
+    std::string spec = fmt::format(R"({{"start": {}, "sport": "{}")", start, family);
+    if (!file.empty()) spec += fmt::format(R"(, "file_b64": "{}")", b64(file));
+    auto ids = json::parse(fake.control("POST", "/_fake/activities", spec + "}").body);
+    return (*ids)[0].GetString();
+}
+
+const Adapter k_zwift{.name = "zwift",
+                      .provider = "zwift",
+                      .fake = "zwift",
+                      .title = "Zwift",
+                      .options = &zwift_options,
+                      .seed = &zwift_seed,
+                      .list_path = "/api/profiles/5120001/activities",
+                      .upload_path = "",
+                      .stored_token = "",
+                      .refreshes_tokens = true,
+                      .sink = false};
+
 // ---- the suite ---------------------------------------------------------------
 
 class Conformance : public ::testing::TestWithParam<Adapter> {
@@ -426,6 +459,7 @@ TEST_P(Conformance, DownloadsTheOriginal) {
 }
 
 TEST_P(Conformance, UploadsOnceAndRecognisesTheDuplicate) {
+    if (!a().sink) GTEST_SKIP() << "a source only";
     const auto fit = corpus("fit/garmin-fenix2-run.fit");
     auto p = make();
     auto first = run(p->upload(request(fit, "fitbridge-conf-1")));
@@ -442,6 +476,7 @@ TEST_P(Conformance, UploadsOnceAndRecognisesTheDuplicate) {
 }
 
 TEST_P(Conformance, FindsAnUploadAfterACrashBeforeItWasRecorded) {
+    if (!a().sink) GTEST_SKIP() << "a source only";
     const auto fit = corpus("fit/garmin-fenix2-run.fit");
     auto p = make();
     auto up = run(p->upload(request(fit, "fitbridge-conf-2")));
@@ -459,6 +494,7 @@ TEST_P(Conformance, FindsAnUploadAfterACrashBeforeItWasRecorded) {
 }
 
 TEST_P(Conformance, AnUploadWhoseAnswerIsLostIsNeitherLostNorDoubled) {
+    if (!a().sink) GTEST_SKIP() << "a source only";
     const auto fit = corpus("fit/garmin-fenix2-run.fit");
     fake().fault(fmt::format(R"({{"path": "{}", "method": "POST", "lost": true}})", a().upload_path));
     auto p = make();
@@ -475,6 +511,7 @@ TEST_P(Conformance, AnUploadWhoseAnswerIsLostIsNeitherLostNorDoubled) {
 }
 
 TEST_P(Conformance, AnActivityKnownOnlyByItsMetadataIsCreatedOnceFromItsSummary) {
+    if (!a().sink) GTEST_SKIP() << "a source only";
     auto p = make();
     if (!(p->capabilities() & k_create_metadata)) GTEST_SKIP() << "creates nothing from a summary alone";
     formats::Summary summary;  // what the engine keeps of a listing without a file
@@ -585,7 +622,7 @@ TEST_P(Conformance, NothingIsLostAcrossFaultsWhilePaging) {
 
 INSTANTIATE_TEST_SUITE_P(Platforms, Conformance,
                          ::testing::Values(k_intervals, k_rest_example, k_rest_custom, k_strava, k_sweatstack,
-                                           k_trainitall, k_sporttracks),
+                                           k_trainitall, k_sporttracks, k_zwift),
                          [](const ::testing::TestParamInfo<Adapter>& p) { return p.param.name; });
 
 }  // namespace
