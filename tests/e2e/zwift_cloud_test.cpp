@@ -71,7 +71,7 @@ accounts:
                       R"(
     files_url: )" + zwift.base() +
                       R"(/files/{bucket}/{key}
-    poll_interval: 5s
+    poll_interval: 10s
   - id: icu
     provider: intervals_icu
     base_url: )" + icu.base() +
@@ -109,8 +109,12 @@ routes:
             if (std::string_view(h[0].GetString()) == "Authorization") auth = h[1].GetString();
             if (std::string_view(h[0].GetString()) == "Accept") accept = h[1].GetString();
         }
-        if (path.starts_with("/files/")) EXPECT_EQ(auth, "") << path;
-        if (path.starts_with("/api/")) EXPECT_EQ(accept, "application/json") << path;
+        if (path.starts_with("/files/")) {
+            EXPECT_EQ(auth, "") << path;
+        }
+        if (path.starts_with("/api/")) {
+            EXPECT_EQ(accept, "application/json") << path;
+        }
     }
     EXPECT_EQ(zwift.get_json("/_fake/tokens")["password_grants"].GetInt(), 1);
     EXPECT_EQ(zwift.violations().Size(), 0u);
