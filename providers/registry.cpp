@@ -13,13 +13,14 @@
 #include "providers/sporttracks/sporttracks.hpp"
 #include "providers/strava/strava.hpp"
 #include "providers/sweatstack/sweatstack.hpp"
+#include "providers/trainingpeaks/trainingpeaks.hpp"
 #include "providers/trainitall/trainitall.hpp"
 #include "providers/zwift/zwift.hpp"
 
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 9> k_registry{{
+    static const std::array<Factory, 10> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
@@ -29,6 +30,7 @@ std::span<const Factory> registry() {
         trainitall::factory(),
         sporttracks::factory(),
         zwift::factory(),
+        trainingpeaks::factory(),
     }};
     return k_registry;
 }

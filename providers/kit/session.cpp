@@ -74,14 +74,18 @@ boost::asio::awaitable<Result<void>> SessionSource::renew() {
     m_current = std::move(c);
     m_force = false;
     m_renewed_for_401 = for_401 ? m_current->access_token : std::string();
+    m_renewed_at = m_clock.now();
     co_return Result<void>{};
 }
 
 bool SessionSource::invalidate(const std::string& authorization) {
     if (!m_current || authorization != header()) return true;  // a newer session exists already
-    // A session made right after a 401 drew one too: the platform refuses
-    // the account, not the session.
-    if (!m_renewed_for_401.empty() && m_renewed_for_401 == m_current->access_token) return false;
+    // A session made right after a 401 drew one too within a minute: the
+    // platform refuses the account, not the session. (Later, it may simply
+    // have expired early.)
+    if (!m_renewed_for_401.empty() && m_renewed_for_401 == m_current->access_token &&
+        m_clock.now() - m_renewed_at < std::chrono::minutes(1))
+        return false;
     m_force = true;
     return true;
 }

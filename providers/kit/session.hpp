@@ -58,6 +58,7 @@ private:
     bool m_loaded = false;
     bool m_force = false;
     std::string m_renewed_for_401;  // the token a 401-triggered renewal produced
+    SysTime m_renewed_at{};         // when
 };
 
 }  // namespace fitbridge::providers::kit

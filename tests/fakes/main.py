@@ -13,6 +13,7 @@ import rest_contract  # noqa: E402
 import sporttracks  # noqa: E402
 import strava  # noqa: E402
 import sweatstack  # noqa: E402
+import trainingpeaks  # noqa: E402
 import trainitall  # noqa: E402
 import zwift  # noqa: E402
 
@@ -20,6 +21,7 @@ PLATFORMS = {"intervals": intervals.Intervals, "rest": rest_contract.example, "r
              "strava": strava.Strava, "sweatstack": sweatstack.SweatStack, "trainitall": trainitall.TrainItAll,
              "sporttracks": sporttracks.SportTracks}
 PLATFORMS["zwift"] = zwift.Zwift
+PLATFORMS["trainingpeaks"] = trainingpeaks.TrainingPeaks
 
 
 def main():
