@@ -28,7 +28,7 @@ POST /oauth/token: refresh_token grant (client fitbridge-tp /
 test-client-secret), rotating refresh tokens.
 
 Control API (besides the framework's):
-  POST /_fake/config      {"cookie", "token_lifetime_s", "processing_polls"}
+  POST /_fake/config      {"cookie", "token_lifetime_s", "processing_polls", "tz_offset_minutes" (60)}
   POST /_fake/expire      every bearer token expires ({"cookie": true}: the cookie too)
   GET  /_fake/tokens      {"exchanges": N}
   POST /_fake/activities  one or a list: {"start" (epoch, UTC; shown as local time + tz_offset_minutes),
@@ -253,6 +253,7 @@ class TrainingPeaks(Platform):
             self.cookie = spec.get("cookie", self.cookie)
             self.token_lifetime_s = float(spec.get("token_lifetime_s", self.token_lifetime_s))
             self.processing_polls = int(spec.get("processing_polls", self.processing_polls))
+            self.tz_offset_minutes = int(spec.get("tz_offset_minutes", self.tz_offset_minutes))
             return json_reply({"ok": True})
         if path == "/_fake/expire" and method == "POST":
             for t in self.tokens:

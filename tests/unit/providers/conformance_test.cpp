@@ -316,6 +316,37 @@ const Adapter k_zwift{.name = "zwift",
                       .refreshes_tokens = true,
                       .sink = false};
 
+// ---- TrainingPeaks personal route (source only) ----------------------------------
+
+std::map<std::string, std::string> trainingpeaks_options(const std::string& base, const fs::path& dir, int, bool) {
+    test::write_text(dir / "tp-cookie", "Production_tpAuth=tp-cookie-value-123\n");
+    return {{"base_url", base}, {"cookie_file", (dir / "tp-cookie").string()}};
+}
+
+// Workouts shown in UTC (the athlete's zone is the fake's choice; 0 here).
+std::string trainingpeaks_seed(const FakeServer& fake, double start, std::string_view family,
+                               const std::string& file) {
+    fake.control("POST", "/_fake/config", R"({"tz_offset_minutes": 0})");
+    std::string spec = fmt::format(R"({{"start": {}, "sport": "{}")", start, family);
+    if (!file.empty()) spec += fmt::format(R"(, "file_b64": "{}")", b64(file));
+    auto ids = json::parse(fake.control("POST", "/_fake/activities", spec + "}").body);
+    return (*ids)[0].GetString();
+}
+
+// The suite's window (2025-01-10 .. 2025-01-16) is one date window, padded by a day.
+const Adapter k_trainingpeaks{.name = "trainingpeaks",
+                              .provider = "trainingpeaks",
+                              .fake = "trainingpeaks",
+                              .title = "TrainingPeaks",
+                              .options = &trainingpeaks_options,
+                              .seed = &trainingpeaks_seed,
+                              .list_path = "/fitness/v6/athletes/3141592/workouts/2025-01-09/2025-01-16",
+                              .upload_path = "",
+                              .stored_token = "",
+                              .refreshes_tokens = true,
+                              .pages = false,
+                              .sink = false};
+
 // ---- the suite ---------------------------------------------------------------
 
 class Conformance : public ::testing::TestWithParam<Adapter> {
@@ -622,7 +653,7 @@ TEST_P(Conformance, NothingIsLostAcrossFaultsWhilePaging) {
 
 INSTANTIATE_TEST_SUITE_P(Platforms, Conformance,
                          ::testing::Values(k_intervals, k_rest_example, k_rest_custom, k_strava, k_sweatstack,
-                                           k_trainitall, k_sporttracks, k_zwift),
+                                           k_trainitall, k_sporttracks, k_zwift, k_trainingpeaks),
                          [](const ::testing::TestParamInfo<Adapter>& p) { return p.param.name; });
 
 }  // namespace
