@@ -324,8 +324,7 @@ std::map<std::string, std::string> trainingpeaks_options(const std::string& base
 }
 
 // Workouts shown in UTC (the athlete's zone is the fake's choice; 0 here).
-std::string trainingpeaks_seed(const FakeServer& fake, double start, std::string_view family,
-                               const std::string& file) {
+std::string trainingpeaks_seed(const FakeServer& fake, double start, std::string_view family, const std::string& file) {
     fake.control("POST", "/_fake/config", R"({"tz_offset_minutes": 0})");
     std::string spec = fmt::format(R"({{"start": {}, "sport": "{}")", start, family);
     if (!file.empty()) spec += fmt::format(R"(, "file_b64": "{}")", b64(file));
