@@ -3,7 +3,8 @@
 // and a Zwift folder holding the same 50 rides, both routed to Intervals.icu
 // (its fake): one copy of each ride arrives, whether the two copies are the
 // same bytes (content hash) or the cloud's file differs (matched by time).
-// A ride still in progress on Zwift is held back and delivered once it ends.
+// A ride still in progress on Zwift is held back and delivered once it ends;
+// a changed password puts the account in needs_reauth with Keycloak's reason.
 
 #include <gtest/gtest.h>
 
@@ -138,6 +139,29 @@ routes:
                                    std::chrono::seconds(60)))
         << on_icu() << " on Intervals.icu\n"
         << d.log().substr(0, 4000);
+
+    // The password changes on Zwift and the session ends: Keycloak's
+    // invalid_grant puts the account in needs_reauth with its reason.
+    zwift.control("POST", "/_fake/config", R"({"password": "changed"})");
+    zwift.control("POST", "/_fake/expire", R"({"refresh": true})");
+    ASSERT_EQ(d.call("POST", "/v1/accounts/zwift-cloud/sync").status, 202);
+    std::string state, reason;
+    ASSERT_TRUE(Daemon::eventually(
+        [&] {
+            auto accounts = d.call("GET", "/v1/accounts").json();
+            for (const auto& a : accounts["accounts"].GetArray())
+                if (std::string_view(a["id"].GetString()) == "zwift-cloud") {
+                    state = a["state"].GetString();
+                    reason = a["last_error"].IsString() ? a["last_error"].GetString() : "";
+                }
+            return state == "needs_reauth";
+        },
+        std::chrono::seconds(30)))
+        << state << " " << reason;
+    EXPECT_NE(reason.find("Zwift refused the login of rider@example.com: Invalid user credentials (invalid_grant)"),
+              std::string::npos)
+        << reason;
+    EXPECT_EQ(on_icu(), static_cast<rapidjson::SizeType>(k_rides + 1));
     EXPECT_EQ(d.stop(), 0);
 }
 
