@@ -96,10 +96,7 @@ public:
         double overlap = static_cast<double>(m_client.options().integer("overlap_days")) * k_day_s;
         // A ride in progress at the last listing is listed again until it has ended.
         if (m_hold && now - *m_hold < k_max_hold_s) overlap = std::max(overlap, now - *m_hold + 3600);
-        if (!query.cursor) {
-            m_ignored.clear();
-            m_in_progress.clear();
-        }
+        if (!query.cursor) m_ignored.clear();
         m_finished = false;
         const auto priority = query.backfill ? net::Priority::backfill : net::Priority::live;
         auto page = co_await kit::list_window(
@@ -241,8 +238,11 @@ private:
     // have, so it only adds to it.
     void keep_hold(double now) {
         std::optional<double> hold = m_incremental ? std::nullopt : m_hold;
+        // Rides seen since the last complete listing (another listing running
+        // meanwhile only adds to them: the hold errs on reaching back further).
         for (double s : m_in_progress)
             if (now - s < k_max_hold_s && (!hold || s < *hold)) hold = s;
+        m_in_progress.clear();
         if (hold == m_hold) return;
         m_hold = hold;
         if (m_cursors != nullptr)
@@ -258,7 +258,7 @@ private:
     kit::PasswordGrant m_grant;
     std::string m_profile;
     std::vector<IgnoredItem> m_ignored;
-    std::vector<double> m_in_progress;  // starts of rides in progress seen by this incremental listing
+    std::vector<double> m_in_progress;  // starts of rides in progress seen since the last complete listing
     std::optional<double> m_hold;
     bool m_finished = false;
     bool m_incremental = false;
