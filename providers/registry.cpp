@@ -15,12 +15,14 @@
 #include "providers/sporttracks/sporttracks.hpp"
 #include "providers/strava/strava.hpp"
 #include "providers/sweatstack/sweatstack.hpp"
+#include "providers/trainingpeaks/trainingpeaks.hpp"
 #include "providers/trainitall/trainitall.hpp"
+#include "providers/zwift/zwift.hpp"
 
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 10> k_registry{{
+    static const std::array<Factory, 12> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
@@ -31,6 +33,8 @@ std::span<const Factory> registry() {
         sporttracks::factory(),
         mywhoosh::factory(),
         igpsport::factory(),
+        zwift::factory(),
+        trainingpeaks::factory(),
     }};
     return k_registry;
 }

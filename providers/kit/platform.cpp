@@ -333,7 +333,10 @@ Result<Settings> parse_settings(const Platform& p, const config::AccountConfig& 
     const auto& o = s.options;
     s.base_url = o.text("base_url");
     s.auth_url = p.auth_url.empty() ? s.base_url : o.text("auth_url");
-    const bool stored = o.given("credentials") || o.given("client_id");
+    // client_id is the OAuth app's only on platforms that have one (elsewhere
+    // it may be a platform option, e.g. the client a password grant names).
+    const bool oauth_app = (p.credential_modes & k_oauth_app) != 0;
+    const bool stored = o.given("credentials") || (oauth_app && o.given("client_id"));
     const bool login = o.given("username") || o.given("password_file");
     const int ways =
         (o.given("api_key_file") ? 1 : 0) + (o.given("token_file") ? 1 : 0) + (stored ? 1 : 0) + (login ? 1 : 0);
@@ -351,7 +354,8 @@ Result<Settings> parse_settings(const Platform& p, const config::AccountConfig& 
         }
         return invalid(required_message(p));
     }
-    if (o.given("client_id") != o.given("client_secret_file") && !(p.public_client && o.given("client_id")))
+    if (oauth_app && o.given("client_id") != o.given("client_secret_file") &&
+        !(p.public_client && o.given("client_id")))
         return invalid(o.given("client_id") ? "client_secret_file: required with client_id (the OAuth app's secret)"
                                             : "client_id: required with client_secret_file");
     if (o.given("username") != o.given("password_file"))
@@ -368,7 +372,7 @@ Result<Settings> parse_settings(const Platform& p, const config::AccountConfig& 
         s.username = o.text("username");
         s.secret_file = o.text("password_file");
     } else {
-        s.mode = o.given("client_id") ? k_oauth_app : k_stored;
+        s.mode = oauth_app && o.given("client_id") ? k_oauth_app : k_stored;
         s.client_id = o.text("client_id");
         s.client_secret_file = o.text("client_secret_file");
         if (s.mode == k_stored && (p.credential_modes & k_stored) == 0)
@@ -580,6 +584,12 @@ void PlatformClient::adopt_refreshed_token(const net::HttpResponse& response) {
 
 PlatformClient::~PlatformClient() = default;
 
+void PlatformClient::set_token_source(std::unique_ptr<net::TokenSource> source) {
+    m_tokens = std::move(source);
+    m_adopting = nullptr;
+    m_own_source = true;
+}
+
 double PlatformClient::now() const { return std::chrono::duration<double>(m_clock.now().time_since_epoch()).count(); }
 
 Provider::CredentialSource PlatformClient::credential_source() const {
@@ -643,7 +653,7 @@ Task<net::HttpResponse> PlatformClient::send(Call c) {
     req.body = std::move(c.body);
     req.response_file = std::move(c.response_file);
     if (c.max_response_bytes > 0) req.max_response_bytes = c.max_response_bytes;
-    if (!c.authorized || m_settings.mode == 0 || m_platform.credential_modes == 0)
+    if (!c.authorized || ((m_settings.mode == 0 || m_platform.credential_modes == 0) && !m_own_source))
         co_return co_await m_http->send(std::move(req));
     auto r = co_await net::send_authorized(*m_http, *m_tokens, std::move(req), m_clock, net::Final401::response);
     if (r && m_adopting != nullptr && r->status >= 200 && r->status < 300) adopt_refreshed_token(*r);

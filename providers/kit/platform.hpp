@@ -196,6 +196,11 @@ public:
     using StatusHook =
         std::function<std::optional<Error>(const net::HttpResponse&, std::string_view what, const std::string& msg)>;
     void set_status_hook(StatusHook hook) { m_hook = std::move(hook); }
+    // Replaces the account's credential source with the platform's own sign-in
+    // (kit::SessionSource: a password grant, a cookie exchange); from then on
+    // authorised calls use it whatever the credential mode. Call it in the
+    // provider's constructor, before any request.
+    void set_token_source(std::unique_ptr<net::TokenSource> source);
 
     const Platform& platform() const { return m_platform; }
     const Settings& settings() const { return m_settings; }
@@ -231,6 +236,7 @@ private:
     std::string m_stored_kind = "none";
     std::unique_ptr<net::TokenSource> m_tokens;
     AdoptingSource* m_adopting = nullptr;  // inside m_tokens, when the platform names a refreshed-token header
+    bool m_own_source = false;             // set_token_source was called
     net::TokenStore* m_store = nullptr;
     StatusHook m_hook;
 };

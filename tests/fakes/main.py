@@ -15,12 +15,16 @@ import rest_contract  # noqa: E402
 import sporttracks  # noqa: E402
 import strava  # noqa: E402
 import sweatstack  # noqa: E402
+import trainingpeaks  # noqa: E402
 import trainitall  # noqa: E402
+import zwift  # noqa: E402
 
 PLATFORMS = {"intervals": intervals.Intervals, "rest": rest_contract.example, "rest_custom": rest_contract.custom,
              "strava": strava.Strava, "sweatstack": sweatstack.SweatStack, "trainitall": trainitall.TrainItAll,
              "sporttracks": sporttracks.SportTracks}
 PLATFORMS.update({"mywhoosh": mywhoosh.MyWhoosh, "igpsport": igpsport.IGPSport})
+PLATFORMS["zwift"] = zwift.Zwift
+PLATFORMS["trainingpeaks"] = trainingpeaks.TrainingPeaks
 
 
 def main():

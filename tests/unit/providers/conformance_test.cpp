@@ -312,6 +312,25 @@ std::string login_seed(const FakeServer& fake, double start, std::string_view, c
     return (*ids)[0].GetString();
 }
 
+// ---- Zwift (cloud, source only) -------------------------------------------------
+
+std::map<std::string, std::string> zwift_options(const std::string& base, const fs::path& dir, int page_size, bool) {
+    test::write_text(dir / "zwift-password", "zwift-password\n");
+    return {{"base_url", base},
+            {"auth_url", base},
+            {"files_url", base + "/files/{bucket}/{key}"},
+            {"page_size", std::to_string(std::min(page_size, 100))},
+            {"username", "rider@example.com"},
+            {"password_file", (dir / "zwift-password").string()}};
+}
+
+std::string zwift_seed(const FakeServer& fake, double start, std::string_view family, const std::string& file) {
+    std::string spec = fmt::format(R"({{"start": {}, "sport": "{}")", start, family);
+    if (!file.empty()) spec += fmt::format(R"(, "file_b64": "{}")", b64(file));
+    auto ids = json::parse(fake.control("POST", "/_fake/activities", spec + "}").body);
+    return (*ids)[0].GetString();
+}
+
 const Adapter k_mywhoosh{.name = "mywhoosh",
                          .provider = "mywhoosh",
                          .fake = "mywhoosh",
@@ -334,6 +353,45 @@ const Adapter k_igpsport{.name = "igpsport",
                          .upload_path = "",
                          .stored_token = "",
                          .refreshes_tokens = true};
+const Adapter k_zwift{.name = "zwift",
+                      .provider = "zwift",
+                      .fake = "zwift",
+                      .title = "Zwift",
+                      .options = &zwift_options,
+                      .seed = &zwift_seed,
+                      .list_path = "/api/profiles/5120001/activities",
+                      .upload_path = "",
+                      .stored_token = "",
+                      .refreshes_tokens = true};
+
+// ---- TrainingPeaks personal route (source only) ----------------------------------
+
+std::map<std::string, std::string> trainingpeaks_options(const std::string& base, const fs::path& dir, int, bool) {
+    test::write_text(dir / "tp-cookie", "Production_tpAuth=tp-cookie-value-123\n");
+    return {{"base_url", base}, {"cookie_file", (dir / "tp-cookie").string()}};
+}
+
+// Workouts shown in UTC (the athlete's zone is the fake's choice; 0 here).
+std::string trainingpeaks_seed(const FakeServer& fake, double start, std::string_view family, const std::string& file) {
+    fake.control("POST", "/_fake/config", R"({"tz_offset_minutes": 0})");
+    std::string spec = fmt::format(R"({{"start": {}, "sport": "{}")", start, family);
+    if (!file.empty()) spec += fmt::format(R"(, "file_b64": "{}")", b64(file));
+    auto ids = json::parse(fake.control("POST", "/_fake/activities", spec + "}").body);
+    return (*ids)[0].GetString();
+}
+
+// The suite's window (2025-01-10 .. 2025-01-16) is one date window, padded by a day.
+const Adapter k_trainingpeaks{.name = "trainingpeaks",
+                              .provider = "trainingpeaks",
+                              .fake = "trainingpeaks",
+                              .title = "TrainingPeaks",
+                              .options = &trainingpeaks_options,
+                              .seed = &trainingpeaks_seed,
+                              .list_path = "/fitness/v6/athletes/3141592/workouts/2025-01-09/2025-01-16",
+                              .upload_path = "",
+                              .stored_token = "",
+                              .refreshes_tokens = true,
+                              .pages = false};
 
 // ---- the suite ---------------------------------------------------------------
 
@@ -649,7 +707,8 @@ TEST_P(Conformance, NothingIsLostAcrossFaultsWhilePaging) {
 
 INSTANTIATE_TEST_SUITE_P(Platforms, Conformance,
                          ::testing::Values(k_intervals, k_rest_example, k_rest_custom, k_strava, k_sweatstack,
-                                           k_trainitall, k_sporttracks, k_mywhoosh, k_igpsport),
+                                           k_trainitall, k_sporttracks, k_mywhoosh, k_igpsport, k_zwift,
+                                           k_trainingpeaks),
                          [](const ::testing::TestParamInfo<Adapter>& p) { return p.param.name; });
 
 }  // namespace

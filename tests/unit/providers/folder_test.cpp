@@ -494,8 +494,9 @@ TEST_F(FolderTest, FactoryDescribesTheProvider) {
     EXPECT_EQ(f.capabilities, k_list_window | k_download | k_watch);
     // registry() named here also keeps the static link order working:
     // provider_base's find_factory() needs it from fitbridge_providers.
-    // folder, archive, intervals_icu, rest, strava, sweatstack, trainitall, sporttracks, mywhoosh, igpsport
-    ASSERT_EQ(registry().size(), 10u);
+    // folder, archive, intervals_icu, rest, strava, sweatstack, trainitall, sporttracks, mywhoosh, igpsport,
+    // zwift, trainingpeaks
+    ASSERT_EQ(registry().size(), 12u);
     EXPECT_EQ(registry()[0].name, "folder");
     EXPECT_EQ(find_factory("folder"), &registry()[0]);
     auto p = make({});
