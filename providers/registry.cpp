@@ -7,6 +7,7 @@
 
 #include "providers/archive/archive.hpp"
 #include "providers/folder/folder.hpp"
+#include "providers/garmin_connect/garmin_connect.hpp"
 #include "providers/intervals_icu/intervals_icu.hpp"
 #include "providers/provider.hpp"
 #include "providers/rest/rest.hpp"
@@ -18,7 +19,7 @@
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 8> k_registry{{
+    static const std::array<Factory, 9> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
@@ -27,6 +28,7 @@ std::span<const Factory> registry() {
         sweatstack::factory(),
         trainitall::factory(),
         sporttracks::factory(),
+        garmin_connect::factory(),
     }};
     return k_registry;
 }
