@@ -93,10 +93,12 @@ std::string absorb_cookies(const std::string& jar, const net::HttpResponse& r) {
 
 class DiTokenSource final : public net::TokenSource {
 public:
-    DiTokenSource(AuthSettings settings, net::HttpClient& http, net::TokenStore* tokens, store::CursorStore* cursors,
-                  const Clock& clock, const config::Config& config)
+    DiTokenSource(AuthSettings settings, net::HttpClient& http, std::shared_ptr<net::HttpClient> sign_in,
+                  net::TokenStore* tokens, store::CursorStore* cursors, const Clock& clock,
+                  const config::Config& config)
         : m_s(std::move(settings)),
           m_http(http),
+          m_sign_in(std::move(sign_in)),
           m_tokens(tokens),
           m_cursors(cursors),
           m_clock(clock),
@@ -344,7 +346,7 @@ private:
         net::HttpRequest page;
         page.url = fmt::format("{}/mobile/sso/en/sign-in?clientId={}", m_s.sso_url, k_sso_client);
         page.headers = {{"User-Agent", std::string(k_user_agent)}};
-        auto first = co_await m_http.send(std::move(page));
+        auto first = co_await m_sign_in->send(std::move(page));
         if (!first) co_return first.error();
         if (first->status == 429 || first->status == 403 || first->status >= 500) co_return read_sign_in(*first, "");
         const std::string cookies = absorb_cookies("", *first);
@@ -356,7 +358,7 @@ private:
         b.field("captchaToken", "");
         b.w.EndObject();
         auto req = sso_post("/mobile/api/login", b.str(), cookies);
-        auto r = co_await m_http.send(std::move(req));
+        auto r = co_await m_sign_in->send(std::move(req));
         if (!r) co_return r.error();
         co_return read_sign_in(*r, absorb_cookies(cookies, *r));
     }
@@ -386,7 +388,7 @@ private:
         b.field("mfaSetup", false);
         b.w.EndObject();
         auto req = sso_post("/mobile/api/mfa/verifyCode", b.str(), waiting.cookies);
-        auto r = co_await m_http.send(std::move(req));
+        auto r = co_await m_sign_in->send(std::move(req));
         if (!r) co_return r.error();
         auto doc = json::parse(r->body);
         const auto type = doc && doc->IsObject() ? kit::string_at(*doc, "responseStatus.type") : std::nullopt;
@@ -406,7 +408,7 @@ private:
                                               {"service_ticket", ticket},
                                               {"grant_type", std::string(k_ticket_grant)},
                                               {"service_url", std::string(k_service)}});
-            auto r = co_await m_http.send(std::move(req));
+            auto r = co_await m_sign_in->send(std::move(req));
             if (!r) co_return r.error();
             if (r->status == 429)
                 co_return stop("login_rate_limited", "Garmin answered the token exchange with 429 (too many sign-ins)");
@@ -424,6 +426,7 @@ private:
 
     AuthSettings m_s;
     net::HttpClient& m_http;
+    std::shared_ptr<net::HttpClient> m_sign_in;
     net::TokenStore* m_tokens;
     store::CursorStore* m_cursors;
     const Clock& m_clock;
@@ -458,9 +461,11 @@ std::optional<JwtClaims> jwt_claims(std::string_view token) {
 }
 
 std::unique_ptr<net::TokenSource> make_token_source(AuthSettings settings, net::HttpClient& http,
-                                                    net::TokenStore* tokens, store::CursorStore* cursors,
-                                                    const Clock& clock, const config::Config& config) {
-    return std::make_unique<DiTokenSource>(std::move(settings), http, tokens, cursors, clock, config);
+                                                    std::shared_ptr<net::HttpClient> sign_in, net::TokenStore* tokens,
+                                                    store::CursorStore* cursors, const Clock& clock,
+                                                    const config::Config& config) {
+    return std::make_unique<DiTokenSource>(std::move(settings), http, std::move(sign_in), tokens, cursors, clock,
+                                           config);
 }
 
 }  // namespace fitbridge::providers::garmin_connect

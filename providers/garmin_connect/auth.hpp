@@ -42,11 +42,15 @@ struct AuthSettings {
 // Where a verification code waits while Garmin asks for one (cursor store, per account).
 inline constexpr std::string_view k_mfa_cursor = "garmin_connect.mfa";
 
-// The Authorization source of one account. `tokens` keeps the DI tokens (kind
-// oauth2) and receives handed-over ones and codes (kind mfa_code); `cursors`
-// keeps a sign-in waiting for a code across restarts. Either may be null.
+// The Authorization source of one account. `http` renews tokens (the shared,
+// retrying client); `sign_in` carries the sign-in and the ticket exchange and
+// must not retry (a 429 there is never asked again by itself). `tokens` keeps
+// the DI tokens (kind oauth2) and receives handed-over ones and codes (kind
+// mfa_code); `cursors` keeps a sign-in waiting for a code across restarts.
+// Either may be null.
 std::unique_ptr<net::TokenSource> make_token_source(AuthSettings settings, net::HttpClient& http,
-                                                    net::TokenStore* tokens, store::CursorStore* cursors,
-                                                    const Clock& clock, const config::Config& config);
+                                                    std::shared_ptr<net::HttpClient> sign_in, net::TokenStore* tokens,
+                                                    store::CursorStore* cursors, const Clock& clock,
+                                                    const config::Config& config);
 
 }  // namespace fitbridge::providers::garmin_connect

@@ -165,8 +165,16 @@ public:
         m_poller.persist(context.cursors, m_client.account_id());
         AuthSettings auth{settings.account_id, settings.auth_url, settings.options.text("sso_url"), settings.username,
                           settings.secret_file};
-        m_client.set_token_source(make_token_source(std::move(auth), m_client.http(), context.tokens, context.cursors,
-                                                    m_client.clock(), m_client.config()));
+        // The sign-in is never retried by the client (a 429 there must not be
+        // asked again): a plain client, paced like the rest.
+        net::ClientOptions plain;
+        plain.platform = std::string(k_platform.name);
+        auto sign_in = std::make_shared<kit::HostPacer>(
+            std::shared_ptr<net::HttpClient>(net::make_http_client(context.executor, plain)),
+            std::chrono::milliseconds(settings.options.integer("min_request_interval_ms")));
+        m_client.set_token_source(make_token_source(std::move(auth), m_client.http(), std::move(sign_in),
+                                                    context.tokens, context.cursors, m_client.clock(),
+                                                    m_client.config()));
     }
 
     std::string_view account_id() const override { return m_client.account_id(); }
@@ -196,6 +204,14 @@ public:
                        .what = "original of activity " + item.remote_id,
                        .priority = item.backfill ? net::Priority::backfill : net::Priority::live};
         auto r = co_await m_client.send(std::move(call));
+        // A 500 that stayed a 500 through the client's retries is Garmin's
+        // NullPointerException for an activity without a file.
+        if (!r && r.error().code == "http.500") {
+            m_no_file.insert(item.remote_id);
+            co_return Error::permanent("garmin_connect.unavailable",
+                                       fmt::format("Garmin Connect serves no original file for activity {} ({})",
+                                                   item.remote_id, r.error().message));
+        }
         if (!r) co_return r.error();
         if (r->status == 404 || r->status == 500) {
             const std::string reason = fmt::format("Garmin Connect serves no original file for activity {} ({} {})",
@@ -284,11 +300,16 @@ public:
         auto gear = co_await list_gear();
         if (!gear) co_return gear.error();
         std::string type;
+        bool retired = false;
         for (const auto& g : *gear)
-            if (g.id == gear_id) type = g.type;
-        if (type.empty())
-            co_return Error::permanent("garmin_connect.gear",
-                                       fmt::format("Garmin Connect has no gear {} on this account", gear_id));
+            if (g.id == gear_id) {
+                type = g.type;
+                retired = g.retired;
+            }
+        if (type.empty() || retired)
+            co_return Error::permanent(
+                "garmin_connect.gear",
+                fmt::format("Garmin Connect has {} gear {} on this account", retired ? "retired the" : "no", gear_id));
         auto linked = co_await filter_gear("activityId=" + url_encode(id), "gear of activity " + id);
         if (!linked) co_return linked.error();
         bool there = false;
