@@ -183,6 +183,7 @@ private:
         if (m_tokens != nullptr)
             if (auto saved = m_tokens->save(m_s.account_id, c); !saved) return saved.error();
         m_current = std::move(c);
+        m_refused.reset();
         m_renewed_at = m_clock.now();
         m_renewed_for_401 = m_after_401 ? m_current->access_token : std::string();
         m_force = m_after_401 = false;
@@ -190,9 +191,12 @@ private:
     }
 
     Done renew() {
-        if (m_current && !m_current->refresh_token.empty()) {
+        // A refused renewal stays refused until new tokens come (a new provider).
+        if (m_refused && !login_configured()) co_return *m_refused;
+        if (m_current && !m_current->refresh_token.empty() && !m_refused) {
             auto fresh = co_await refresh(*m_current);
             if (fresh) co_return keep(std::move(*fresh));
+            if (fresh.error().cls == ErrorClass::auth) m_refused = fresh.error();
             if (fresh.error().cls != ErrorClass::auth || !login_configured()) co_return fresh.error();
         } else if (m_current && !login_configured()) {
             co_return Error::auth(code("token_expired"),
@@ -435,6 +439,7 @@ private:
     std::optional<net::Credentials> m_current;
     std::optional<std::string> m_code;  // a verification code handed over
     std::optional<Error> m_stopped;     // why the sign-in stopped
+    std::optional<Error> m_refused;     // why Garmin refused to renew the tokens
     std::string m_refused_password;
     std::shared_ptr<Flight> m_flight;
     bool m_force = false;

@@ -32,6 +32,16 @@ size_t files_under(const fs::path& root) {
     return n;
 }
 
+// "<state>: <last_error>" of an account.
+std::string account_line(Daemon& d, std::string_view id) {
+    auto accounts = d.call("GET", "/v1/accounts").json();
+    for (const auto& a : accounts["accounts"].GetArray())
+        if (std::string_view(a["id"].GetString()) == id)
+            return std::string(a["state"].GetString()) + ": " +
+                   (a["last_error"].IsString() ? a["last_error"].GetString() : "");
+    return "(no such account)";
+}
+
 std::string account_state(Daemon& d, std::string_view id) {
     auto accounts = d.call("GET", "/v1/accounts").json();
     for (const auto& a : accounts["accounts"].GetArray())
@@ -194,6 +204,63 @@ routes:
         Daemon::eventually([&] { return fake.count("GET", "/download-service/files/activity/" + ids[3]) > before; },
                            std::chrono::seconds(60)));
     EXPECT_EQ(fake.count("GET", "/download-service/files/activity/" + ids[28], 200), 1);  // a good one: once
+    EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(GarminConnectE2E, ASignInThatWaitsForACodeFinishesWhenTheCodeIsPosted) {
+    TempDir dir("garmin-e2e-mfa");
+    FakeServer fake("garmin");
+    fake.control("POST", "/_fake/config", R"({"login": "mfa"})");
+    const double now = std::floor(std::chrono::duration<double>(SystemClock().now().time_since_epoch()).count());
+    fake.seed_activities(fmt::format(R"({{"start": {}, "type": "ride", "file_b64": "{}"}})", now - 7200,
+                                     net::base64(synth_fit(now - 7200, 60, 2))));
+    write_text(dir / "garmin-password", "correct horse\n");
+    Daemon d(dir, R"(api:
+  listen: 127.0.0.1:{PORT}
+accounts:
+  - id: garmin
+    provider: garmin_connect
+    username: rider@example.com
+    password_file: {DIR}/garmin-password
+    base_url: )" + fake.base() +
+                      R"(
+    auth_url: )" + fake.base() +
+                      R"(
+    sso_url: )" + fake.base() +
+                      R"(
+    min_request_interval_ms: 0
+    poll_interval: 5s
+  - id: archive
+    provider: archive
+    root: {DIR}/archive
+routes:
+  - id: garmin-to-archive
+    from: [garmin]
+    to: [archive]
+)");
+    ASSERT_TRUE(d.start()) << d.log();
+    ASSERT_TRUE(Daemon::eventually([&] { return account_line(d, "garmin").starts_with("needs_reauth: "); },
+                                   std::chrono::seconds(30)))
+        << account_line(d, "garmin") << "\n"
+        << d.log();
+    const auto why = account_line(d, "garmin");
+    EXPECT_NE(why.find("Garmin asks for the verification code it sent by email"), std::string::npos) << why;
+    EXPECT_NE(why.find("hand DI tokens over instead"), std::string::npos) << why;
+    // Polls go on without signing in again.
+    std::this_thread::sleep_for(std::chrono::seconds(6));
+    EXPECT_EQ(fake.get_json("/_fake/tokens")["logins"].GetInt(), 1);
+
+    auto empty = d.call("POST", "/v1/accounts/garmin/credentials", R"({"kind": "mfa_code"})");
+    EXPECT_EQ(empty.status, 400) << empty.body;
+    auto posted = d.call("POST", "/v1/accounts/garmin/credentials", R"({"kind": "mfa_code", "code": "123456"})");
+    ASSERT_EQ(posted.status, 200) << posted.body;
+    ASSERT_TRUE(Daemon::eventually([&] { return files_under(dir / "archive") == 1; }, std::chrono::seconds(60)))
+        << account_line(d, "garmin") << "\n"
+        << d.log();
+    EXPECT_EQ(account_line(d, "garmin"), "ok: ");
+    EXPECT_EQ(fake.get_json("/_fake/tokens")["mfa_checks"].GetInt(), 1);
+    EXPECT_EQ(fake.get_json("/_fake/tokens")["logins"].GetInt(), 1);
+    EXPECT_EQ(fake.violations().Size(), 0u);
     EXPECT_EQ(d.stop(), 0);
 }
 

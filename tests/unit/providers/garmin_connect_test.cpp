@@ -431,6 +431,13 @@ TEST_F(GarminFake, ATokenThatIsNotActiveIsRenewedOnceThenItIsAnAuthError) {
     EXPECT_EQ(refused.error().cls, ErrorClass::auth);
     EXPECT_EQ(refused.error().code, "garmin_connect.refresh_refused");
     EXPECT_NE(refused.error().message.find("POST {\"kind\":\"oauth2\""), std::string::npos) << refused.error().message;
+    // Not asked again for every request: nothing is sent until new tokens come.
+    const size_t sent = fake().requests().Size();
+    auto still = run(q->list(ListQuery{.since = 1736467200, .until = 1736985600}));
+    ASSERT_FALSE(still);
+    EXPECT_EQ(still.error().code, "garmin_connect.refresh_refused");
+    EXPECT_EQ(fake().requests().Size(), sent);
+    EXPECT_EQ(fake().count("POST", "/di-oauth2-service/oauth/token"), 2);
 }
 
 TEST_F(GarminFake, SignsInByItselfAndKeepsTheTokens) {
