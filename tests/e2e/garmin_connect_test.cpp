@@ -229,7 +229,7 @@ accounts:
     sso_url: )" + fake.base() +
                       R"(
     min_request_interval_ms: 0
-    poll_interval: 5s
+    poll_interval: 10s
   - id: archive
     provider: archive
     root: {DIR}/archive
@@ -247,7 +247,7 @@ routes:
     EXPECT_NE(why.find("Garmin asks for the verification code it sent by email"), std::string::npos) << why;
     EXPECT_NE(why.find("hand DI tokens over instead"), std::string::npos) << why;
     // Polls go on without signing in again.
-    std::this_thread::sleep_for(std::chrono::seconds(6));
+    std::this_thread::sleep_for(std::chrono::seconds(12));
     EXPECT_EQ(fake.get_json("/_fake/tokens")["logins"].GetInt(), 1);
 
     auto empty = d.call("POST", "/v1/accounts/garmin/credentials", R"({"kind": "mfa_code"})");
