@@ -315,7 +315,7 @@ routes:
               "400 bad_request: api_key: expected a string");
     EXPECT_EQ(error_of(post("icu", R"({"kind": "token", "access_token": "t", "secret": "x"})")),
               "400 bad_request: unknown field 'secret' (kind, api_key, access_token, refresh_token, expires_at, "
-              "expires_in, scope)");
+              "expires_in, scope, code)");
     EXPECT_EQ(error_of(post("icu", R"({"kind": "token", "access_token": "t", "expires_at": "soon"})")),
               "400 bad_request: expires_at: expected a time like 2026-12-01T12:00:00Z");
     EXPECT_EQ(error_of(post("nope", R"({"kind": "api_key", "api_key": "k"})")),
