@@ -8,6 +8,7 @@
 #include "providers/archive/archive.hpp"
 #include "providers/folder/folder.hpp"
 #include "providers/igpsport/igpsport.hpp"
+#include "providers/garmin_connect/garmin_connect.hpp"
 #include "providers/intervals_icu/intervals_icu.hpp"
 #include "providers/mywhoosh/mywhoosh.hpp"
 #include "providers/provider.hpp"
@@ -22,7 +23,7 @@
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 12> k_registry{{
+    static const std::array<Factory, 13> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
@@ -35,6 +36,7 @@ std::span<const Factory> registry() {
         igpsport::factory(),
         zwift::factory(),
         trainingpeaks::factory(),
+        garmin_connect::factory(),
     }};
     return k_registry;
 }

@@ -313,12 +313,13 @@ Response engine_error(const Error& err) {
 //   {"kind": "token" | "oauth2", "access_token": "...", "refresh_token": "...",
 //    "expires_at": "2026-12-01T12:00:00Z" | 1764590400 (epoch seconds, as Strava
 //    answers) | "expires_in": 21600, "scope": "..."}
+//   {"kind": "mfa_code", "code": "123456"} (a code a waiting sign-in asked for)
 Response set_credentials(Request& r, engine::Engine& e) {
     auto doc = json::parse(r.body);
     if (!doc) return error_response(400, "bad_json", doc.error().message);
     if (!doc->IsObject()) return error_response(400, "bad_request", "expected a JSON object");
-    static constexpr std::array<std::string_view, 7> k_fields{
-        "kind", "api_key", "access_token", "refresh_token", "expires_at", "expires_in", "scope"};
+    static constexpr std::array<std::string_view, 8> k_fields{
+        "kind", "api_key", "access_token", "refresh_token", "expires_at", "expires_in", "scope", "code"};
     for (auto it = doc->MemberBegin(); it != doc->MemberEnd(); ++it) {
         std::string_view k(it->name.GetString(), it->name.GetStringLength());
         if (std::find(k_fields.begin(), k_fields.end(), k) == k_fields.end())
@@ -363,8 +364,16 @@ Response set_credentials(Request& r, engine::Engine& e) {
             c.expires_at =
                 SysTime(std::chrono::milliseconds(static_cast<int64_t>(std::llround((e.ledger().now() + *in) * 1000))));
         }
+    } else if (c.kind == "mfa_code") {
+        // A one-time code for a sign-in the daemon started (Garmin Connect),
+        // kept with the credentials until the account's sign-in uses it.
+        c.access_token = text("code");
+        if (c.access_token.empty()) return error_response(400, "bad_request", "code: required with kind mfa_code");
+        for (const char* k : {"api_key", "access_token", "refresh_token", "expires_at", "expires_in", "scope"})
+            if (doc->HasMember(k))
+                return error_response(400, "bad_request", fmt::format("{}: not used with kind mfa_code", k));
     } else {
-        return error_response(400, "bad_request", "kind: required, one of api_key, token, oauth2");
+        return error_response(400, "bad_request", "kind: required, one of api_key, token, oauth2, mfa_code");
     }
     c.scope = text("scope");
     const std::string id = r.params.at("id");

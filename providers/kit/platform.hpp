@@ -221,6 +221,10 @@ public:
     // How a stored-credentials account gets new ones: "run `fitbridge auth
     // ID`<again> or POST <what> to /v1/accounts/ID/credentials".
     std::string stored_hint(std::string_view again, std::string_view what) const;
+    // Replaces the credential source the account's mode gave with the
+    // platform's own (Garmin: DI tokens refreshed with their own client id, a
+    // login of its own when there are none). Requests use it from now on.
+    void set_token_source(std::unique_ptr<net::TokenSource> source);
 
 private:
     class AdoptingSource;

@@ -309,13 +309,13 @@ routes:
     EXPECT_EQ(error_of(post("icu", "{not json")).substr(0, 13), "400 bad_json:");
     EXPECT_EQ(error_of(post("icu", R"([1])")), "400 bad_request: expected a JSON object");
     EXPECT_EQ(error_of(post("icu", R"({"kind": "password"})")),
-              "400 bad_request: kind: required, one of api_key, token, oauth2");
+              "400 bad_request: kind: required, one of api_key, token, oauth2, mfa_code");
     EXPECT_EQ(error_of(post("icu", R"({"kind": "api_key"})")), "400 bad_request: api_key: required with kind api_key");
     EXPECT_EQ(error_of(post("icu", R"({"kind": "api_key", "api_key": 7})")),
               "400 bad_request: api_key: expected a string");
     EXPECT_EQ(error_of(post("icu", R"({"kind": "token", "access_token": "t", "secret": "x"})")),
               "400 bad_request: unknown field 'secret' (kind, api_key, access_token, refresh_token, expires_at, "
-              "expires_in, scope)");
+              "expires_in, scope, code)");
     EXPECT_EQ(error_of(post("icu", R"({"kind": "token", "access_token": "t", "expires_at": "soon"})")),
               "400 bad_request: expires_at: expected a time like 2026-12-01T12:00:00Z");
     EXPECT_EQ(error_of(post("nope", R"({"kind": "api_key", "api_key": "k"})")),

@@ -9,6 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import framework  # noqa: E402
 import igpsport  # noqa: E402
+import garmin  # noqa: E402
 import intervals  # noqa: E402
 import mywhoosh  # noqa: E402
 import rest_contract  # noqa: E402
@@ -25,6 +26,7 @@ PLATFORMS = {"intervals": intervals.Intervals, "rest": rest_contract.example, "r
 PLATFORMS.update({"mywhoosh": mywhoosh.MyWhoosh, "igpsport": igpsport.IGPSport})
 PLATFORMS["zwift"] = zwift.Zwift
 PLATFORMS["trainingpeaks"] = trainingpeaks.TrainingPeaks
+PLATFORMS["garmin"] = garmin.Garmin
 
 
 def main():

@@ -331,6 +331,25 @@ std::string zwift_seed(const FakeServer& fake, double start, std::string_view fa
     return (*ids)[0].GetString();
 }
 
+// ---- Garmin Connect ------------------------------------------------------------
+
+// One fake plays the API, the DI token endpoint and the sign-in; no pacing in tests.
+std::map<std::string, std::string> garmin_options(const std::string& base, const fs::path&, int page_size, bool) {
+    return {{"base_url", base},
+            {"auth_url", base},
+            {"sso_url", base},
+            {"credentials", "stored"},
+            {"min_request_interval_ms", "0"},
+            {"page_size", std::to_string(page_size)}};
+}
+
+std::string garmin_seed(const FakeServer& fake, double start, std::string_view family, const std::string& file) {
+    std::string spec = fmt::format(R"({{"start": {}, "type": "{}", "name": "seeded")", start, family);
+    if (!file.empty()) spec += fmt::format(R"(, "file_b64": "{}")", b64(file));
+    auto ids = json::parse(fake.control("POST", "/_fake/activities", spec + "}").body);
+    return (*ids)[0].GetString();
+}
+
 const Adapter k_mywhoosh{.name = "mywhoosh",
                          .provider = "mywhoosh",
                          .fake = "mywhoosh",
@@ -392,6 +411,24 @@ const Adapter k_trainingpeaks{.name = "trainingpeaks",
                               .stored_token = "",
                               .refreshes_tokens = true,
                               .pages = false};
+// DI tokens as a user hands them over (a JWT access token and a refresh token).
+void garmin_grant(const FakeServer& fake, fitbridge::test::MemoryTokenStore& store) {
+    auto doc = json::parse(fake.control("POST", "/_fake/grant", "{}").body);
+    store.saved["acc"] = net::Credentials{"oauth2", (*doc)["access_token"].GetString(),
+                                          (*doc)["refresh_token"].GetString(), std::nullopt, ""};
+}
+
+const Adapter k_garmin{.name = "garmin_connect",
+                       .provider = "garmin_connect",
+                       .fake = "garmin",
+                       .title = "Garmin Connect",
+                       .options = &garmin_options,
+                       .seed = &garmin_seed,
+                       .list_path = "/activitylist-service/activities/search/activities",
+                       .upload_path = "/upload-service/upload",
+                       .stored_token = "",
+                       .refreshes_tokens = true,
+                       .grant = &garmin_grant};
 
 // ---- the suite ---------------------------------------------------------------
 
@@ -708,7 +745,7 @@ TEST_P(Conformance, NothingIsLostAcrossFaultsWhilePaging) {
 INSTANTIATE_TEST_SUITE_P(Platforms, Conformance,
                          ::testing::Values(k_intervals, k_rest_example, k_rest_custom, k_strava, k_sweatstack,
                                            k_trainitall, k_sporttracks, k_mywhoosh, k_igpsport, k_zwift,
-                                           k_trainingpeaks),
+                                           k_trainingpeaks, k_garmin),
                          [](const ::testing::TestParamInfo<Adapter>& p) { return p.param.name; });
 
 }  // namespace
