@@ -608,11 +608,6 @@ std::string PlatformClient::stored_hint(std::string_view again, std::string_view
                        what, id);
 }
 
-void PlatformClient::set_token_source(std::unique_ptr<net::TokenSource> source) {
-    m_tokens = std::move(source);
-    m_adopting = nullptr;
-}
-
 std::unique_ptr<net::TokenSource> PlatformClient::make_token_source(const Context& context) {
     const Platform& p = m_platform;
     const auto& id = m_settings.account_id;

@@ -197,7 +197,8 @@ public:
         std::function<std::optional<Error>(const net::HttpResponse&, std::string_view what, const std::string& msg)>;
     void set_status_hook(StatusHook hook) { m_hook = std::move(hook); }
     // Replaces the account's credential source with the platform's own sign-in
-    // (kit::SessionSource: a password grant, a cookie exchange); from then on
+    // (kit::SessionSource: a password grant, a cookie exchange; Garmin's DI
+    // tokens refreshed with their own client id); from then on
     // authorised calls use it whatever the credential mode. Call it in the
     // provider's constructor, before any request.
     void set_token_source(std::unique_ptr<net::TokenSource> source);
@@ -221,10 +222,6 @@ public:
     // How a stored-credentials account gets new ones: "run `fitbridge auth
     // ID`<again> or POST <what> to /v1/accounts/ID/credentials".
     std::string stored_hint(std::string_view again, std::string_view what) const;
-    // Replaces the credential source the account's mode gave with the
-    // platform's own (Garmin: DI tokens refreshed with their own client id, a
-    // login of its own when there are none). Requests use it from now on.
-    void set_token_source(std::unique_ptr<net::TokenSource> source);
 
 private:
     class AdoptingSource;
