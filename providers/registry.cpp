@@ -10,6 +10,7 @@
 #include "providers/intervals_icu/intervals_icu.hpp"
 #include "providers/provider.hpp"
 #include "providers/rest/rest.hpp"
+#include "providers/ridewithgps/ridewithgps.hpp"
 #include "providers/sporttracks/sporttracks.hpp"
 #include "providers/strava/strava.hpp"
 #include "providers/sweatstack/sweatstack.hpp"
@@ -18,7 +19,7 @@
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 8> k_registry{{
+    static const std::array<Factory, 9> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
@@ -27,6 +28,7 @@ std::span<const Factory> registry() {
         sweatstack::factory(),
         trainitall::factory(),
         sporttracks::factory(),
+        ridewithgps::factory(),
     }};
     return k_registry;
 }

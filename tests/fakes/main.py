@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import framework  # noqa: E402
 import intervals  # noqa: E402
 import rest_contract  # noqa: E402
+import ridewithgps  # noqa: E402
 import sporttracks  # noqa: E402
 import strava  # noqa: E402
 import sweatstack  # noqa: E402
@@ -18,6 +19,7 @@ import trainitall  # noqa: E402
 PLATFORMS = {"intervals": intervals.Intervals, "rest": rest_contract.example, "rest_custom": rest_contract.custom,
              "strava": strava.Strava, "sweatstack": sweatstack.SweatStack, "trainitall": trainitall.TrainItAll,
              "sporttracks": sporttracks.SportTracks}
+PLATFORMS["ridewithgps"] = ridewithgps.RideWithGps
 
 
 def main():
