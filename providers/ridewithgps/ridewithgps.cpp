@@ -66,6 +66,9 @@ const kit::Platform k_platform{
     // The legacy create is not de-duplicated: a lost answer is settled by
     // listing (find_existing), never by sending the file again.
     .retry_writes = false,
+    // The export, create, update and gear calls are the legacy API taken
+    // from open-source clients (§3.3), not the documented v1 API.
+    .unofficial = true,
 };
 
 struct Page {

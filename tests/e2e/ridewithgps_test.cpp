@@ -25,6 +25,8 @@ constexpr int k_rides = 20;
 constexpr double k_first = 1736496000;         // 2025-01-10T08:00:00Z
 constexpr double k_folder_first = 1717228800;  // 2024-06-01T08:00:00Z
 
+std::string tail_of(const std::string& log) { return log.size() > 6000 ? log.substr(log.size() - 6000) : log; }
+
 size_t files_under(const fs::path& root) {
     size_t n = 0;
     if (!fs::exists(root)) return 0;
@@ -103,7 +105,7 @@ routes:
     ASSERT_TRUE(Daemon::eventually(done, std::chrono::seconds(240)))
         << fake.get_json("/_fake/activities").Size() << " on the fake, " << files_under(dir / "archive")
         << " archived\n"
-        << d.log().substr(0, 4000);
+        << tail_of(d.log());
     // Each created trip named after its file and given the mapped gear (the
     // update that answered 500 was sent again).
     auto named = [&] {
@@ -115,7 +117,7 @@ routes:
                 ++ok;
         return ok == k_rides;
     };
-    ASSERT_TRUE(Daemon::eventually(named, std::chrono::seconds(60))) << d.log().substr(0, 4000);
+    ASSERT_TRUE(Daemon::eventually(named, std::chrono::seconds(60))) << tail_of(d.log());
     std::this_thread::sleep_for(std::chrono::seconds(3));
 
     // Exactly once: one create per ride, the seeded trips untouched.

@@ -48,6 +48,10 @@ std::map<std::string, std::string> options_for(std::string_view provider, const 
     if (provider == "sweatstack") return {{"token_file", (dir / "key").string()}, {"base_url", "http://127.0.0.1:9"}};
     if (provider == "trainitall") return {{"client_id", "fitbridge"}, {"base_url", "http://127.0.0.1:9"}};
     if (provider == "sporttracks") return {{"token_file", (dir / "key").string()}, {"base_url", "http://127.0.0.1:9"}};
+    if (provider == "ridewithgps")
+        return {{"api_key_file", (dir / "key").string()},
+                {"auth_token_file", (dir / "key").string()},
+                {"base_url", "http://127.0.0.1:9"}};
     return {};
 }
 

@@ -495,7 +495,7 @@ TEST_F(FolderTest, FactoryDescribesTheProvider) {
     // registry() named here also keeps the static link order working:
     // provider_base's find_factory() needs it from fitbridge_providers.
     ASSERT_EQ(registry().size(),
-              8u);  // folder, archive, intervals_icu, rest, strava, sweatstack, trainitall, sporttracks
+              9u);  // folder, archive, intervals_icu, rest, strava, sweatstack, trainitall, sporttracks, ridewithgps
     EXPECT_EQ(registry()[0].name, "folder");
     EXPECT_EQ(find_factory("folder"), &registry()[0]);
     auto p = make({});
