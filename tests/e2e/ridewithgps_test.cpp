@@ -42,9 +42,12 @@ TEST(RideWithGpsE2E, BothWaysWithNamesAndGearInStep) {
     write_text(dir / "rwgps.token", "test-auth-token\n");
     std::string spec = "[";
     for (int i = 0; i < k_trips; ++i)
-        spec += fmt::format(R"({}{{"start": {}, "name": "trip {}", "activity_type": "cycling:road", "duration": 3600,
-                                 "distance": 30000, "export": "{}"}})",
-                            i ? "," : "", k_first + i * 21600.0, i, i == 4 || i == 17 ? "html" : "tcx");
+        // Not whole hours apart, distances apart: no two read as one ride
+        // shifted by a time zone.
+        spec +=
+            fmt::format(R"({}{{"start": {}, "name": "trip {}", "activity_type": "cycling:road", "duration": 3600,
+                                 "distance": {}, "export": "{}"}})",
+                        i ? "," : "", k_first + i * 22000.0, i, 30000 + 1500 * i, i == 4 || i == 17 ? "html" : "tcx");
     const auto seeded = fake.seed_activities(spec + "]");
     ASSERT_EQ(seeded.size(), static_cast<size_t>(k_trips));
     ASSERT_EQ(fake.control("POST", "/_fake/config", R"({"processing_lists": 1})").status, 200);
