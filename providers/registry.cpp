@@ -13,6 +13,7 @@
 #include "providers/mywhoosh/mywhoosh.hpp"
 #include "providers/provider.hpp"
 #include "providers/rest/rest.hpp"
+#include "providers/ridewithgps/ridewithgps.hpp"
 #include "providers/sporttracks/sporttracks.hpp"
 #include "providers/strava/strava.hpp"
 #include "providers/sweatstack/sweatstack.hpp"
@@ -23,7 +24,7 @@
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 13> k_registry{{
+    static const std::array<Factory, 14> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
@@ -32,11 +33,15 @@ std::span<const Factory> registry() {
         sweatstack::factory(),
         trainitall::factory(),
         sporttracks::factory(),
+<<<<<<< HEAD
         mywhoosh::factory(),
         igpsport::factory(),
         zwift::factory(),
         trainingpeaks::factory(),
         garmin_connect::factory(),
+=======
+        ridewithgps::factory(),
+>>>>>>> rwgps
     }};
     return k_registry;
 }

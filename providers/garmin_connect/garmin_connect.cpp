@@ -161,7 +161,7 @@ public:
         : m_client(k_platform, settings, paced(context, settings)),
           m_watermark(context.cursors, m_client.account_id()),
           m_page_size(static_cast<int>(m_client.options().integer("page_size"))),
-          m_poller(k_platform, kit::PollPolicy{.max_polls = 10}) {
+          m_poller(k_platform, kit::PollPolicy{.max_polls = 10}, kit::poll_sleep(context)) {
         m_poller.persist(context.cursors, m_client.account_id());
         AuthSettings auth{settings.account_id, settings.auth_url, settings.options.text("sso_url"), settings.username,
                           settings.secret_file};

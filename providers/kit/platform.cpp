@@ -29,10 +29,10 @@ std::string check_credentials_value(std::string_view v) {
 }
 
 // The option names of each mode, for "set only one" and "required".
-std::vector<std::string> mode_names(uint32_t modes) {
+std::vector<std::string> mode_names(uint32_t modes, std::string_view token_option = "token_file") {
     std::vector<std::string> out;
     if (modes & k_api_key_file) out.emplace_back("api_key_file");
-    if (modes & k_token_file) out.emplace_back("token_file");
+    if (modes & k_token_file) out.emplace_back(token_option);
     if (modes & k_login) out.emplace_back("username/password_file");
     if (modes & k_oauth_app)
         out.emplace_back("credentials/client_id");
@@ -46,8 +46,9 @@ std::string required_message(const Platform& p) {
     std::vector<std::string> ways;
     if (m & k_api_key_file) ways.push_back(fmt::format("api_key_file: required ({})", p.api_key_help));
     if (m & k_token_file)
-        ways.push_back(ways.empty() ? "token_file: required (a file holding an OAuth token)"
-                                    : "token_file for an OAuth token");
+        ways.push_back(ways.empty()
+                           ? fmt::format("{}: required (a file holding {})", p.token_file_option, p.token_file_help)
+                           : fmt::format("{} for {}", p.token_file_option, p.token_file_help));
     if (m & k_login)
         ways.push_back(ways.empty() ? "username: required, with password_file (the account's login)"
                                     : "username + password_file for the account's login");
@@ -286,9 +287,13 @@ std::vector<OptionSpec> common_options(const Platform& p) {
                        .help = "a file holding the API key (read at every request)",
                        .empty_error = "must name a file"});
     if (m & k_token_file)
-        out.push_back({.name = "token_file",
-                       .help = "a file holding a bearer token (read at every request)",
+        out.push_back({.name = p.token_file_option,
+                       .help = p.token_file_option == "token_file"
+                                   ? "a file holding a bearer token (read at every request)"
+                                   : "a file holding the token (read at every request)",
                        .empty_error = "must name a file"});
+    if (!p.key_option.empty())
+        out.push_back({.name = p.key_option, .help = p.key_option_help, .empty_error = "must name a file"});
     if (m & (k_stored | k_oauth_app))
         out.push_back({.name = "credentials",
                        .help = "stored: credentials from fitbridge auth or POST /v1/accounts/ID/credentials",
@@ -338,15 +343,19 @@ Result<Settings> parse_settings(const Platform& p, const config::AccountConfig& 
     const bool oauth_app = (p.credential_modes & k_oauth_app) != 0;
     const bool stored = o.given("credentials") || (oauth_app && o.given("client_id"));
     const bool login = o.given("username") || o.given("password_file");
-    const int ways =
-        (o.given("api_key_file") ? 1 : 0) + (o.given("token_file") ? 1 : 0) + (stored ? 1 : 0) + (login ? 1 : 0);
+    // (api_key_file may be the platform's key_option instead of a credential mode)
+    const bool api_key = (p.credential_modes & k_api_key_file) != 0 && o.given("api_key_file");
+    const int ways = (api_key ? 1 : 0) + (o.given(p.token_file_option) ? 1 : 0) + (stored ? 1 : 0) + (login ? 1 : 0);
     if (ways > 1) {
         std::string names;
-        for (const auto& n : mode_names(p.credential_modes)) names += (names.empty() ? "" : ", ") + n;
+        for (const auto& n : mode_names(p.credential_modes, p.token_file_option))
+            names += (names.empty() ? "" : ", ") + n;
         return invalid(fmt::format("{}: set only one ({})", names, p.only_one_help));
     }
     if (p.base_url.empty() && s.base_url.empty())
         return invalid("base_url: required (the address of the platform's API, e.g. https://api.example.com)");
+    if (!p.key_option.empty() && !o.given(p.key_option))
+        return invalid(fmt::format("{}: required ({})", p.key_option, p.key_option_help));
     if (ways == 0) {
         if (p.credential_modes == 0) {
             s.mode = CredentialMode{0};
@@ -361,12 +370,12 @@ Result<Settings> parse_settings(const Platform& p, const config::AccountConfig& 
     if (o.given("username") != o.given("password_file"))
         return invalid(o.given("username") ? "password_file: required with username (a file holding the password)"
                                            : "username: required with password_file");
-    if (o.given("api_key_file")) {
+    if (api_key) {
         s.mode = k_api_key_file;
         s.secret_file = o.text("api_key_file");
-    } else if (o.given("token_file")) {
+    } else if (o.given(p.token_file_option)) {
         s.mode = k_token_file;
-        s.secret_file = o.text("token_file");
+        s.secret_file = o.text(p.token_file_option);
     } else if (login) {
         s.mode = k_login;
         s.username = o.text("username");
@@ -409,7 +418,7 @@ Result<void> accept_credentials(const Platform& p, const config::AccountConfig& 
                         : token ? "token"
                                 : "password",
                         key     ? "api_key_file"
-                        : token ? "token_file"
+                        : token ? p.token_file_option
                                 : "password_file"));
     }
     bool known = false;
@@ -595,7 +604,7 @@ double PlatformClient::now() const { return std::chrono::duration<double>(m_cloc
 Provider::CredentialSource PlatformClient::credential_source() const {
     switch (m_settings.mode) {
         case k_api_key_file: return {"api_key", "api_key_file"};
-        case k_token_file: return {"token", "token_file"};
+        case k_token_file: return {"token", std::string(m_platform.token_file_option)};
         case k_login: return {"login", "password_file"};
         default: return {m_stored_kind, "stored"};
     }
@@ -621,8 +630,19 @@ std::unique_ptr<net::TokenSource> PlatformClient::make_token_source(const Contex
             return std::make_unique<FileSecretSource>(code("credentials"), "api_key_file", m_settings.secret_file,
                                                       api_key_header, m_config);
         case k_token_file:
+            if (p.token_file_authorization != nullptr && !p.key_option.empty()) {
+                // The token with the account's key (read at every request too).
+                std::string key_file = m_settings.options.text(p.key_option);
+                return std::make_unique<FileSecretSource>(
+                    code("credentials"), std::string(p.token_file_option), m_settings.secret_file,
+                    [&p, key_file, this](std::string t) {
+                        auto key = config::read_secret(key_file, m_config);
+                        return p.token_file_authorization(t, key ? *key : std::string());
+                    },
+                    m_config);
+            }
             return std::make_unique<FileSecretSource>(
-                code("credentials"), "token_file", m_settings.secret_file,
+                code("credentials"), std::string(p.token_file_option), m_settings.secret_file,
                 [&p](std::string t) { return fmt::format("{} {}", p.token_scheme, t); }, m_config);
         case k_login: return std::make_unique<LoginSource>(p, m_settings, *m_http, context.tokens, m_clock, m_config);
         default: break;
@@ -653,6 +673,13 @@ Task<net::HttpResponse> PlatformClient::send(Call c) {
     req.body = std::move(c.body);
     req.response_file = std::move(c.response_file);
     if (c.max_response_bytes > 0) req.max_response_bytes = c.max_response_bytes;
+    if (!m_platform.key_header.empty()) {
+        auto key = config::read_secret(m_settings.options.text(m_platform.key_option), m_config);
+        if (!key)
+            co_return Error::auth(code("credentials"),
+                                  fmt::format("{}: {}", m_platform.key_option, key.error().message));
+        req.headers.emplace_back(std::string(m_platform.key_header), std::move(*key));
+    }
     if (!c.authorized || ((m_settings.mode == 0 || m_platform.credential_modes == 0) && !m_own_source))
         co_return co_await m_http->send(std::move(req));
     auto r = co_await net::send_authorized(*m_http, *m_tokens, std::move(req), m_clock, net::Final401::response);
@@ -704,10 +731,11 @@ Error PlatformClient::status_error(const net::HttpResponse& r, std::string_view 
         std::string check;
         switch (m_settings.mode) {
             case k_api_key_file: check = "the key in api_key_file"; break;
-            case k_token_file: check = "the token in token_file"; break;
+            case k_token_file: check = fmt::format("the token in {}", m_platform.token_file_option); break;
             case k_login: check = "the username and the password in password_file"; break;
             default: check = "the stored credentials: " + stored_hint(" again", "new ones");
         }
+        if (!m_platform.key_option.empty()) check += fmt::format(" and the key in {}", m_platform.key_option);
         e.message = fmt::format("{} rejected the credentials for the {} (401 {}); check {}", title, what, msg, check);
     } else if (s == 429) {
         e.code = code("rate_limited");

@@ -94,6 +94,19 @@ struct Platform {
     std::string (*api_key_authorization)(std::string_view key) = nullptr;
     LoginFn login = nullptr;
     std::string_view token_scheme = "Bearer";  // for token_file, OAuth and login tokens
+    // The option naming the token file of k_token_file ("auth_token_file" on Ride with GPS).
+    std::string_view token_file_option = "token_file";
+    std::string_view token_file_help = "an OAuth token";  // completes "a file holding ..."
+    // A secret-file option every account must set whatever its credentials
+    // (Ride with GPS's app key, api_key_file); empty: none. It is not a
+    // credential mode: k_api_key_file must not be among the modes then. Its
+    // file is read at every request; key_header (when set) carries it on
+    // every call, and token_file_authorization (when set) makes the
+    // k_token_file mode's Authorization from the token and it.
+    std::string_view key_option{};
+    std::string_view key_option_help{};
+    std::string_view key_header{};
+    std::string (*token_file_authorization)(std::string_view token, std::string_view key) = nullptr;
     // The shared client's pacing (Factory::make_http); 0: not paced. Quota
     // headers (Strava's X-RateLimit-Limit/-Usage windows) are obeyed either way.
     double requests_per_second = 0;

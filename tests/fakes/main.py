@@ -13,6 +13,7 @@ import garmin  # noqa: E402
 import intervals  # noqa: E402
 import mywhoosh  # noqa: E402
 import rest_contract  # noqa: E402
+import ridewithgps  # noqa: E402
 import sporttracks  # noqa: E402
 import strava  # noqa: E402
 import sweatstack  # noqa: E402
@@ -27,6 +28,7 @@ PLATFORMS.update({"mywhoosh": mywhoosh.MyWhoosh, "igpsport": igpsport.IGPSport})
 PLATFORMS["zwift"] = zwift.Zwift
 PLATFORMS["trainingpeaks"] = trainingpeaks.TrainingPeaks
 PLATFORMS["garmin"] = garmin.Garmin
+PLATFORMS["ridewithgps"] = ridewithgps.RideWithGps
 
 
 def main():

@@ -58,6 +58,10 @@ std::map<std::string, std::string> options_for(std::string_view provider, const 
                 {"base_url", "http://127.0.0.1:9"},
                 {"auth_url", "http://127.0.0.1:9"}};
     if (provider == "garmin_connect") return {{"credentials", "stored"}, {"base_url", "http://127.0.0.1:9"}};
+    if (provider == "ridewithgps")
+        return {{"api_key_file", (dir / "key").string()},
+                {"auth_token_file", (dir / "key").string()},
+                {"base_url", "http://127.0.0.1:9"}};
     return {};
 }
 

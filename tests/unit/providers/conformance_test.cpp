@@ -742,10 +742,50 @@ TEST_P(Conformance, NothingIsLostAcrossFaultsWhilePaging) {
     EXPECT_EQ(ids_of(listed), std::multiset<std::string>(seeded.begin(), seeded.end()));
 }
 
+// ---- Ride with GPS -------------------------------------------------------------
+
+// The app's key always; the user's auth token from a file, or an OAuth token stored.
+std::map<std::string, std::string> ridewithgps_options(const std::string& base, const fs::path& dir, int page_size,
+                                                       bool stored) {
+    test::write_text(dir / "key", "test-api-key\n");
+    test::write_text(dir / "token", "test-auth-token\n");
+    std::map<std::string, std::string> o{{"base_url", base},
+                                         {"api_key_file", (dir / "key").string()},
+                                         {"page_size", std::to_string(std::clamp(page_size, 20, 200))}};
+    if (stored)
+        o["credentials"] = "stored";
+    else
+        o["auth_token_file"] = (dir / "token").string();
+    return o;
+}
+
+std::string ridewithgps_seed(const FakeServer& fake, double start, std::string_view family, const std::string&) {
+    auto ids = json::parse(fake.control("POST", "/_fake/activities",
+                                        fmt::format(R"({{"start": {}, "activity_type": "{}"}})", start, family))
+                               .body);
+    return (*ids)[0].GetString();
+}
+
+// page_size is 20..200 on Ride with GPS: these windows fit one page (paging
+// is tested in ridewithgps_test.cpp). Trips are served as a TCX export made
+// from the trip, not as the uploaded file.
+const Adapter k_ridewithgps{.name = "ridewithgps",
+                            .provider = "ridewithgps",
+                            .fake = "ridewithgps",
+                            .title = "Ride with GPS",
+                            .options = &ridewithgps_options,
+                            .seed = &ridewithgps_seed,
+                            .list_path = "/api/v1/trips.json",
+                            .upload_path = "/trips.json",
+                            .stored_token = "test-oauth-token",
+                            .refreshes_tokens = false,
+                            .pages = false,
+                            .rebuilds_files = true};
+
 INSTANTIATE_TEST_SUITE_P(Platforms, Conformance,
                          ::testing::Values(k_intervals, k_rest_example, k_rest_custom, k_strava, k_sweatstack,
                                            k_trainitall, k_sporttracks, k_mywhoosh, k_igpsport, k_zwift,
-                                           k_trainingpeaks, k_garmin),
+                                           k_trainingpeaks, k_garmin, k_ridewithgps),
                          [](const ::testing::TestParamInfo<Adapter>& p) { return p.param.name; });
 
 }  // namespace

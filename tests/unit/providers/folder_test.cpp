@@ -495,8 +495,8 @@ TEST_F(FolderTest, FactoryDescribesTheProvider) {
     // registry() named here also keeps the static link order working:
     // provider_base's find_factory() needs it from fitbridge_providers.
     // folder, archive, intervals_icu, rest, strava, sweatstack, trainitall, sporttracks, mywhoosh, igpsport,
-    // zwift, trainingpeaks, garmin_connect
-    ASSERT_EQ(registry().size(), 13u);
+    // zwift, trainingpeaks, garmin_connect, ridewithgps
+    ASSERT_EQ(registry().size(), 14u);
     EXPECT_EQ(registry()[0].name, "folder");
     EXPECT_EQ(find_factory("folder"), &registry()[0]);
     auto p = make({});

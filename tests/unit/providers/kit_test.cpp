@@ -341,6 +341,97 @@ TEST(KitClientTest, ATokenHandedBackInAHeaderIsUsedFromTheNextRequestOn) {
     EXPECT_EQ(tokens.saved["acc"].kind, "token");
 }
 
+std::string keyed_authorization(std::string_view token, std::string_view key) {
+    return "Basic " + net::base64(std::string(key) + ":" + std::string(token));
+}
+
+// A platform whose every call carries an app key besides the user's
+// credentials, with a token file of its own name (Ride with GPS).
+const Platform k_keyed{.name = "keyed",
+                       .title = "Keyed",
+                       .base_url = "https://api.keyed.test",
+                       .credential_modes = k_token_file | k_stored,
+                       .stored_kinds = "token,oauth2",
+                       .token_file_option = "auth_token_file",
+                       .token_file_help = "the user's auth token",
+                       .key_option = "api_key_file",
+                       .key_option_help = "a file holding the app's API key",
+                       .key_header = "x-app-key",
+                       .token_file_authorization = &keyed_authorization};
+
+TEST(KitCredentialsTest, AKeyOptionEveryAccountSetsAndATokenFileOfItsOwnName) {
+    auto error = [](std::map<std::string, std::string> o) {
+        auto r = parse_settings(k_keyed, account(std::move(o)), {});
+        return r ? std::string("ok") : r.error().message;
+    };
+    EXPECT_EQ(error({{"api_key_file", "k"}, {"auth_token_file", "t"}}), "ok");
+    EXPECT_EQ(error({{"api_key_file", "k"}, {"credentials", "stored"}}), "ok");
+    EXPECT_EQ(error({{"auth_token_file", "t"}}), "api_key_file: required (a file holding the app's API key)");
+    EXPECT_EQ(error({{"api_key_file", "k"}}),
+              "auth_token_file: required (a file holding the user's auth token), or credentials: stored");
+    EXPECT_EQ(error({{"api_key_file", "k"}, {"auth_token_file", "t"}, {"credentials", "stored"}}),
+              "auth_token_file, credentials: set only one (one way to authenticate)");
+    EXPECT_EQ(error({{"api_key_file", "k"}, {"token_file", "t"}}), "unknown option 'token_file'");
+    EXPECT_EQ(error({{"api_key_file", ""}, {"auth_token_file", "t"}}), "api_key_file: must name a file");
+    std::vector<std::string> names;
+    for (const auto& o : common_options(k_keyed)) names.emplace_back(o.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"base_url", "auth_token_file", "api_key_file", "credentials"}));
+}
+
+TEST(KitClientTest, TheKeyGoesWithEveryCallAndIntoTheTokenFilesAuthorization) {
+    test::TempDir dir;
+    test::write_text(dir / "key", "app-key\n");
+    test::write_text(dir / "tok", "user-token\n");
+    auto settings = parse_settings(
+        k_keyed, account({{"api_key_file", (dir / "key").string()}, {"auth_token_file", (dir / "tok").string()}}), {});
+    ASSERT_TRUE(settings) << settings.error().message;
+    auto http = std::make_shared<ScriptedClient>();
+    PlatformClient client(k_keyed, *settings, Context{.http = http});
+    using A = ScriptedClient;
+    http->answers = {A::answer(200, "[]"), A::answer(401, R"({"error":"Failed to authenticate the user"})")};
+    ASSERT_TRUE(run(client.call(Call{.path = "/items", .what = "item list"})));
+    ASSERT_EQ(http->sent.size(), 1u);
+    const auto& h = http->sent[0].headers;
+    ASSERT_EQ(h.size(), 2u);
+    EXPECT_EQ(h[0], (std::pair<std::string, std::string>{"x-app-key", "app-key"}));
+    EXPECT_EQ(h[1].second, "Basic " + net::base64("app-key:user-token"));
+    auto denied = run(client.call(Call{.path = "/items", .what = "item list"}));
+    ASSERT_FALSE(denied);
+    EXPECT_EQ(denied.error().cls, ErrorClass::auth);
+    EXPECT_EQ(denied.error().message,
+              "Keyed rejected the credentials for the item list (401 Failed to authenticate the user); check the "
+              "token in auth_token_file and the key in api_key_file");
+    EXPECT_EQ(client.credential_source().origin, "auth_token_file");
+
+    // A replaced key is used at once; a missing one is an auth error before any request.
+    test::write_text(dir / "key", "key-2\n");
+    http->sent.clear();
+    http->answers = {A::answer(200, "[]")};
+    ASSERT_TRUE(run(client.call(Call{.path = "/items", .what = "item list"})));
+    EXPECT_EQ(http->sent[0].headers[0].second, "key-2");
+    EXPECT_EQ(http->sent[0].headers[1].second, "Basic " + net::base64("key-2:user-token"));
+    std::filesystem::remove(dir / "key");
+    http->sent.clear();
+    auto no_key = run(client.call(Call{.path = "/items", .what = "item list"}));
+    ASSERT_FALSE(no_key);
+    EXPECT_EQ(no_key.error().cls, ErrorClass::auth);
+    EXPECT_EQ(no_key.error().code, "keyed.credentials");
+    EXPECT_TRUE(http->sent.empty());
+
+    // Stored tokens are bearer tokens, with the key beside them.
+    test::write_text(dir / "key", "app-key\n");
+    fitbridge::test::MemoryTokenStore tokens;
+    tokens.saved["acc"] = net::Credentials{"oauth2", "oauth-1", "", std::nullopt, ""};
+    auto stored =
+        parse_settings(k_keyed, account({{"api_key_file", (dir / "key").string()}, {"credentials", "stored"}}), {});
+    ASSERT_TRUE(stored);
+    PlatformClient kept(k_keyed, *stored, Context{.http = http, .tokens = &tokens});
+    http->answers = {A::answer(200, "[]")};
+    ASSERT_TRUE(run(kept.call(Call{.path = "/items", .what = "item list"})));
+    EXPECT_EQ(http->sent[0].headers[0].second, "app-key");
+    EXPECT_EQ(http->sent[0].headers[1].second, "Bearer oauth-1");
+}
+
 const Platform k_public{.name = "pub",
                         .title = "Pub",
                         .base_url = "https://pub.test",
