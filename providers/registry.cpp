@@ -7,8 +7,8 @@
 
 #include "providers/archive/archive.hpp"
 #include "providers/folder/folder.hpp"
-#include "providers/igpsport/igpsport.hpp"
 #include "providers/garmin_connect/garmin_connect.hpp"
+#include "providers/igpsport/igpsport.hpp"
 #include "providers/intervals_icu/intervals_icu.hpp"
 #include "providers/mywhoosh/mywhoosh.hpp"
 #include "providers/provider.hpp"
@@ -33,15 +33,12 @@ std::span<const Factory> registry() {
         sweatstack::factory(),
         trainitall::factory(),
         sporttracks::factory(),
-<<<<<<< HEAD
         mywhoosh::factory(),
         igpsport::factory(),
         zwift::factory(),
         trainingpeaks::factory(),
         garmin_connect::factory(),
-=======
         ridewithgps::factory(),
->>>>>>> rwgps
     }};
     return k_registry;
 }

@@ -283,7 +283,8 @@ private:
 class Partner final : public Provider {
 public:
     Partner(kit::Settings settings, const Context& context)
-        : m_client(k_partner, std::move(settings), context), m_poller(k_partner, kit::PollPolicy{.max_polls = 10}, kit::poll_sleep(context)) {
+        : m_client(k_partner, std::move(settings), context),
+          m_poller(k_partner, kit::PollPolicy{.max_polls = 10}, kit::poll_sleep(context)) {
         m_poller.persist(context.cursors, m_client.account_id());
     }
 
