@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "config/config.hpp"
@@ -210,6 +211,9 @@ private:
     bool m_started = false;
     bool m_stopping = false;
     std::map<std::string, AccountPtr> m_accounts;
+    // Items being ingested, "<account>\n<remote id>": a second job that lists
+    // one (the route's history job and a live poll overlap) waits for the first.
+    std::set<std::string> m_ingesting;
     std::map<int, EventListener> m_listeners;
     int m_next_listener = 1;
     std::map<std::string, std::shared_ptr<net::HttpClient>> m_http;

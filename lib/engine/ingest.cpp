@@ -5,6 +5,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "core/hash.hpp"
 #include "core/log.hpp"
 #include "engine/lines.hpp"
@@ -89,6 +93,21 @@ awaitable<void> Engine::propagate_name(int64_t activity_id, std::string name, st
 }
 
 awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item, Tally* tally) {
+    // One fetch per item: a job that lists an item another job is ingesting
+    // waits for it to end, then finds it recorded below.
+    const std::string key = a->cfg.id + '\n' + item.remote_id;
+    while (m_ingesting.contains(key)) {
+        boost::asio::steady_timer wait(m_executor, std::chrono::milliseconds(50));
+        boost::system::error_code ec;
+        co_await wait.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        if (m_stopping || a->stopped) co_return false;
+    }
+    m_ingesting.insert(key);
+    struct Release {
+        std::set<std::string>& set;
+        std::string key;
+        ~Release() { set.erase(key); }
+    } release{m_ingesting, key};
     // Already linked (an earlier ingest, or a copy FitBridge delivered there):
     // nothing to fetch; the name authority's renames flow to the other copies.
     if (auto link = m_ledger.link_by_remote(a->cfg.id, item.remote_id)) {
