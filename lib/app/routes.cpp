@@ -320,7 +320,9 @@ Response set_credentials(Request& r, engine::Engine& e) {
     if (!doc->IsObject()) return error_response(400, "bad_request", "expected a JSON object");
     static constexpr std::array<std::string_view, 8> k_fields{
         "kind", "api_key", "access_token", "refresh_token", "expires_at", "expires_in", "scope", "code"};
-    for (auto it = doc->MemberBegin(); it != doc->MemberEnd(); ++it) {
+    // Const iterators: clang 14 finds a mutable member iterator's != ambiguous.
+    const rapidjson::Value& fields = *doc;
+    for (auto it = fields.MemberBegin(); it != fields.MemberEnd(); ++it) {
         std::string_view k(it->name.GetString(), it->name.GetStringLength());
         if (std::find(k_fields.begin(), k_fields.end(), k) == k_fields.end())
             return error_response(400, "bad_request",
@@ -401,7 +403,8 @@ Response backfill(Request& r, engine::Engine& e) {
     auto doc = json::parse(r.body.empty() ? std::string_view("{}") : std::string_view(r.body));
     if (!doc) return error_response(400, "bad_json", doc.error().message);
     if (!doc->IsObject()) return error_response(400, "bad_request", "expected a JSON object");
-    for (auto it = doc->MemberBegin(); it != doc->MemberEnd(); ++it) {
+    const rapidjson::Value& fields = *doc;
+    for (auto it = fields.MemberBegin(); it != fields.MemberEnd(); ++it) {
         std::string_view k(it->name.GetString(), it->name.GetStringLength());
         if (k != "route" && k != "account" && k != "since" && k != "until")
             return error_response(400, "bad_request",
