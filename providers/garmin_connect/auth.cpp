@@ -12,6 +12,7 @@
 #include "json/json.hpp"
 #include "net/url.hpp"
 #include "providers/kit/mapping.hpp"
+#include "providers/kit/password_login.hpp"
 #include "providers/kit/platform.hpp"
 
 namespace fitbridge::providers::garmin_connect {
@@ -35,36 +36,6 @@ constexpr std::string_view k_di_clients[] = {
 };
 constexpr auto k_renew_before = std::chrono::minutes(15);
 constexpr std::string_view k_user_agent = "GCM-Android-5.23";
-
-std::optional<std::string> base64url_decode(std::string_view in) {
-    std::string out;
-    uint32_t buf = 0;
-    int bits = 0;
-    for (char c : in) {
-        int v = 0;
-        if (c >= 'A' && c <= 'Z')
-            v = c - 'A';
-        else if (c >= 'a' && c <= 'z')
-            v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9')
-            v = c - '0' + 52;
-        else if (c == '-' || c == '+')
-            v = 62;
-        else if (c == '_' || c == '/')
-            v = 63;
-        else if (c == '=')
-            break;
-        else
-            return std::nullopt;
-        buf = (buf << 6) | static_cast<uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buf >> bits) & 0xFF));
-        }
-    }
-    return out;
-}
 
 double seconds_of(SysTime t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 SysTime time_of_seconds(double s) { return SysTime(std::chrono::milliseconds(static_cast<int64_t>(s * 1000))); }
@@ -451,14 +422,8 @@ private:
 }  // namespace
 
 std::optional<JwtClaims> jwt_claims(std::string_view token) {
-    const auto first = token.find('.');
-    if (first == std::string_view::npos) return std::nullopt;
-    const auto second = token.find('.', first + 1);
-    if (second == std::string_view::npos) return std::nullopt;
-    auto payload = base64url_decode(token.substr(first + 1, second - first - 1));
-    if (!payload) return std::nullopt;
-    auto doc = json::parse(*payload);
-    if (!doc || !doc->IsObject()) return std::nullopt;
+    auto doc = kit::jwt_payload(token);
+    if (!doc) return std::nullopt;
     JwtClaims out;
     out.client_id = kit::string_at(*doc, "client_id");
     out.exp = kit::number_at(*doc, "exp");

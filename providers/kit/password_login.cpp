@@ -36,7 +36,7 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 
 }  // namespace
 
-std::optional<SysTime> jwt_expiry(std::string_view token) {
+std::optional<rapidjson::Document> jwt_payload(std::string_view token) {
     const auto first = token.find('.');
     const auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
     if (second == std::string_view::npos) return std::nullopt;
@@ -44,6 +44,12 @@ std::optional<SysTime> jwt_expiry(std::string_view token) {
     if (!payload) return std::nullopt;
     auto doc = json::parse(*payload);
     if (!doc || !doc->IsObject()) return std::nullopt;
+    return std::move(*doc);
+}
+
+std::optional<SysTime> jwt_expiry(std::string_view token) {
+    auto doc = jwt_payload(token);
+    if (!doc) return std::nullopt;
     auto exp = number_at(*doc, "exp");
     if (!exp || *exp <= 0 || !std::isfinite(*exp)) return std::nullopt;
     return SysTime(std::chrono::seconds(static_cast<int64_t>(*exp)));

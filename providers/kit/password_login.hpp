@@ -47,6 +47,10 @@ struct PasswordLogin {
 Task<net::Credentials> password_login(net::HttpClient& http, const Platform& platform, const PasswordLogin& login,
                                       const Clock& clock);
 
+// The payload of a JWT (header.payload.signature, base64url JSON) when it is
+// a JSON object; nullopt when `token` is not such a JWT.
+std::optional<rapidjson::Document> jwt_payload(std::string_view token);
+
 // The `exp` claim of a JWT (header.payload.signature, base64url JSON), or
 // nullopt when `token` is not a JWT or has no numeric `exp`.
 std::optional<SysTime> jwt_expiry(std::string_view token);
