@@ -30,3 +30,6 @@ endif()
 # (providers/kit/files.cpp); it ships a pkg-config file.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+# libexpat (libexpat1-dev) streams Apple Health's export.xml, often over 1 GB
+# (providers/health_export).
+find_package(EXPAT REQUIRED)

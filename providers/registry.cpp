@@ -8,6 +8,7 @@
 #include "providers/archive/archive.hpp"
 #include "providers/folder/folder.hpp"
 #include "providers/garmin_connect/garmin_connect.hpp"
+#include "providers/health_export/health_export.hpp"
 #include "providers/igpsport/igpsport.hpp"
 #include "providers/intervals_icu/intervals_icu.hpp"
 #include "providers/mywhoosh/mywhoosh.hpp"
@@ -24,7 +25,7 @@
 namespace fitbridge::providers {
 
 std::span<const Factory> registry() {
-    static const std::array<Factory, 14> k_registry{{
+    static const std::array<Factory, 15> k_registry{{
         folder::factory(),
         archive::factory(),
         intervals_icu::factory(),
@@ -39,6 +40,7 @@ std::span<const Factory> registry() {
         trainingpeaks::factory(),
         garmin_connect::factory(),
         ridewithgps::factory(),
+        health_export::factory(),
     }};
     return k_registry;
 }

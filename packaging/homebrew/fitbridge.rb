@@ -16,6 +16,7 @@ class Fitbridge < Formula
   depends_on "pugixml"
   depends_on "yaml-cpp"
 
+  uses_from_macos "expat"
   uses_from_macos "sqlite"
   uses_from_macos "zlib"
 

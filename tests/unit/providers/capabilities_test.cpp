@@ -33,7 +33,7 @@ public:
 // Options that make each provider valid without any outside service. A new
 // platform adds its row here.
 std::map<std::string, std::string> options_for(std::string_view provider, const test::TempDir& dir) {
-    if (provider == "folder") return {{"path", dir.path().string()}};
+    if (provider == "folder" || provider == "health_export") return {{"path", dir.path().string()}};
     if (provider == "archive") return {{"root", (dir / "archive").string()}};
     if (provider == "intervals_icu")
         return {{"api_key_file", (dir / "key").string()}, {"base_url", "http://127.0.0.1:9"}};

@@ -496,7 +496,7 @@ TEST_F(FolderTest, FactoryDescribesTheProvider) {
     // provider_base's find_factory() needs it from fitbridge_providers.
     // folder, archive, intervals_icu, rest, strava, sweatstack, trainitall, sporttracks, mywhoosh, igpsport,
     // zwift, trainingpeaks, garmin_connect, ridewithgps
-    ASSERT_EQ(registry().size(), 14u);
+    ASSERT_EQ(registry().size(), 15u);
     EXPECT_EQ(registry()[0].name, "folder");
     EXPECT_EQ(find_factory("folder"), &registry()[0]);
     auto p = make({});
