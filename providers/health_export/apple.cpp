@@ -215,17 +215,19 @@ AppleParser::~AppleParser() {
 
 Result<void> AppleParser::feed(std::string_view chunk, bool last) {
     auto& s = *m_state;
+    Result<void> status;
     if (chunk.size() > static_cast<size_t>(INT32_MAX))
-        return Error::permanent("health_export.malformed", fmt::format("{}: chunk too large", s.where));
-    if (XML_Parse(s.parser, chunk.data(), static_cast<int>(chunk.size()), last ? 1 : 0) == XML_STATUS_ERROR)
-        return Error::permanent(
+        status = Error::permanent("health_export.malformed", fmt::format("{}: chunk too large", s.where));
+    else if (XML_Parse(s.parser, chunk.data(), static_cast<int>(chunk.size()), last ? 1 : 0) == XML_STATUS_ERROR)
+        status = Error::permanent(
             "health_export.malformed",
             fmt::format("{}: line {}, column {}: {}", s.where, XML_GetCurrentLineNumber(s.parser),
                         XML_GetCurrentColumnNumber(s.parser) + 1, XML_ErrorString(XML_GetErrorCode(s.parser))));
-    if (last)
+    // The samples are sorted at the end, whether or not the end was well-formed.
+    if (last || !status)
         std::stable_sort(s.heart_rate.begin(), s.heart_rate.end(),
                          [](const HeartRate& a, const HeartRate& b) { return a.time < b.time; });
-    return {};
+    return status;
 }
 
 std::vector<Workout>& AppleParser::workouts() { return m_state->workouts; }

@@ -40,7 +40,8 @@ public:
     // Workouts in file order. Their `route` is the path the export names
     // ("/workout-routes/route_1.gpx"), relative to export.xml's folder.
     std::vector<Workout>& workouts();
-    // Samples inside the windows, sorted by time.
+    // Samples inside the windows, sorted by time once the last chunk or an
+    // error was fed.
     std::vector<HeartRate>& heart_rate();
 
     struct State;

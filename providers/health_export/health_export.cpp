@@ -448,10 +448,7 @@ private:
         if (m_stop) return Error::transient("health_export.stopped", "the daemon is stopping");
         // A malformed tail was reported by the listing; the samples before it still count.
         if (fed) (void)parser.feed({}, true);
-        auto& samples = parser.heart_rate();
-        std::stable_sort(samples.begin(), samples.end(),
-                         [](const HeartRate& a, const HeartRate& b) { return a.time < b.time; });
-        auto shared = std::make_shared<const std::vector<HeartRate>>(std::move(samples));
+        auto shared = std::make_shared<const std::vector<HeartRate>>(std::move(parser.heart_rate()));
         std::lock_guard lock(m_mutex);
         if (auto c = m_exports.find(path); c != m_exports.end() && c->second.key == info.key)
             c->second.heart_rate = shared;

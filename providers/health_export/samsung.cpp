@@ -145,7 +145,9 @@ Result<std::vector<Workout>> parse_samsung_exercises(std::string_view csv, std::
         Workout w;
         w.start = *start;
         w.end = *end;
-        const int code = static_cast<int>(number(field("exercise_type")).value_or(0));
+        int code = 0;  // not a whole number in range: no sport FitBridge knows
+        const auto type = field("exercise_type");
+        if (std::from_chars(type.data(), type.data() + type.size(), code).ptr != type.data() + type.size()) code = 0;
         const auto sport =
             std::find_if(k_sports.begin(), k_sports.end(), [&](const Sport& s) { return s.code == code; });
         w.kind = sport != k_sports.end() ? std::string(sport->kind) : "Exercise";

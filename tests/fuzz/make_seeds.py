@@ -246,3 +246,55 @@ scripts = {
 }
 for name, parts in scripts.items():
     put("platform_fuzz", name, sep.join(parts))
+
+# ---- health exports (health_fuzz) ---------------------------------------------
+# The first byte picks the parser (0 export.xml, 1 its heart-rate pass, 2 a
+# route GPX, 3 Samsung's exercise table, 4 its locations, 5 its live data),
+# the second the chunk size export.xml is fed in.
+max_len["health_fuzz"] = 8192
+apple_xml = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE HealthData [
+<!ELEMENT HealthData (ExportDate,Me,(Record|Workout)*)>
+<!ATTLIST HealthData locale CDATA #REQUIRED>
+]>
+<HealthData locale="en_GB">
+ <ExportDate value="2022-07-01 10:00:00 +0200"/>
+ <Record type="HKQuantityTypeIdentifierHeartRate" sourceName="W" unit="count/min" startDate="2022-06-01 07:30:05 +0200" endDate="2022-06-01 07:30:05 +0200" value="128">
+  <MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="2"/>
+ </Record>
+ <Record type="HKQuantityTypeIdentifierHeartRate" sourceName="W" unit="count/min" startDate="2022-06-01 07:30:10 +0200" endDate="2022-06-01 07:30:10 +0200" value="131"/>
+ <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="30" durationUnit="min" totalDistance="5.2" totalDistanceUnit="km" sourceName="W" startDate="2022-06-01 07:30:00 +0200" endDate="2022-06-01 08:00:00 +0200">
+  <MetadataEntry key="HKIndoorWorkout" value="0"/>
+  <WorkoutRoute sourceName="W" startDate="2022-06-01 07:30:00 +0200" endDate="2022-06-01 08:00:00 +0200">
+   <FileReference path="/workout-routes/route_2022-06-01_8.00am.gpx"/>
+  </WorkoutRoute>
+ </Workout>
+ <Workout workoutActivityType="HKWorkoutActivityTypeCycling" duration="1.5" durationUnit="hr" sourceName="W" startDate="2022-06-02 07:30:00 +0200" endDate="2022-06-02 09:00:00 +0200">
+  <WorkoutStatistics type="HKQuantityTypeIdentifierDistanceCycling" startDate="2022-06-02 07:30:00 +0200" endDate="2022-06-02 09:00:00 +0200" sum="30.5" unit="mi"/>
+ </Workout>
+</HealthData>
+"""
+route_gpx = """<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="Apple Health Export" xmlns="http://www.topografix.com/GPX/1/1">
+ <trk><name>Route</name><trkseg>
+  <trkpt lon="7.0000000" lat="45.0000000"><ele>100.0</ele><time>2022-06-01T05:30:00Z</time><extensions><speed>2.8</speed></extensions></trkpt>
+  <trkpt lon="7.0000100" lat="45.0000400"><ele>100.5</ele><time>2022-06-01T05:30:02Z</time></trkpt>
+  <trkpt lon="7.0000200" lat="45.0000800"><time>2022-06-01T05:30:04Z</time></trkpt>
+ </trkseg></trk>
+</gpx>
+"""
+samsung_prefix = "com.samsung.health.exercise."
+samsung_csv = ("com.samsung.shealth.exercise,6312002,3\n" +
+               ",".join(samsung_prefix + c for c in ["start_time", "end_time", "exercise_type", "duration",
+                                                     "distance", "location_data", "live_data", "datauuid"]) +
+               ",\n2024-01-02 06:00:00.000,2024-01-02 06:10:00.000,11007,600000,4000.5,a.json,a.json,u1,\n" +
+               '2024-01-03 18:00:00.000,2024-01-03 18:20:00.000,"9002",1200000,,,,"u""2",\n')
+locations = json.dumps([{"latitude": 45.0, "longitude": 7.0, "altitude": 100, "start_time": 1704175200000},
+                        {"latitude": 45.001, "longitude": 7.0, "start_time": 1704175210000}])
+live = json.dumps([{"start_time": 1704175200000, "heart_rate": 130, "speed": 6.5},
+                   {"start_time": 1704175205000, "speed": 6.6}, {"start_time": 1704175203000, "heart_rate": 131}])
+for name, sel, chunk, body in [("apple_xml_whole", 0, 255, apple_xml), ("apple_xml_chunks", 0, 6, apple_xml),
+                               ("apple_hr", 1, 63, apple_xml), ("route_gpx", 2, 0, route_gpx),
+                               ("samsung_csv", 3, 0, samsung_csv), ("samsung_locations", 4, 0, locations),
+                               ("samsung_live", 5, 0, live)]:
+    put("health_fuzz", name, bytes([sel, chunk]) + body.encode())

@@ -418,6 +418,24 @@ TEST_F(HealthExportTest, SamsungExercisesWithTheirPositionsAndHeartRate) {
     EXPECT_EQ(s.rec_max_hr, 149);
 }
 
+TEST(SamsungTable, AnUnknownOrOutOfRangeSportIsExercise) {
+    auto r = parse_samsung_exercises(
+        "com.samsung.shealth.exercise,1,1\nstart_time,end_time,exercise_type,datauuid\n"
+        "2024-01-02 06:00:00.000,2024-01-02 06:10:00.000,1.1e11,a\n"
+        "2024-01-02 07:00:00.000,2024-01-02 07:10:00.000,4004,b\n"
+        "2024-01-02 08:00:00.000,2024-01-02 08:10:00.000,1002,c\n",
+        "x.csv", {});
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->size(), 3u);
+    EXPECT_EQ((*r)[0].kind, "Exercise");
+    EXPECT_EQ((*r)[0].family, "other");
+    EXPECT_EQ((*r)[1].kind, "Exercise");
+    EXPECT_EQ((*r)[2].kind, "Running");
+    EXPECT_EQ((*r)[2].family, "run");
+    EXPECT_EQ((*r)[2].id, "samsung:c");
+    EXPECT_EQ((*r)[2].start, 1704182400);
+}
+
 TEST(SamsungTable, AHeaderWithoutTimesIsAClearError) {
     auto r = parse_samsung_exercises("com.samsung.shealth.exercise,1,1\nfoo,bar\n", "x.csv", {});
     ASSERT_FALSE(r);
