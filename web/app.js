@@ -15,7 +15,7 @@
   function el(tag, props, ...children) {
     const e = document.createElement(tag);
     setProps(e, props);
-    for (const c of children.flat()) {
+    for (const c of children.flat(Infinity)) {
       if (c === null || c === undefined || c === false) continue;
       e.append(c instanceof Node ? c : String(c));
     }
@@ -25,7 +25,7 @@
   function svg(tag, props, ...children) {
     const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
     setProps(e, props);
-    for (const c of children.flat()) {
+    for (const c of children.flat(Infinity)) {
       if (c === null || c === undefined || c === false) continue;
       e.append(c instanceof Node ? c : String(c));
     }
@@ -43,6 +43,7 @@
   }
 
   const token = () => sessionStorage.getItem(TOKEN_KEY);
+  let signedIn = false;  // the screens are shown (not the sign-in form)
 
   // ---- formatting ---------------------------------------------------------
 
@@ -136,6 +137,7 @@
   // ---- sign-in -------------------------------------------------------------
 
   function showSignin(message) {
+    signedIn = false;
     stopEvents();
     for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'view-signin';
     $('nav').hidden = true;
@@ -194,6 +196,7 @@
   }
 
   function enter() {
+    signedIn = true;
     $('nav').hidden = false;
     $('signout').hidden = false;
     $('live').hidden = false;
@@ -349,12 +352,17 @@
       }
       acts.cursor = d.next_cursor;
       acts.done = !d.next_cursor;
-      const n = list.children.length;
-      $('activity-end').textContent = acts.done ? (n ? `${n} activities, the end of the list.` : 'No activities match.') : '';
-      $('more').hidden = acts.done;
+      updateActivityEnd();
     } finally {
       if (generation === acts.generation) acts.loading = false;
     }
+  }
+
+  function updateActivityEnd() {
+    const n = $('activity-list').children.length;
+    $('activity-end').textContent =
+        acts.done ? (n ? `${n} ${n === 1 ? 'activity' : 'activities'}, the end of the list.` : 'No activities match.') : '';
+    $('more').hidden = acts.done;
   }
 
   function resetActivities() {
@@ -388,6 +396,7 @@
     const old = list.querySelector(`li[data-activity="${a.id}"]`);
     if (old) old.replaceWith(row);
     else list.prepend(row);
+    updateActivityEnd();
   }
 
   function deliveryUpdated(activity, sink, state) {
@@ -449,15 +458,14 @@
     $('details-title').textContent = a.name || `Activity ${a.id}`;
     const deliveries = a.delivery_details.map((d) => [
       d.sink,
-      stateChip(d.state),
+      [stateChip(d.state), d.state === 'failed' ?
+          [' ', el('button', {type: 'button', 'data-retry': d.id, onclick: () => retryDelivery(d.id, a.id)}, 'Retry')] :
+          null],
       [d.reason, d.why && d.why !== d.reason ? ` (${d.why})` : ''].filter(Boolean).join(''),
       d.message || '',
       String(d.attempts),
       d.retry_at ? fmtTime(d.retry_at) : '',
       d.remote_id || '',
-      d.state === 'failed' ?
-          el('button', {type: 'button', 'data-retry': d.id, onclick: () => retryDelivery(d.id, a.id)}, 'Retry') :
-          '',
     ]);
     const copies = a.links.map((l) => [
       l.account,
@@ -479,7 +487,7 @@
         el('p', {id: 'details-message', class: 'message', role: 'status'}),
         el('h3', null, 'Deliveries'),
         deliveries.length ?
-            table(['Sink', 'State', 'Reason', 'Message', 'Attempts', 'Retry at', 'Remote id', ''], deliveries) :
+            table(['Sink', 'State', 'Reason', 'Message', 'Attempts', 'Retry at', 'Remote id'], deliveries) :
             el('p', {class: 'muted'}, 'No route sends this activity anywhere.'),
         el('h3', null, 'Copies'),
         table(['Account', 'Remote id', 'Matched by', 'Chosen', 'Records', 'Has'], copies),
@@ -580,10 +588,11 @@
     const scale = (height - top - bottom) / max;
     const g = svg('svg', {viewBox: `0 0 ${width} ${height}`, role: 'img',
                           'aria-label': `bar chart, highest column ${max}`});
-    for (const f of [0, 0.5, 1]) {
-      const y = height - bottom - f * max * scale;
+    const ticks = max >= 4 ? [0, Math.round(max / 2), max] : [0, max];
+    for (const v of ticks) {
+      const y = height - bottom - v * scale;
       g.append(svg('line', {x1: left, x2: width - 10, y1: y, y2: y, stroke: 'currentColor', 'stroke-opacity': 0.15}),
-          svg('text', {x: left - 6, y: y + 4, 'text-anchor': 'end'}, String(Math.round(f * max))));
+          svg('text', {x: left - 6, y: y + 4, 'text-anchor': 'end'}, String(v)));
     }
     labels.forEach((label, i) => {
       let y = height - bottom;
@@ -769,7 +778,9 @@
     });
     $('signout').addEventListener('click', () => signOut('Signed out.'));
     window.addEventListener('hashchange', () => {
-      if (token() && !location.hash.startsWith('#code=')) show(currentView());
+      if (!token() || location.hash.startsWith('#code=')) return;
+      if (signedIn) show(currentView());
+      else enter();
     });
     $('filters').addEventListener('submit', (e) => {
       e.preventDefault();
