@@ -311,9 +311,16 @@
 
   const acts = {filters: {}, cursor: null, loading: false, done: false, started: false, generation: 0};
 
+  // The API's `until` is exclusive; the form's "until" day is meant inclusive.
+  function dayAfter(date) {
+    const d = new Date(`${date}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + 1);
+    return d.toISOString().slice(0, 10);
+  }
+
   function filterQuery() {
     const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(acts.filters)) if (v) q.set(k, v);
+    for (const [k, v] of Object.entries(acts.filters)) if (v) q.set(k, k === 'until' ? dayAfter(v) : v);
     return q;
   }
 
@@ -355,6 +362,12 @@
       updateActivityEnd();
     } finally {
       if (generation === acts.generation) acts.loading = false;
+    }
+    // The observer only reports changes: when the end of the list is still in
+    // sight after a page (a tall screen, short rows), fetch the next one now.
+    if (generation === acts.generation && !acts.done && visible === 'activities' &&
+        $('activity-end').getBoundingClientRect().top < window.innerHeight + 400) {
+      await loadMoreActivities();
     }
   }
 

@@ -169,9 +169,9 @@ def visible(selector):
         selector)
 
 
-def recent_gpx():
-    """A 20-minute ride that started 40 days ago, one point every 10 s."""
-    start = time.time() - 40 * 86400
+def recent_gpx(days_ago=40):
+    """A 20-minute ride that started `days_ago` days ago, one point every 10 s."""
+    start = time.time() - days_ago * 86400
     points = []
     for i in range(120):
         t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start + 10 * i))
@@ -331,6 +331,46 @@ routes:
         if sinks != ["archive", "1", "0", "0", "0", "0", "0", "shelf", "1", "0", "0", "0", "0", "0"]:
             raise Failure("deliveries per sink in two years: %r" % sinks)
         shot("chart")
+
+        # A backfill started from the page.
+        b.eval("location.hash = '#jobs'; true")
+        b.wait_for("document.querySelector('#backfill-form select[name=route]').value === 'inbox-out'",
+                   "the route list")
+        b.eval("{ const f = document.getElementById('backfill-form'); f.elements.since.value = '2015-01-01'; "
+               "f.requestSubmit(); } true")
+        b.wait_for(text_of("#jobs-message") + ".startsWith('Backfill of route inbox-out since 2015-01-01')",
+                   "the backfill started")
+
+        # Sixty activities: the list pages through the API's cursor as it scrolls.
+        for i in range(58):
+            path = os.path.join(work, "ride-%02d.gpx" % i)
+            with open(path, "w") as f:
+                f.write(recent_gpx(50 + i))
+            shutil.move(path, os.path.join(inbox, "ride-%02d.gpx" % i))
+        deadline = time.time() + 60
+        while True:
+            status, body = http("GET", origin + "/v1/activities?limit=500", token)
+            if status == 200 and len(json.loads(body)["activities"]) == 60:
+                break
+            if time.time() > deadline:
+                raise Failure("the 58 rides were not all ingested: %s" % body[:300])
+            time.sleep(0.3)
+        b.goto("about:blank")
+        b.goto(origin + "/#activities")
+        b.wait_for("document.querySelectorAll('#activity-list li[data-activity]').length === 50", "the first page")
+        b.eval("document.getElementById('activity-end').scrollIntoView(); true")
+        b.wait_for("document.querySelectorAll('#activity-list li[data-activity]').length === 60", "the second page")
+        b.wait_for(text_of("#activity-end") + " === '60 activities, the end of the list.'", "the end of the list")
+        shot("activities-scrolled")
+        # Filters: the sport, and an inclusive day.
+        b.eval("{ const f = document.getElementById('filters'); f.elements.sport.value = 'run'; f.requestSubmit(); } true")
+        b.wait_for(text_of("#activity-end") + " === '1 activity, the end of the list.'", "the sport filter")
+        b.eval("{ const f = document.getElementById('filters'); f.elements.sport.value = ''; "
+               "f.elements.since.value = '2015-08-15'; f.elements.until.value = '2015-08-15'; f.requestSubmit(); } true")
+        b.wait_for(text_of("#activity-end") + " === '1 activity, the end of the list.'", "the date filter")
+        name = b.eval(text_of("#activity-list .name"))
+        if name != "morning-run":
+            raise Failure("filtered to %r" % name)
 
         # A `fitbridge open` link signs a fresh session in, and leaves no code in the address bar.
         b.eval("sessionStorage.clear(); true")
