@@ -5,7 +5,9 @@ through the DevTools protocol (python3-websocket), against the real daemon.
 It signs in (a wrong token first, then the right one), sees the accounts,
 drops a file into the watched folder and sees the activity arrive live with
 its delivery chips, opens its details, retries the delivery that failed,
-visits every screen (a screenshot of each under --out), signs in again through
+follows the daemon through a restart (events resumed with Last-Event-ID),
+pages through sixty activities by scrolling, filters them, starts a sync and
+a backfill, visits every screen (a screenshot of each under --out), signs in again through
 a `fitbridge open` link, checks the phone layout, and checks that the page
 requested nothing but the daemon and raised no script or CSP error.
 
@@ -93,6 +95,7 @@ class Browser:
         self.next_id = 0
         self.events = []
         self.requests = []  # every URL the page asked for
+        self.sent = []  # (URL, request headers) of each request
         self.problems = []  # script exceptions, CSP and other security messages
         for domain in ("Page", "Runtime", "Network", "Log"):
             self.call(domain + ".enable")
@@ -114,6 +117,7 @@ class Browser:
         p = msg.get("params", {})
         if method == "Network.requestWillBeSent":
             self.requests.append(p["request"]["url"])
+            self.sent.append((p["request"]["url"], p["request"].get("headers", {})))
         elif method == "Runtime.exceptionThrown":
             d = p["exceptionDetails"]
             self.problems.append("exception: %s" % d.get("exception", {}).get("description", d.get("text")))
@@ -154,8 +158,8 @@ class Browser:
     def goto(self, url):
         self.call("Page.navigate", url=url)
 
-    def screenshot(self, path):
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+    def screenshot(self, path, whole_page=True):
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=whole_page)["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
 
@@ -219,24 +223,37 @@ routes:
         f.write("not a folder\n")
 
     daemon_log = open(os.path.join(args.out, "daemon.log"), "wb")
-    daemon = subprocess.Popen([args.fitbridge, "serve"], env=env, stdout=daemon_log, stderr=subprocess.STDOUT)
-    browser = None
-    try:
+    daemon = None
+
+    def start_daemon():
+        proc = subprocess.Popen([args.fitbridge, "serve"], env=env, stdout=daemon_log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while True:
             try:
                 if http("GET", origin + "/healthz")[0] == 200:
-                    break
+                    return proc
             except OSError:
                 pass
-            if time.time() > deadline or daemon.poll() is not None:
+            if time.time() > deadline or proc.poll() is not None:
                 raise Failure("the daemon did not start (see daemon.log)")
             time.sleep(0.1)
+
+    def stop_daemon(proc):
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    browser = None
+    try:
+        daemon = start_daemon()
         token = open(os.path.join(state, "api-token")).read().strip()
 
         browser = Browser(args.chromium, os.path.join(work, "chrome"), os.path.join(args.out, "chromium.log"))
         b = browser
-        shot = lambda name: b.screenshot(os.path.join(args.out, name + ".png"))
+        shot = lambda name, whole_page=True: b.screenshot(os.path.join(args.out, name + ".png"), whole_page)
 
         # Sign-in: a wrong token is refused with a clear message; the right one gets in.
         b.goto(origin + "/")
@@ -297,6 +314,16 @@ routes:
         b.wait_for("!document.querySelector('#details [data-retry]')", "the dialog without a failed delivery")
         shot("details-retried")
         b.eval("document.getElementById('details-close').click(); true")
+
+        # The daemon restarts: the page reconnects to its events with Last-Event-ID and goes on.
+        stop_daemon(daemon)
+        daemon = None
+        b.wait_for(text_of("#live") + " === 'Live updates: reconnecting…'", "the page noticing the daemon is gone")
+        daemon = start_daemon()
+        b.wait_for(text_of("#live") + " === 'Live'", "the page reconnecting")
+        replays = [h for u, h in b.sent if u == origin + "/v1/events" and "Last-Event-ID" in h]
+        if not replays:
+            raise Failure("no reconnection sent Last-Event-ID: %r" % [h for u, h in b.sent if "/v1/events" in u])
 
         # A recent ride (the chart covers two years) arrives too.
         with open(os.path.join(work, "evening-ride.gpx"), "w") as f:
@@ -407,7 +434,12 @@ routes:
         width = b.eval("document.documentElement.scrollWidth")
         if width > 390:
             raise Failure("the phone layout is %d px wide" % width)
-        shot("activities-phone")
+        shot("activities-phone", whole_page=False)
+        b.eval("location.hash = '#overview'; true")
+        b.wait_for("document.querySelectorAll('#accounts li[data-account]').length === 3", "the overview on a phone")
+        if b.eval("document.documentElement.scrollWidth") > 390:
+            raise Failure("the phone overview is wider than the screen")
+        shot("overview-phone", whole_page=False)
 
         foreign = [u for u in b.requests if not (u.startswith(origin + "/") or u.startswith("data:")
                                                  or u == "about:blank")]
@@ -420,11 +452,8 @@ routes:
     finally:
         if browser:
             browser.close()
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(10)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
+        if daemon:
+            stop_daemon(daemon)
         daemon_log.close()
 
 
