@@ -12,6 +12,7 @@
 #include "cli/auth.hpp"
 #include "cli/client.hpp"
 #include "cli/inspect.hpp"
+#include "cli/open.hpp"
 #include "cli/sync_commands.hpp"
 #include "core/version.hpp"
 #include "providers/provider.hpp"
@@ -37,6 +38,7 @@ Commands:
   activity [--json] ID                      one activity: copies, deliveries, why not on X
   inspect [--json] PATH...                  decode FIT/GPX/TCX files (gzipped or not)
   auth [--port N] [--timeout S] ACCOUNT     authorise an account with OAuth (prints the URL to open)
+  open [--no-browser]                       a one-time link that signs a browser in to the status page
   config check [FILE]                       validate a config file (exit 0, or 78)
   config show                               the effective config, secrets redacted
   --version                                 version and compiled-in providers
@@ -91,7 +93,7 @@ struct Command {
     int (*run)(std::vector<std::string>);
 };
 
-constexpr std::array<Command, 11> k_commands{{
+constexpr std::array<Command, 12> k_commands{{
     {"serve", run_serve},
     {"status", client<cli::run_status>},
     {"healthcheck", client<cli::run_healthcheck>},
@@ -102,6 +104,7 @@ constexpr std::array<Command, 11> k_commands{{
     {"activity", client<cli::run_activity>},
     {"inspect", run_inspect},
     {"auth", client<cli::run_auth>},
+    {"open", client<cli::run_open>},
     {"config", client<cli::run_config>},
 }};
 

@@ -98,6 +98,15 @@ void write_activity_brief(json::Builder& b, const store::ActivityRow& a, engine:
         b.string(d.state);
     }
     b.w.EndObject();
+    // The source accounts that hold a copy (a sink's own copy is a link "delivered"), each once.
+    b.key("sources");
+    b.w.StartArray();
+    std::vector<std::string> sources;
+    for (const auto& l : e.ledger().links(a.id))
+        if (l.matched_by != "delivered" && std::find(sources.begin(), sources.end(), l.account_id) == sources.end())
+            sources.push_back(l.account_id);
+    for (const auto& s : sources) b.string(s);
+    b.w.EndArray();
 }
 
 std::optional<double> time_param(const Request& r, const char* name, std::string& error) {

@@ -2,6 +2,7 @@
 
 #include "app/metrics_route.hpp"
 #include "app/routes.hpp"
+#include "app/web.hpp"
 
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
@@ -35,6 +36,8 @@ Service::Service(boost::asio::io_context& io, config::Config cfg, bool embedded_
     register_routes();
     register_sync_routes(m_router, *m_engine);
     register_metrics_route(m_router, *m_store, m_cfg, unix_now());
+    register_signin_routes(m_router, m_signin, m_token);
+    register_web_routes(m_router);
     m_server = std::make_unique<api::Server>(m_io, server_options(), m_router);
     sync_accounts();
 }

@@ -7,6 +7,7 @@
 
 #include "api/router.hpp"
 #include "api/server.hpp"
+#include "app/signin.hpp"
 #include "config/config.hpp"
 #include "config/paths.hpp"
 #include "core/clock.hpp"
@@ -50,6 +51,7 @@ private:
     const Clock& m_clock = process_clock();
     std::unique_ptr<engine::Engine> m_engine;
     std::string m_token;
+    SigninCodes m_signin{m_clock};
     std::chrono::steady_clock::time_point m_started;
     api::Router m_router;
     std::unique_ptr<api::Server> m_server;
