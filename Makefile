@@ -7,18 +7,23 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build setup asan format check-format bench clean
+.PHONY: run test build setup setup-build asan format check-format bench clean
 
+# Everything, test tools included (make test), or only what building and
+# running needs (make run).
 setup:
 	@scripts/bootstrap
 
-$(BUILD)/CMakeCache.txt: | setup
+setup-build:
+	@scripts/bootstrap --build-only
+
+$(BUILD)/CMakeCache.txt: | setup-build
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
 build: setup $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
-run: setup $(BUILD)/CMakeCache.txt
+run: setup-build $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS) --target fitbridge -- --no-print-directory
 	$(BUILD)/daemon/fitbridge serve
 
