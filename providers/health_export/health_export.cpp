@@ -258,7 +258,8 @@ public:
                 continue;
             }
             const double age = std::chrono::duration<double>(now - fs::last_write_time(*main, ec)).count();
-            if (!ec && age < m_settle_s) {
+            // (A modification time in the future says nothing about settling: such a file is read.)
+            if (!ec && age >= 0 && age < m_settle_s) {
                 next_settled = std::min(next_settled.value_or(m_settle_s), m_settle_s - age);
                 ignored.push_back(
                     {e.string(), "unstable",
@@ -302,6 +303,9 @@ public:
             std::lock_guard lock(m_mutex);
             std::map<fs::path, Parsed> kept;
             m_index.clear();
+            // Oldest first, so that a workout in several exports is taken from the newest.
+            std::stable_sort(exports.begin(), exports.end(),
+                             [](const auto& a, const auto& b) { return a.second.mtime_ns < b.second.mtime_ns; });
             for (const auto& [path, key] : exports) {
                 auto c = m_exports.find(path);
                 if (c == m_exports.end()) {
@@ -316,8 +320,7 @@ public:
                     ignored.push_back(
                         {path.string(), "malformed",
                          fmt::format("read up to an error, workouts before it are kept: {}", c->second.error)});
-                for (size_t i = 0; i < c->second.workouts.size(); ++i)
-                    m_index[c->second.workouts[i].id] = {path, i};  // a newer export's copy wins
+                for (size_t i = 0; i < c->second.workouts.size(); ++i) m_index[c->second.workouts[i].id] = {path, i};
                 kept.insert(m_exports.extract(c));
             }
             m_exports = std::move(kept);

@@ -241,6 +241,10 @@ TEST_F(HealthExportTest, ANewerExportOfThePhoneAddsOnlyItsNewWorkouts) {
     for (size_t i = 0; i < 3; ++i) EXPECT_EQ(second[i].remote_id, first[i].remote_id);
     EXPECT_EQ(second[3].remote_id, id_of("2022-08-30T05:30:00Z", "Walking"));
     EXPECT_EQ(second[0].origin, (m_dir / "drop/export-2022-09.zip").string());  // the newer export's copy
+    // Newer by time, not by name.
+    fs::last_write_time(m_dir / "drop/export-2022-09.zip",
+                        fs::last_write_time(m_dir / "drop/export-2022-06.zip") - std::chrono::hours(24));
+    EXPECT_EQ(list(*p)[0].origin, (m_dir / "drop/export-2022-06.zip").string());
     // The newer one alone lists the same ids too.
     fs::remove(m_dir / "drop/export-2022-06.zip");
     EXPECT_EQ(list(*p).size(), 4u);
