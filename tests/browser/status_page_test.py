@@ -192,6 +192,17 @@ def run(args, work):
     inbox, archive, shelf, state = (os.path.join(work, d) for d in ("inbox", "archive", "shelf", "state"))
     for d in (inbox, archive, shelf):
         os.makedirs(d)
+    # An Intervals.icu account (its fake, on loopback) whose key the platform refuses: its card must say
+    # needs_reauth, why, and what to do.
+    fake = subprocess.Popen([os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fakes", "run"),
+                             "intervals", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    icu_base = fake.stdout.readline().strip()
+    if not icu_base.startswith("http://127.0.0.1:"):
+        fake.kill()
+        raise Failure("the Intervals.icu fake did not start: %r" % icu_base)
+    icu_key = os.path.join(work, "icu.key")
+    with open(icu_key, "w") as f:
+        f.write("a-key-intervals-refuses\n")
     config = os.path.join(work, "fitbridge.yaml")
     with open(config, "w") as f:
         f.write("""api:
@@ -208,11 +219,18 @@ accounts:
   - id: shelf
     provider: archive
     root: %(shelf)s
+  - id: rides-icu
+    provider: intervals_icu
+    base_url: %(icu)s
+    api_key_file: %(icu_key)s
 routes:
   - id: inbox-out
     from: [inbox]
     to: [archive, shelf]
-""" % {"port": port, "inbox": inbox, "archive": archive, "shelf": shelf})
+  - id: rides-in
+    from: [rides-icu]
+    to: [archive]
+""" % {"port": port, "inbox": inbox, "archive": archive, "shelf": shelf, "icu": icu_base, "icu_key": icu_key})
     env = {"HOME": work, "PATH": "/usr/bin:/bin", "FITBRIDGE_STATE_DIR": state, "FITBRIDGE_CONFIG": config}
     ride = os.path.join(args.testdata, "fit", "garmin-fenix2-run.fit")
     # The shelf cannot take the ride while a file stands where its year's folder goes.
@@ -270,11 +288,19 @@ routes:
         b.eval("document.getElementById('token').value = %s; "
                "document.getElementById('signin-form').requestSubmit(); true" % json.dumps(token))
 
-        # Overview: the three accounts.
-        b.wait_for("document.querySelectorAll('#accounts li[data-account]').length === 3", "three account cards")
+        # Overview: the four accounts, the refused one saying so and what to do.
+        b.wait_for("document.querySelectorAll('#accounts li[data-account]').length === 4", "four account cards")
         accounts = b.eval("[...document.querySelectorAll('#accounts li[data-account]')].map(e => e.dataset.account)")
-        if sorted(accounts) != ["archive", "inbox", "shelf"]:
+        if sorted(accounts) != ["archive", "inbox", "rides-icu", "shelf"]:
             raise Failure("accounts shown: %r" % accounts)
+        icu_card = "document.querySelector('#accounts li[data-account=\"rides-icu\"]').textContent"
+        b.wait_for(icu_card + ".includes('needs_reauth')", "the refused account in needs_reauth", timeout=30)
+        card = b.eval(icu_card)
+        for expected in ("Provider", "intervals_icu", "Reason", "401", "What to do",
+                         "Put a valid key or token in the file the account's configuration names",
+                         "api_key (api_key_file)"):
+            if expected not in card:
+                raise Failure("the needs_reauth card lacks %r: %r" % (expected, card))
         if b.eval("sessionStorage.getItem('fitbridge.token')") != token:
             raise Failure("the token is not in session storage")
         b.wait_for(text_of("#live") + " === 'Live'", "the live indicator")
@@ -408,7 +434,7 @@ routes:
             raise Failure("fitbridge open: %d %r %r" % (opened.returncode, opened.stdout, opened.stderr))
         b.goto("about:blank")
         b.goto(link[0])
-        b.wait_for("document.querySelectorAll('#accounts li[data-account]').length === 3", "sign-in by link")
+        b.wait_for("document.querySelectorAll('#accounts li[data-account]').length === 4", "sign-in by link")
         if "code" in b.eval("location.href"):
             raise Failure("the code stayed in the address bar: %s" % b.eval("location.href"))
         # The link works once.
@@ -436,7 +462,7 @@ routes:
             raise Failure("the phone layout is %d px wide" % width)
         shot("activities-phone", whole_page=False)
         b.eval("location.hash = '#overview'; true")
-        b.wait_for("document.querySelectorAll('#accounts li[data-account]').length === 3", "the overview on a phone")
+        b.wait_for("document.querySelectorAll('#accounts li[data-account]').length === 4", "the overview on a phone")
         if b.eval("document.documentElement.scrollWidth") > 390:
             raise Failure("the phone overview is wider than the screen")
         shot("overview-phone", whole_page=False)
@@ -455,6 +481,8 @@ routes:
         if daemon:
             stop_daemon(daemon)
         daemon_log.close()
+        fake.kill()
+        fake.wait()
 
 
 def main():
