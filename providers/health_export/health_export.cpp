@@ -15,6 +15,8 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -219,7 +221,9 @@ asio::awaitable<std::optional<std::invoke_result_t<F>>> call(F f) {
 // Runs `f` on `pool` and resumes on the caller's executor with its result.
 template <typename F>
 asio::awaitable<std::invoke_result_t<F>> off_thread(asio::thread_pool& pool, F f) {
-    auto r = co_await asio::co_spawn(pool.get_executor(), call(std::move(f)), asio::use_awaitable);
+    // No cancellation crosses to the pool's thread: the job checks the stop flag instead.
+    auto r = co_await asio::co_spawn(pool.get_executor(), call(std::move(f)),
+                                     asio::bind_cancellation_slot(asio::cancellation_slot(), asio::use_awaitable));
     co_return std::move(*r);
 }
 
