@@ -390,8 +390,24 @@ struct YamlOut final : Out {
     void end_map() override { e << YAML::EndMap; }
     void begin_list() override { e << YAML::BeginSeq; }
     void end_list() override { e << YAML::EndSeq; }
-    void key(std::string_view k) override { e << YAML::Key << std::string(k) << YAML::Value; }
-    void str(std::string_view s) override { e << std::string(s); }
+    void key(std::string_view k) override {
+        e << YAML::Key;
+        scalar(k);
+        e << YAML::Value;
+    }
+    void str(std::string_view s) override { scalar(s); }
+    // yaml-cpp writes a carriage return (and other control characters) into a
+    // plain scalar, where a reader takes it for a line break: such text, and
+    // text with blanks at either end, is double-quoted, with escapes.
+    void scalar(std::string_view s) {
+        const bool control = std::any_of(s.begin(), s.end(), [](char c) {
+            const auto u = static_cast<unsigned char>(c);
+            return u < 0x20 || u == 0x7f;
+        });
+        const bool padded = !s.empty() && (s.front() == ' ' || s.back() == ' ');
+        if (control || padded) e << YAML::DoubleQuoted;
+        e << std::string(s);
+    }
     void integer(int64_t v) override { e << v; }
     void number(double v) override { e << v; }
     void boolean(bool v) override { e << v; }

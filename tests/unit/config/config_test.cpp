@@ -230,4 +230,17 @@ TEST(Config, DumpKeepsEscapedControlCharacters) {
 }
 
 }  // namespace
+TEST(Config, DumpKeepsCarriageReturnsAndBlanksInOptions) {
+    // Found by config_fuzz: a carriage return at the end of an option's value
+    // (and key) was dumped unquoted and read back as a line break.
+    auto c = parse("accounts:\n  - {id: x, provider: folder, \"note\\r\": \"value\\r\", pad: \" both \"}\n", "t.yaml");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    ASSERT_EQ(c->accounts.size(), 1u);
+    EXPECT_EQ(c->accounts[0].options.at("note\r"), "value\r");
+    EXPECT_EQ(c->accounts[0].options.at("pad"), " both ");
+    auto again = parse(to_yaml(*c), "dump.yaml");
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(to_json(*again), to_json(*c));
+}
+
 }  // namespace fitbridge::config
