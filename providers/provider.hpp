@@ -31,6 +31,7 @@ class CursorStore;
 namespace fitbridge::net {
 class HttpClient;
 class TokenStore;
+class Offload;
 struct OAuthEndpoints;
 }  // namespace fitbridge::net
 
@@ -210,6 +211,9 @@ struct Context {
     // (an upload being processed). Null: real timers; fuzzing and tests pass
     // one that returns at once.
     std::function<boost::asio::awaitable<void>(std::chrono::milliseconds)> sleep = nullptr;
+    // Where blocking work (writing and syncing files, parsing large exports)
+    // runs, off the io thread (net::run_blocking). Null: on the caller's thread.
+    net::Offload* offload = nullptr;
 };
 
 // Whether `e` says the platform cannot take this kind of activity at all

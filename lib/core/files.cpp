@@ -6,7 +6,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -36,7 +41,8 @@ Result<void> sys_error(std::string_view what, const std::filesystem::path& p) {
 }  // namespace
 
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view bytes, unsigned mode,
-                               bool overwrite) {
+                               bool overwrite, Durability durability) {
+    const bool sync = durability == Durability::now;
     uint8_t rnd[6];
     random_bytes(rnd);
     auto tmp = path;
@@ -55,7 +61,7 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
         }
         off += static_cast<size_t>(n);
     }
-    if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
+    if (::fchmod(fd, mode) != 0 || (sync && ::fsync(fd) != 0)) {
         auto r = sys_error("cannot sync", tmp);
         ::close(fd);
         ::unlink(tmp.c_str());
@@ -77,6 +83,7 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
         ::unlink(tmp.c_str());
         return r;
     }
+    if (!sync) return {};
     auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
     int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
@@ -84,6 +91,54 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
         ::close(dfd);
     }
     return {};
+}
+
+namespace {
+// fsync (or fdatasync) of one path; the error names it.
+Result<void> sync_path(const std::filesystem::path& p, bool folder) {
+    int fd = ::open(p.c_str(), (folder ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0) return sys_error("cannot open to sync", p);
+    const int r = folder ? ::fsync(fd) : ::fdatasync(fd);
+    const int err = errno;
+    ::close(fd);
+    errno = err;
+    if (r != 0) return sys_error("cannot sync", p);
+    return {};
+}
+
+// Syncs `paths` from up to 8 threads; the first failure wins.
+Result<void> sync_all(const std::vector<std::filesystem::path>& paths, bool folders) {
+    if (paths.empty()) return {};
+    std::atomic<size_t> next{0};
+    std::mutex mutex;
+    std::optional<Error> failed;
+    auto work = [&] {
+        for (size_t i = next++; i < paths.size(); i = next++) {
+            auto r = sync_path(paths[i], folders);
+            if (!r) {
+                std::lock_guard lock(mutex);
+                if (!failed) failed = r.error();
+            }
+        }
+    };
+    const size_t n = std::min<size_t>(8, paths.size());
+    std::vector<std::thread> threads;
+    threads.reserve(n - 1);
+    for (size_t i = 1; i < n; ++i) threads.emplace_back(work);
+    work();
+    for (auto& t : threads) t.join();
+    if (failed) return *failed;
+    return {};
+}
+}  // namespace
+
+Result<void> sync_files(const std::vector<std::filesystem::path>& files) {
+    // Data first, then the folders' entries: a name made durable must never
+    // point at data that is not.
+    if (auto r = sync_all(files, false); !r) return r;
+    std::set<std::filesystem::path> folders;
+    for (const auto& f : files) folders.insert(f.has_parent_path() ? f.parent_path() : std::filesystem::path("."));
+    return sync_all({folders.begin(), folders.end()}, true);
 }
 
 }  // namespace fitbridge

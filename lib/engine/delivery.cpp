@@ -115,7 +115,18 @@ awaitable<void> Engine::delivery_loop(AccountPtr sink) {
             if (sink->uploads.size() < limit) {
                 for (const auto& d : m_ledger.due_deliveries_to(id, now, static_cast<int>(limit * 2))) {
                     if (sink->uploads.size() >= limit) break;
-                    if (!sink->uploads.count(d.id)) start_upload(sink, d);
+                    if (sink->uploads.count(d.id)) continue;
+                    // One upload started per turn: uploads that never suspend
+                    // (the archive's bookkeeping) would otherwise run back to
+                    // back while a request to the API waits.
+                    co_await asio::post(m_executor, asio::use_awaitable);
+                    if (sink->stopped || m_stopping) co_return;
+                    if (sink->uploads.count(d.id) || sink->uploads.size() >= limit) continue;
+                    const auto now_row = m_ledger.delivery(d.id);  // it may have changed meanwhile
+                    if (!now_row || !(now_row->state == "planned" || (now_row->state == "failed" && now_row->retry_at &&
+                                                                   *now_row->retry_at <= now)))
+                        continue;
+                    start_upload(sink, *now_row);
                 }
             }
             if (auto next = m_ledger.next_retry_at_to(id, now)) wake_at = std::min(wake_at, *next);

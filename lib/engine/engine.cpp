@@ -26,9 +26,14 @@ Engine::Engine(asio::any_io_executor executor, store::Store& store, const Clock&
       m_state_dir(std::move(state_dir)),
       m_originals(m_state_dir),
       m_factories(std::move(factories)),
-      m_supervisor(std::move(executor), options.supervisor) {}
+      m_supervisor(std::move(executor), options.supervisor) {
+    m_store.set_checkpoint_runner([this](std::function<void()> job) { m_offload.post(std::move(job)); });
+}
 
-Engine::~Engine() { stop(); }
+Engine::~Engine() {
+    stop();
+    m_store.set_checkpoint_runner(nullptr);  // the checkpoints already handed over run before the pool is joined
+}
 
 void Engine::stop() {
     if (m_stopping) return;
@@ -65,6 +70,7 @@ void Engine::start_account(const config::AccountConfig& cfg) {
     } else {
         providers::Context ctx{m_executor, &m_clock,  m_state_dir, &m_cfg, shared_http(*a->factory),
                                &m_tokens,  &m_cursors};
+        ctx.offload = &m_offload;
         auto p = a->factory->create(cfg, ctx);
         if (p) {
             a->provider = std::move(*p);

@@ -28,6 +28,7 @@
 #include "engine/supervisor.hpp"
 #include "formats/summary.hpp"
 #include "net/oauth.hpp"
+#include "net/offload.hpp"
 #include "providers/provider.hpp"
 #include "store/cursors.hpp"
 #include "store/ledger.hpp"
@@ -176,12 +177,23 @@ private:
                                                             std::optional<int64_t> job_id, int64_t& done,
                                                             int64_t& total, Tally* tally = nullptr);
 
-    // ingest.cpp: download, decode, match, plan. Returns false when the
-    // source failed in a way worth retrying later.
-    boost::asio::awaitable<bool> ingest_item(AccountPtr a, providers::RemoteActivity item, Tally* tally = nullptr);
-    // `bytes` null: a metadata-only item (RemoteActivity::unavailable_reason
-    // with a start time), kept without an original.
-    bool ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string* bytes,
+    // ingest.cpp: download, decode, match, plan, in two steps with group
+    // commit. ingest_item downloads an item, then decodes it and writes its
+    // original (not yet synced) on the offload pool, and adds it to `batch`
+    // (items it settles at once, skips and failures, are recorded there and
+    // then). commit_batch syncs the batch's originals in one pass, then
+    // records its items in listing order, each in its own transaction, one
+    // per turn of the io_context, and wakes the routes' sinks. Nothing of an
+    // item is recorded before its original is durable. ingest_item returns
+    // false when the source failed in a way worth retrying later.
+    struct Prepared;
+    struct Batch;
+    boost::asio::awaitable<bool> ingest_item(AccountPtr a, providers::RemoteActivity item, Batch& batch);
+    boost::asio::awaitable<void> commit_batch(Batch& batch);
+    // Records one item whose original (if any) is durable. `original` empty:
+    // a metadata-only item (RemoteActivity::unavailable_reason with a start
+    // time), kept without a file.
+    bool ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& original,
                         const formats::Summary& s);
     boost::asio::awaitable<void> propagate_name(int64_t activity_id, std::string name, std::string authority);
     void replan(int64_t activity_id);
@@ -219,6 +231,9 @@ private:
     std::map<std::string, std::shared_ptr<net::HttpClient>> m_http;
     // Shared with the uploads' completion handlers, which may outlive the engine.
     std::shared_ptr<size_t> m_uploads_running = std::make_shared<size_t>(0);
+    // Decoding, original files and their syncs (and the providers' blocking
+    // work): joined at destruction, after the loops are cancelled.
+    net::Offload m_offload;
     Supervisor m_supervisor;  // last: destroyed first, cancelling the loops
 };
 

@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/files.hpp"
 #include "core/hash.hpp"
 #include "core/log.hpp"
 #include "engine/lines.hpp"
@@ -20,7 +22,8 @@
 
 namespace fitbridge::engine {
 
-using boost::asio::awaitable;
+namespace asio = boost::asio;
+using asio::awaitable;
 using pipeline::Reason;
 
 namespace {
@@ -92,21 +95,29 @@ awaitable<void> Engine::propagate_name(int64_t activity_id, std::string name, st
     }
 }
 
-awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item, Tally* tally) {
+awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item, Batch& batch) {
     // One fetch per item: a job that lists an item another job is ingesting
     // waits for it to end, then finds it recorded below.
     const std::string key = a->cfg.id + '\n' + item.remote_id;
+    if (batch.holds(key)) co_return true;  // listed twice: once is enough
     while (m_ingesting.contains(key)) {
+        // Whatever this job holds is recorded first: the other job may be
+        // waiting for one of its items in turn.
+        co_await commit_batch(batch);
         boost::asio::steady_timer wait(m_executor, std::chrono::milliseconds(50));
         boost::system::error_code ec;
         co_await wait.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
         if (m_stopping || a->stopped) co_return false;
     }
     m_ingesting.insert(key);
+    // Released here, unless the item joins the batch (which releases it once recorded).
     struct Release {
         std::set<std::string>& set;
         std::string key;
-        ~Release() { set.erase(key); }
+        bool kept = false;
+        ~Release() {
+            if (!kept) set.erase(key);
+        }
     } release{m_ingesting, key};
     // Already linked (an earlier ingest, or a copy FitBridge delivered there):
     // nothing to fetch; the name authority's renames flow to the other copies.
@@ -135,6 +146,7 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
                                 (seen->state == "skipped" && seen->reason == reason_name(Reason::unavailable) &&
                                  item.unavailable_reason && item.start_time));
     if (seen && !retry) co_return true;
+    Tally* tally = batch.tally;
     store::SourceItem rec;
     rec.account_id = a->cfg.id;
     rec.remote_id = item.remote_id;
@@ -143,9 +155,10 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
     rec.seen_at = m_ledger.now();
     rec.attempts = seen ? seen->attempts + 1 : 1;
     if (item.unavailable_reason && item.start_time) {
-        const bool ingested = ingest_decoded(*a, item, nullptr, metadata_summary(a->cfg.id, item));
-        if (tally) ++(ingested ? tally->fresh : tally->failed);
-        co_return ingested;
+        auto summary = metadata_summary(a->cfg.id, item);
+        release.kept = true;
+        batch.add(key, Prepared{a, std::move(item), std::move(summary), std::string()});
+        co_return true;
     }
     if (item.unavailable_reason) {
         rec.state = "skipped";
@@ -157,8 +170,12 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         emit("item.skipped", event_json({{"account", a->cfg.id}, {"item", item.remote_id}, {"reason", *rec.reason}}));
         co_return true;
     }
+    const auto fetch_started = std::chrono::steady_clock::now();
     auto bytes = co_await a->provider->download(item);
     if (m_stopping || a->stopped) co_return false;
+    // A source that makes the daemon wait for each file (a platform, not a
+    // folder) gets its items recorded before the next fetch, not 64 fetches later.
+    if (std::chrono::steady_clock::now() - fetch_started > std::chrono::milliseconds(50)) batch.slow_source = true;
     // A source that finds out only on fetching that it has no file for the
     // item (Strava: no streams) says so with "<platform>.unavailable".
     if (!bytes && bytes.error().cls == ErrorClass::permanent && bytes.error().code.ends_with(".unavailable"))
@@ -185,12 +202,24 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
                  {{"account", a->cfg.id}, {"item", item.remote_id}, {"reason", *rec.reason}, {"detail", *rec.detail}}));
         co_return false;
     }
-    auto summary = formats::decode(as_bytes(*bytes));
-    // A file that knows only a generic sport (TCX has Running, Biking and
-    // Other, so a walk rebuilt from a platform's streams reads as other)
-    // takes the sport its source listed.
-    if (item.sport_family && (!summary.sport_family || *summary.sport_family == "other"))
-        summary.sport_family = item.sport_family;
+    // Decoding and the original's write run on the offload pool; the file is
+    // synced with the rest of its batch.
+    const std::string& file = *bytes;
+    const std::optional<std::string> listed_sport = item.sport_family;
+    auto decode_and_keep = [this, &file, &listed_sport]() {
+        Decoded d;
+        d.summary = formats::decode(as_bytes(file));
+        // A file that knows only a generic sport (TCX has Running, Biking and
+        // Other, so a walk rebuilt from a platform's streams reads as other)
+        // takes the sport its source listed.
+        if (listed_sport && (!d.summary.sport_family || *d.summary.sport_family == "other"))
+            d.summary.sport_family = listed_sport;
+        if (d.summary.ok && d.summary.is_activity) d.original = m_originals.store(file, d.summary, Durability::deferred);
+        return d;
+    };
+    auto decoded = co_await net::run_blocking(&m_offload, std::move(decode_and_keep));
+    if (m_stopping || a->stopped) co_return false;
+    auto& summary = decoded.summary;
     if (!summary.ok || !summary.is_activity) {
         rec.state = summary.ok ? "skipped" : "failed";
         rec.reason = reason_name(summary.ok ? Reason::not_an_activity : Reason::decode_failed);
@@ -207,25 +236,62 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
                                                                       {"detail", rec.detail.value_or("")}}));
         co_return true;
     }
-    const bool ingested = ingest_decoded(*a, item, &*bytes, summary);
-    if (tally) ++(ingested ? tally->fresh : tally->failed);
-    co_return ingested;
+    if (!decoded.original || !*decoded.original) {
+        // Nothing recorded: the next poll offers the item again.
+        log::error("account {}: cannot keep the original of {}: {}", a->cfg.id, item.remote_id,
+                   decoded.original ? decoded.original->error().message : std::string("not written"));
+        if (tally) ++tally->failed;
+        co_return false;
+    }
+    std::string original = std::move(**decoded.original);
+    batch.unsynced.emplace_back(original);
+    release.kept = true;
+    batch.add(key, Prepared{a, std::move(item), std::move(summary), std::move(original)});
+    co_return true;
 }
 
-bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string* bytes,
-                            const formats::Summary& s) {
-    // The original first (content-addressed, idempotent), then one transaction.
-    std::string original;
-    if (bytes) {
-        auto stored = m_originals.store(*bytes, s);
-        if (!stored) {
-            // Nothing recorded: the next poll offers the item again.
-            log::error("account {}: cannot keep the original of {}: {}", a.cfg.id, item.remote_id,
-                       stored.error().message);
-            return false;
+awaitable<void> Engine::commit_batch(Batch& batch) {
+    if (batch.items.empty()) co_return;
+    // Taken out whole: ingest_item may start the next batch while this one
+    // is recorded (a job waiting for another's item commits its own first).
+    auto items = std::exchange(batch.items, {});
+    auto files = std::exchange(batch.unsynced, {});
+    struct Release {
+        std::set<std::string>& set;
+        std::vector<std::string> keys;
+        ~Release() {
+            for (const auto& k : keys) set.erase(k);
         }
-        original = std::move(*stored);
+    } release{m_ingesting, std::exchange(batch.keys, {})};
+    batch.slow_source = false;
+    Tally* tally = batch.tally;
+    if (!files.empty()) {
+        auto sync = [&files]() { return sync_files(files); };
+        auto synced = co_await net::run_blocking(&m_offload, std::move(sync));
+        if (!synced) {
+            // Nothing recorded: the next poll offers these items again.
+            log::error("cannot make {} original{} durable: {}; {} offered again at the next poll", files.size(),
+                       files.size() == 1 ? "" : "s", synced.error().message,
+                       files.size() == 1 ? "its item is" : "their items are");
+            if (tally) tally->failed += static_cast<int64_t>(items.size());
+            co_return;
+        }
     }
+    // One item per turn: each is a transaction of its own, and a request to
+    // the API waits behind one of them at most.
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) co_await asio::post(m_executor, asio::use_awaitable);
+        if (m_stopping) co_return;
+        auto& p = items[i];
+        const bool ingested = ingest_decoded(*p.account, p.item, p.original, p.summary);
+        if (tally) ++(ingested ? tally->fresh : tally->failed);
+    }
+    wake_route_sinks();
+}
+
+bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& original,
+                            const formats::Summary& s) {
+    const bool has_file = !original.empty();
     const auto summary_json = formats::to_json(s, item.origin.empty() ? item.name : item.origin);
     const double now = m_ledger.now();
     auto tx = m_ledger.transaction();
@@ -277,7 +343,7 @@ bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& i
         bool committed = false;
         for (const auto& d : m_ledger.deliveries(activity_id))
             committed |= d.state == "in_flight" || d.state == "delivered" || d.state == "duplicate";
-        if (act && act->original_path.empty() && bytes) {
+        if (act && act->original_path.empty() && has_file) {
             // The first file of an activity known only by its metadata: it
             // becomes the activity's copy whatever went out already (that
             // was metadata), and the file sinks it was unavailable for get it.
@@ -287,7 +353,7 @@ bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& i
                 if (d.state == "skipped" && d.reason == reason_name(Reason::unavailable))
                     m_ledger.set_delivery(d.id, "planned", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                                           false);
-        } else if (act && bytes && !committed && m.kind != pipeline::MatchKind::time_shifted) {
+        } else if (act && has_file && !committed && m.kind != pipeline::MatchKind::time_shifted) {
             // (A copy known only by its metadata never replaces a file.)
             pipeline::Richness current{};
             for (const auto& l : m_ledger.links(activity_id))
@@ -333,7 +399,7 @@ bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& i
     if (m.kind == pipeline::MatchKind::ambiguous) {
         rec.reason = reason_name(Reason::ambiguous_match);
         rec.detail = fmt::format("could be activity {}", fmt::join(m.activity_ids, " or "));
-    } else if (!bytes) {
+    } else if (!has_file) {
         // Kept as metadata: why there is no file, for the file sinks' deliveries.
         rec.reason = reason_name(Reason::unavailable);
         rec.detail = item.unavailable_reason;
@@ -346,13 +412,12 @@ bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& i
                                 fmt::format("{}{}",
                                             matched ? fmt::format("matched by {}", pipeline::to_string(m.kind))
                                                     : std::string("new"),
-                                            bytes ? "" : ", metadata only")));
+                                            has_file ? "" : ", metadata only")));
     emit("activity.ingested",
          event_json({{"activity", std::to_string(activity_id)},
                      {"account", a.cfg.id},
                      {"item", item.remote_id},
                      {"matched_by", matched ? std::string(pipeline::to_string(m.kind)) : std::string("new")}}));
-    wake_route_sinks();
     return true;
 }
 

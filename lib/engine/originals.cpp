@@ -19,13 +19,22 @@ void sync_dir(const std::filesystem::path& dir) {
 }
 }  // namespace
 
-Result<std::string> OriginalStore::store(const std::string& bytes, const formats::Summary& s) {
+Result<std::string> OriginalStore::store(const std::string& bytes, const formats::Summary& s,
+                                         Durability durability) {
     auto dir = m_root / s.content_sha256.substr(0, 2);
     auto path = dir / (s.content_sha256 + "." + std::string(formats::format_name(s.format, s.gzipped)));
     std::error_code ec;
-    if (std::filesystem::exists(path, ec)) return path.string();
+    bool overwrite = false;
+    if (std::filesystem::exists(path, ec)) {
+        // Content-addressed: the same name holds the same bytes, unless a
+        // deferred write never reached the disk before a power cut.
+        auto held = read_file(path);
+        if (held && *held == bytes) return path.string();
+        log::warn("original {} does not hold its content (cut short by a crash?); writing it again", path.string());
+        overwrite = true;
+    }
     const auto shard = s.content_sha256.substr(0, 2);
-    if (!m_made_dirs.contains(shard)) {
+    if (std::lock_guard lock(m_mutex); !m_made_dirs.contains(shard)) {
         // Once per shard folder, not per file: mkdir of an existing folder
         // showed up in profiles.
         const bool existed = std::filesystem::is_directory(dir, ec);
@@ -37,7 +46,7 @@ Result<std::string> OriginalStore::store(const std::string& bytes, const formats
         if (!existed) sync_dir(m_root);
         m_made_dirs.insert(shard);
     }
-    auto w = write_file_atomic(path, bytes, 0600, /*overwrite=*/false);
+    auto w = write_file_atomic(path, bytes, 0600, overwrite, durability);
     if (!w && w.error().code != "io.exists") return w.error();
     return path.string();
 }

@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
@@ -61,6 +62,57 @@ struct Engine::Account {
     bool proven = false;
     bool reconcile_needed = false;    // an upload ended without writing its result
     std::exception_ptr upload_error;  // an upload threw: the loop fails with it
+};
+
+// An item downloaded, decoded and (for a file) written to the original
+// store, waiting for its batch's commit (ingest.cpp).
+struct Engine::Prepared {
+    AccountPtr account;
+    providers::RemoteActivity item;
+    formats::Summary summary;
+    std::string original;  // empty: kept as metadata, no file
+};
+
+// What ingest_item gathers for commit_batch: the items, their keys in
+// m_ingesting (released once recorded, or when the batch is dropped, e.g.
+// by a stop: those items are offered again) and the files to sync.
+struct Engine::Batch {
+    explicit Batch(Engine& e, Tally* t = nullptr) : engine(e), tally(t) {}
+    ~Batch() {
+        for (const auto& k : keys) engine.m_ingesting.erase(k);
+    }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+    // Group commit: at most this many items, or this long since the oldest
+    // joined, or sooner when the source is slow to hand files over.
+    static constexpr size_t k_max_items = 64;
+    static constexpr std::chrono::milliseconds k_max_wait{250};
+
+    Engine& engine;
+    Tally* tally;
+    std::vector<Prepared> items;
+    std::vector<std::string> keys;
+    std::vector<std::filesystem::path> unsynced;
+    std::chrono::steady_clock::time_point oldest{};
+    bool slow_source = false;
+
+    bool holds(const std::string& key) const { return std::find(keys.begin(), keys.end(), key) != keys.end(); }
+    void add(std::string key, Prepared p) {
+        if (items.empty()) oldest = std::chrono::steady_clock::now();
+        keys.push_back(std::move(key));
+        items.push_back(std::move(p));
+    }
+    bool due() const {
+        return !items.empty() && (items.size() >= k_max_items || slow_source ||
+                                  std::chrono::steady_clock::now() - oldest >= k_max_wait);
+    }
+};
+
+// What the offload pool hands back from decoding a download (ingest.cpp).
+struct Decoded {
+    formats::Summary summary;
+    std::optional<Result<std::string>> original;  // the stored file, when it is an activity
 };
 
 inline std::string reason_name(pipeline::Reason r) { return std::string(pipeline::to_string(r)); }

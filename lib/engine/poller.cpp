@@ -149,6 +149,7 @@ awaitable<std::optional<std::string>> Engine::walk(AccountPtr a, providers::List
     std::optional<std::string> cursor = query.cursor;  // a resumed backfill starts at its page
     // Named, not converted in co_return (GCC 12 mishandles those temporaries).
     std::optional<std::string> failed;
+    Batch batch(*this, tally);
     for (;;) {
         // The platform asked for a pause (persisted, so it outlives restarts):
         // asking again before it ends would only be refused, or lengthen it.
@@ -195,10 +196,14 @@ awaitable<std::optional<std::string>> Engine::walk(AccountPtr a, providers::List
             co_await asio::post(m_executor, asio::use_awaitable);
             if (m_stopping || a->stopped) co_return failed;
             item.backfill = query.backfill;  // its download spends the same share
-            co_await ingest_item(a, std::move(item), tally);
+            co_await ingest_item(a, std::move(item), batch);
             ++done;
+            if (batch.due()) co_await commit_batch(batch);
             if (job_id && done % 10 == 0) m_ledger.update_job(*job_id, "running", done, total, std::nullopt);
         }
+        // A page is recorded whole before the job's position moves past it.
+        co_await commit_batch(batch);
+        if (m_stopping || a->stopped) co_return failed;
         cursor = page->next_cursor;
         if (!cursor) co_return failed;
         if (query.backfill && job_id) m_ledger.set_job_position(*job_id, {id, cursor, done});

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -11,8 +12,58 @@
 
 namespace fitbridge::store {
 
+namespace {
+constexpr int k_checkpoint_pages = 1000;  // SQLite's default mark
+}
+
 Store::Store(const std::filesystem::path& path)
-    : m_db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {}
+    : m_db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX), m_path(path) {}
+
+Store::~Store() {
+    // The hook points at this object.
+    sqlite3_wal_hook(m_db.getHandle(), nullptr, nullptr);
+}
+
+void Store::set_checkpoint_runner(Runner runner) {
+    {
+        std::lock_guard lock(m_runner_mutex);
+        m_runner = std::move(runner);
+    }
+    if (m_path == ":memory:") return;
+    if (m_runner)
+        sqlite3_wal_hook(m_db.getHandle(), &Store::on_wal_commit, this);
+    else
+        sqlite3_wal_autocheckpoint(m_db.getHandle(), k_checkpoint_pages);  // SQLite's own hook again
+}
+
+int Store::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+    auto* s = static_cast<Store*>(self);
+    if (pages < k_checkpoint_pages || s->m_checkpoint_pending.exchange(true)) return SQLITE_OK;
+    std::lock_guard lock(s->m_runner_mutex);
+    if (s->m_runner) {
+        s->m_runner([s] { s->checkpoint_on_own_connection(); });
+    } else {
+        s->m_checkpoint_pending = false;
+        sqlite3_wal_checkpoint_v2(s->m_db.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    return SQLITE_OK;
+}
+
+void Store::checkpoint_on_own_connection() {
+    std::lock_guard lock(m_checkpointer_mutex);
+    try {
+        if (!m_checkpointer)
+            m_checkpointer = std::make_unique<SQLite::Database>(m_path.string(), SQLite::OPEN_READWRITE);
+        // Passive: never waits for the writer; what it cannot copy now waits for the next one.
+        const int rc = sqlite3_wal_checkpoint_v2(m_checkpointer->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                                 nullptr, nullptr);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log::warn("store: checkpoint failed: {}", sqlite3_errmsg(m_checkpointer->getHandle()));
+    } catch (const SQLite::Exception& e) {
+        log::warn("store: checkpoint failed: {}", e.what());
+    }
+    m_checkpoint_pending = false;
+}
 
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path, std::span<const Migration> migrations) {
     const bool in_memory = path == ":memory:";

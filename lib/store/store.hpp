@@ -5,7 +5,12 @@
 
 #include <SQLiteCpp/Database.h>
 
+struct sqlite3;
+
+#include <atomic>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -37,11 +42,31 @@ public:
     // Checkpoints the WAL into the main file; called at shutdown.
     void flush();
 
+    // Where the WAL's checkpoints run. SQLite's own automatic checkpoint
+    // (every 1,000 pages) runs inside the commit that crosses the mark, with
+    // an fsync of the WAL and of the database: a stall of the thread that
+    // commits (the io thread). With a runner set, a commit that leaves the
+    // WAL over the mark hands a passive checkpoint, made on a connection of
+    // its own, to the runner (the offload pool) instead. Unset (the default,
+    // and again before the runner goes away): the commit checkpoints itself.
+    using Runner = std::function<void(std::function<void()>)>;
+    void set_checkpoint_runner(Runner runner);
+    ~Store();
+
 private:
     explicit Store(const std::filesystem::path& path);
     Result<void> migrate(std::span<const Migration> migrations);
 
+    static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
+    void checkpoint_on_own_connection();
+
     SQLite::Database m_db;
+    std::filesystem::path m_path;
+    std::mutex m_runner_mutex;
+    Runner m_runner;
+    std::atomic<bool> m_checkpoint_pending{false};
+    std::mutex m_checkpointer_mutex;  // the second connection, used by one runner job at a time
+    std::unique_ptr<SQLite::Database> m_checkpointer;
 };
 
 }  // namespace fitbridge::store

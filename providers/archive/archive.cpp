@@ -27,6 +27,7 @@
 #include "core/log.hpp"
 #include "formats/decode.hpp"
 #include "formats/gzip.hpp"
+#include "net/offload.hpp"
 
 namespace fitbridge::providers::archive {
 
@@ -290,8 +291,8 @@ bool same_time(const timespec& a, const timespec& b) { return a.tv_sec == b.tv_s
 
 class ArchiveProvider final : public Provider {
 public:
-    ArchiveProvider(std::string account, Options options)
-        : m_account(std::move(account)), m_options(std::move(options)), m_mode(file_mode()) {}
+    ArchiveProvider(std::string account, Options options, net::Offload* offload)
+        : m_account(std::move(account)), m_options(std::move(options)), m_mode(file_mode()), m_offload(offload) {}
 
     std::string_view account_id() const override { return m_account; }
     uint32_t capabilities() const override { return k_caps; }
@@ -335,12 +336,23 @@ public:
                                                                        dir.string(), k_max_slot, layout->stem));
             const std::string name = layout->file_name(slot, gz);
             if (::access(dir.c_str(), W_OK) != 0) co_return fs_error(errno, "cannot write to", dir);
-            auto w = write_file_atomic(dir / name, stored, m_mode, /*overwrite=*/false);
+            // Written and synced off the io thread. The name is taken in the
+            // index meanwhile, so that a concurrent upload of the same name
+            // picks the next slot.
+            FolderIndex* held = *index;
+            held->names.insert(name);
+            const fs::path target = dir / name;
+            const unsigned mode = m_mode;
+            auto write = [&target, &stored, mode]() {
+                return write_file_atomic(target, stored, mode, /*overwrite=*/false);
+            };
+            auto w = co_await net::run_blocking(m_offload, std::move(write));
             if (w) {
-                note_written(dir, **index, name);
+                note_written(dir, *held, name);
                 co_return UploadResult{layout->folder + "/" + name, false};
             }
-            (*index)->valid = false;  // someone else's file took the name: list again
+            held->names.erase(name);
+            held->valid = false;  // someone else's file took the name: list again
             if (w.error().code != "io.exists") {
                 // write_file_atomic reports every failure as transient; a
                 // folder that became unwritable is not.
@@ -429,6 +441,7 @@ private:
     std::string m_account;
     Options m_options;
     unsigned m_mode;
+    net::Offload* m_offload;  // where files are written and synced; null: right here
     std::map<std::string, FolderIndex> m_folders;  // by folder path
 };
 
@@ -438,13 +451,13 @@ Result<void> validate(const config::AccountConfig& account) {
     return {};
 }
 
-Result<std::unique_ptr<Provider>> create(const config::AccountConfig& account, const Context&) {
+Result<std::unique_ptr<Provider>> create(const config::AccountConfig& account, const Context& context) {
     auto o = parse_options(account, home_dir());
     if (!o) return o.error();
     std::error_code ec;
     fs::create_directories(o->root, ec);
     if (ec) return fs_error(ec.value(), "cannot create archive folder", o->root);
-    std::unique_ptr<Provider> p = std::make_unique<ArchiveProvider>(account.id, std::move(*o));
+    std::unique_ptr<Provider> p = std::make_unique<ArchiveProvider>(account.id, std::move(*o), context.offload);
     return p;
 }
 

@@ -1,0 +1,78 @@
+#pragma once
+// Blocking work off the io thread (header only: providers use it without
+// linking the network module): decoding a file, writing it and syncing
+// it run on a small pool whose threads have a lower CPU priority (nice 10)
+// than the io thread, so a request to the control API is served between an
+// ingest's items instead of waiting behind their CPU and disk work. The
+// engine owns one and hands it to providers (providers::Context::offload).
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <optional>
+#include <type_traits>
+
+namespace fitbridge::net {
+
+class Offload {
+public:
+    // `threads` pool threads; `nice` is added to each one's priority.
+    explicit Offload(size_t threads = 3, int nice = 10) : m_pool(threads), m_nice(nice) {}
+    ~Offload() { m_pool.join(); }
+    Offload(const Offload&) = delete;
+    Offload& operator=(const Offload&) = delete;
+
+    // Runs `f` on the pool and resumes on the caller's executor with its
+    // result. No cancellation crosses to the pool: `f` runs to its end.
+    template <typename F>
+    boost::asio::awaitable<std::invoke_result_t<F>> run(F f) {
+        auto job = on_pool(std::move(f), m_nice);
+        auto r = co_await boost::asio::co_spawn(
+            m_pool.get_executor(), std::move(job),
+            boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
+        co_return std::move(*r);
+    }
+
+    // Runs `f` on the pool, nobody waiting for it.
+    template <typename F>
+    void post(F f) {
+        boost::asio::post(m_pool, [f = std::move(f), nice = m_nice]() mutable {
+            lower_priority(nice);
+            f();
+        });
+    }
+
+    // Lowers the calling thread's priority by `nice`, once per thread (Linux
+    // applies PRIO_PROCESS with a thread id to that thread alone).
+    static void lower_priority(int nice) {
+        thread_local bool lowered = false;
+        if (lowered || nice == 0) return;
+        lowered = true;
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
+    }
+
+private:
+    template <typename F>
+    static boost::asio::awaitable<std::optional<std::invoke_result_t<F>>> on_pool(F f, int nice) {
+        lower_priority(nice);
+        co_return f();
+    }
+
+    boost::asio::thread_pool m_pool;
+    int m_nice;
+};
+
+// `offload->run(f)`, or `f()` right here when there is no pool (tests, tools).
+template <typename F>
+boost::asio::awaitable<std::invoke_result_t<F>> run_blocking(Offload* offload, F f) {
+    if (offload == nullptr) co_return f();
+    co_return co_await offload->run(std::move(f));
+}
+
+}  // namespace fitbridge::net
