@@ -40,26 +40,78 @@ Result<void> sys_error(std::string_view what, const std::filesystem::path& p) {
 }
 }  // namespace
 
+namespace {
+bool write_all(int fd, std::string_view bytes) {
+    size_t off = 0;
+    while (off < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        off += static_cast<size_t>(n);
+    }
+    return true;
+}
+
+void sync_folder_of(const std::filesystem::path& path) {
+    auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+}
+
+// A new file without a temporary name: an unnamed inode (O_TMPFILE), written,
+// then linked under its name, which fails if the name exists. Nothing is ever
+// unlinked, so a crash leaves no temp file behind, and a stream of writes
+// leaves no trail of deleted inodes (ext4 skips inodes deleted in the last
+// minutes while their table block is dirty: with unsynced writes, each new
+// file's allocation would scan past all the temps before it). nullopt: the
+// file system or the kernel cannot do it, use a temporary name.
+std::optional<Result<void>> write_unnamed(const std::filesystem::path& path, std::string_view bytes, unsigned mode,
+                                          bool sync) {
+    auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    if (fd < 0) {
+        if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return std::nullopt;
+        return sys_error("cannot create a file in", dir);
+    }
+    struct Close {
+        int fd;
+        ~Close() { ::close(fd); }
+    } close_fd{fd};
+    if (!write_all(fd, bytes)) return sys_error("cannot write", path);
+    if (::fchmod(fd, mode) != 0 || (sync && ::fsync(fd) != 0)) return sys_error("cannot sync", path);
+    const auto proc = fmt::format("/proc/self/fd/{}", fd);
+    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+        if (errno == EEXIST) return Error::permanent("io.exists", fmt::format("{} already exists", path.string()));
+        if (errno == ENOENT && ::access("/proc/self/fd", F_OK) != 0) return std::nullopt;  // no /proc
+        return sys_error("cannot link", path);
+    }
+    if (sync) sync_folder_of(path);
+    return Result<void>{};
+}
+}  // namespace
+
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view bytes, unsigned mode,
                                bool overwrite, Durability durability) {
     const bool sync = durability == Durability::now;
+    if (!overwrite) {
+        if (auto r = write_unnamed(path, bytes, mode, sync)) return std::move(*r);
+    }
     uint8_t rnd[6];
     random_bytes(rnd);
     auto tmp = path;
     tmp += fmt::format(".tmp-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) return sys_error("cannot create", tmp);
-    size_t off = 0;
-    while (off < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            auto r = sys_error("cannot write", tmp);
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return r;
-        }
-        off += static_cast<size_t>(n);
+    if (!write_all(fd, bytes)) {
+        auto r = sys_error("cannot write", tmp);
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return r;
     }
     if (::fchmod(fd, mode) != 0 || (sync && ::fsync(fd) != 0)) {
         auto r = sys_error("cannot sync", tmp);
@@ -83,13 +135,7 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
         ::unlink(tmp.c_str());
         return r;
     }
-    if (!sync) return {};
-    auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    if (sync) sync_folder_of(path);
     return {};
 }
 

@@ -19,7 +19,10 @@ Result<std::string> read_file(const std::filesystem::path& path);
 // over a whole batch (group commit: one pass of syncs for many files).
 enum class Durability { now, deferred };
 
-// Writes atomically: temp file in the same directory, fsync, rename, fsync dir.
+// Writes atomically: a new file is written unnamed (O_TMPFILE) and linked
+// under its name, else (an existing name to overwrite, a file system without
+// O_TMPFILE) written under a temp name in the same folder and renamed; then
+// the file and its folder are fsynced.
 // `mode` applies to the new file. With `overwrite` false an existing target is
 // an error ("exists"). With Durability::deferred no sync is made: the file is
 // whole or absent to every reader, but a power cut may lose it (or leave it
