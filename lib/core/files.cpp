@@ -4,9 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <atomic>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -95,8 +95,8 @@ std::optional<Result<void>> write_unnamed(const std::filesystem::path& path, std
 }
 }  // namespace
 
-Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view bytes, unsigned mode,
-                               bool overwrite, Durability durability) {
+Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view bytes, unsigned mode, bool overwrite,
+                               Durability durability) {
     const bool sync = durability == Durability::now;
     if (!overwrite) {
         if (auto r = write_unnamed(path, bytes, mode, sync)) return std::move(*r);

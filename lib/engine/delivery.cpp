@@ -123,8 +123,8 @@ awaitable<void> Engine::delivery_loop(AccountPtr sink) {
                     if (sink->stopped || m_stopping) co_return;
                     if (sink->uploads.count(d.id) || sink->uploads.size() >= limit) continue;
                     const auto now_row = m_ledger.delivery(d.id);  // it may have changed meanwhile
-                    if (!now_row || !(now_row->state == "planned" || (now_row->state == "failed" && now_row->retry_at &&
-                                                                   *now_row->retry_at <= now)))
+                    if (!now_row || !(now_row->state == "planned" ||
+                                      (now_row->state == "failed" && now_row->retry_at && *now_row->retry_at <= now)))
                         continue;
                     start_upload(sink, *now_row);
                 }

@@ -214,7 +214,8 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         // takes the sport its source listed.
         if (listed_sport && (!d.summary.sport_family || *d.summary.sport_family == "other"))
             d.summary.sport_family = listed_sport;
-        if (d.summary.ok && d.summary.is_activity) d.original = m_originals.store(file, d.summary, Durability::deferred);
+        if (d.summary.ok && d.summary.is_activity)
+            d.original = m_originals.store(file, d.summary, Durability::deferred);
         return d;
     };
     auto decoded = co_await net::run_blocking(&m_offload, std::move(decode_and_keep));

@@ -19,8 +19,7 @@ void sync_dir(const std::filesystem::path& dir) {
 }
 }  // namespace
 
-Result<std::string> OriginalStore::store(const std::string& bytes, const formats::Summary& s,
-                                         Durability durability) {
+Result<std::string> OriginalStore::store(const std::string& bytes, const formats::Summary& s, Durability durability) {
     auto dir = m_root / s.content_sha256.substr(0, 2);
     auto path = dir / (s.content_sha256 + "." + std::string(formats::format_name(s.format, s.gzipped)));
     std::error_code ec;

@@ -3,9 +3,9 @@
 // accounts.cpp, events.cpp) share: the per-account state and small helpers.
 // Internal to lib/engine.
 
+#include <algorithm>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
@@ -104,8 +104,8 @@ struct Engine::Batch {
         items.push_back(std::move(p));
     }
     bool due() const {
-        return !items.empty() && (items.size() >= k_max_items || slow_source ||
-                                  std::chrono::steady_clock::now() - oldest >= k_max_wait);
+        return !items.empty() &&
+               (items.size() >= k_max_items || slow_source || std::chrono::steady_clock::now() - oldest >= k_max_wait);
     }
 };
 

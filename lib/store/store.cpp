@@ -52,8 +52,11 @@ int Store::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
 void Store::checkpoint_on_own_connection() {
     std::lock_guard lock(m_checkpointer_mutex);
     try {
-        if (!m_checkpointer)
+        if (!m_checkpointer) {
             m_checkpointer = std::make_unique<SQLite::Database>(m_path.string(), SQLite::OPEN_READWRITE);
+            // A connection learns that the database is in WAL mode on its first read.
+            m_checkpointer->exec("PRAGMA schema_version");
+        }
         // Passive: never waits for the writer; what it cannot copy now waits for the next one.
         const int rc = sqlite3_wal_checkpoint_v2(m_checkpointer->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                                  nullptr, nullptr);

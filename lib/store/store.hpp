@@ -10,8 +10,8 @@ struct sqlite3;
 #include <atomic>
 #include <filesystem>
 #include <functional>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string_view>
 

@@ -441,7 +441,7 @@ private:
     std::string m_account;
     Options m_options;
     unsigned m_mode;
-    net::Offload* m_offload;  // where files are written and synced; null: right here
+    net::Offload* m_offload;                       // where files are written and synced; null: right here
     std::map<std::string, FolderIndex> m_folders;  // by folder path
 };
 

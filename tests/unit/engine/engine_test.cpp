@@ -11,7 +11,9 @@
 #include <deque>
 #include <fstream>
 #include <functional>
+#include <thread>
 
+#include "core/files.hpp"
 #include "core/hash.hpp"
 #include "net/http_client.hpp"
 #include "support/factory.hpp"
@@ -888,6 +890,47 @@ TEST_F(EngineTest, IngestAndDeliveryYieldToTheIoContextBetweenItems) {
         EXPECT_GT(at_download[i], at_download[i - 1]) << "downloads " << i - 1 << " and " << i << " in one turn";
         EXPECT_GT(at_upload[i], at_upload[i - 1]) << "uploads " << i - 1 << " and " << i << " in one turn";
     }
+}
+
+TEST_F(EngineTest, AFastSourcesItemsAreRecordedTogetherAfterTheirOriginalsAreSynced) {
+    // Group commit: a folder hands files over at once, so a page's items are
+    // decoded and written first, synced in one pass, then recorded in order.
+    for (int i = 0; i < 12; ++i)
+        scripts()["src"].items.push_back({item(fmt::format("r{}", i)), test::synth_gpx(k_t0 + i * 86400.0, 20)});
+    std::vector<bool> earlier_recorded;
+    scripts()["src"].on_download = [&] {
+        earlier_recorded.push_back(m_engine->ledger().source_item("src", "r0").has_value());
+    };
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 12; }));
+    ASSERT_EQ(earlier_recorded.size(), 12u);
+    EXPECT_EQ(std::count(earlier_recorded.begin(), earlier_recorded.end(), true), 0)
+        << "r0 was recorded before the page's last download";
+    for (int i = 0; i < 12; ++i) {
+        auto rec = m_engine->ledger().source_item("src", fmt::format("r{}", i));
+        ASSERT_TRUE(rec);
+        EXPECT_EQ(rec->state, "ingested");
+        auto act = m_engine->ledger().activity(*rec->activity_id);
+        ASSERT_TRUE(act);
+        EXPECT_EQ(act->id, i + 1);  // recorded in listing order
+        EXPECT_EQ(read_file(act->original_path).value(), test::synth_gpx(k_t0 + i * 86400.0, 20));
+    }
+}
+
+TEST_F(EngineTest, ASlowSourcesItemIsRecordedBeforeTheNextDownload) {
+    // A platform that takes its time per file: nothing waits for 64 of them.
+    for (int i = 0; i < 4; ++i)
+        scripts()["src"].items.push_back({item(fmt::format("r{}", i)), test::synth_gpx(k_t0 + i * 86400.0, 20)});
+    std::vector<int> recorded_at_download;
+    scripts()["src"].on_download = [&] {
+        int n = 0;
+        for (int i = 0; i < 4; ++i) n += m_engine->ledger().source_item("src", fmt::format("r{}", i)).has_value();
+        recorded_at_download.push_back(n);
+        std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    };
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 4; }));
+    EXPECT_EQ(recorded_at_download, (std::vector<int>{0, 1, 2, 3}));
 }
 
 TEST_F(EngineTest, DeliveryUsesTheStoredSummaryAndDoesNotDecodeAgain) {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <filesystem>
+#include <functional>
 
 #include "support/temp_dir.hpp"
 
@@ -105,6 +106,42 @@ TEST_F(StoreTest, ForeignKeysAreEnforced) {
     ASSERT_TRUE(s.ok());
     EXPECT_THROW((*s)->db().exec("INSERT INTO cursors(account_id, name, value, updated_at) VALUES ('x','c','v',0)"),
                  SQLite::Exception);
+}
+
+// Commits `n` transactions of one 64 KiB row each (16+ WAL pages each).
+void commit_rows(Store& s, int n) {
+    for (int i = 0; i < n; ++i) {
+        SQLite::Statement ins(s.db(), "INSERT INTO big(b) VALUES (zeroblob(65536))");
+        ins.exec();
+    }
+}
+
+TEST_F(StoreTest, WithARunnerTheCommitHandsTheCheckpointOverInsteadOfMakingIt) {
+    auto s = Store::open(m_dir / "state.db");
+    ASSERT_TRUE(s.ok());
+    auto& store = **s;
+    store.db().exec("CREATE TABLE big(b BLOB)");
+    std::vector<std::function<void()>> handed;
+    store.set_checkpoint_runner([&](std::function<void()> job) { handed.push_back(std::move(job)); });
+    const auto wal = m_dir / "state.db-wal";
+    commit_rows(store, 100);  // ~1,700 pages: past SQLite's mark of 1,000
+    // One checkpoint handed over (a second waits until the first has run),
+    // none made by the commits: the rows are in the WAL, not the database.
+    ASSERT_EQ(handed.size(), 1u);
+    EXPECT_GT(std::filesystem::file_size(wal), 100u * 65536);
+    EXPECT_LT(std::filesystem::file_size(m_dir / "state.db"), 1000000u);
+    handed.front()();  // the runner's thread, on a connection of its own
+    EXPECT_GT(std::filesystem::file_size(m_dir / "state.db"), 100u * 65536);
+    commit_rows(store, 70);
+    EXPECT_EQ(handed.size(), 2u);
+    // Unset: SQLite's own checkpoint in the commit again.
+    store.set_checkpoint_runner(nullptr);
+    handed.back()();
+    commit_rows(store, 200);
+    EXPECT_EQ(handed.size(), 2u);
+    SQLite::Statement count(store.db(), "SELECT count(*) FROM big");
+    ASSERT_TRUE(count.executeStep());
+    EXPECT_EQ(count.getColumn(0).getInt(), 370);
 }
 
 }  // namespace
