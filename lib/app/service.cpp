@@ -83,27 +83,28 @@ void Service::stop(std::chrono::milliseconds grace, std::function<void()> done) 
     m_engine->stop();
     const auto deadline = std::chrono::steady_clock::now() + grace;
     m_server->stop(grace, [this, deadline, done = std::move(done)]() {
-        // co_spawn keeps this function object (and its captures) alive.
-        boost::asio::co_spawn(
-            m_io,
-            [this, deadline, done]() -> boost::asio::awaitable<void> {
-                boost::asio::steady_timer poll(m_io);
-                while (!m_engine->idle() && std::chrono::steady_clock::now() < deadline) {
-                    poll.expires_after(std::chrono::milliseconds(20));
-                    boost::system::error_code ec;
-                    co_await poll.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
-                }
-                if (m_engine->idle())
-                    log::info("shutdown: the engine stopped");
-                else
-                    log::warn("shutdown: the engine's loops did not end within the grace period");
-                m_store->flush();
-                done();
-            },
-            [](std::exception_ptr e) {
-                if (e) log::error("shutdown: {}", engine::describe(e));
-            });
+        // A member coroutine, not a coroutine lambda: GCC 12 does not keep a
+        // lambda's captures alive across the coroutine's suspensions.
+        boost::asio::co_spawn(m_io, finish_stop(deadline, done), [](std::exception_ptr e) {
+            if (e) log::error("shutdown: {}", engine::describe(e));
+        });
     });
+}
+
+boost::asio::awaitable<void> Service::finish_stop(std::chrono::steady_clock::time_point deadline,
+                                                  std::function<void()> done) {
+    boost::asio::steady_timer poll(m_io);
+    while (!m_engine->idle() && std::chrono::steady_clock::now() < deadline) {
+        poll.expires_after(std::chrono::milliseconds(20));
+        boost::system::error_code ec;
+        co_await poll.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    }
+    if (m_engine->idle())
+        log::info("shutdown: the engine stopped");
+    else
+        log::warn("shutdown: the engine's loops did not end within the grace period");
+    m_store->flush();
+    done();
 }
 
 // Makes the accounts table follow the configuration: new accounts appear,

@@ -33,6 +33,9 @@ public:
     // Graceful stop: `done` runs when every connection and job has ended, or
     // after `grace` at the latest.
     void stop(std::chrono::milliseconds grace, std::function<void()> done);
+    // After stop(): waits (until `deadline`) for the engine to be idle, flushes the store, then calls `done`.
+    boost::asio::awaitable<void> finish_stop(std::chrono::steady_clock::time_point deadline,
+                                             std::function<void()> done);
 
     std::string api_address() const { return m_server->local_address(); }
     engine::Engine& engine() { return *m_engine; }

@@ -131,6 +131,7 @@ awaitable<void> Engine::delivery_loop(AccountPtr sink) {
             }
             if (auto next = m_ledger.next_retry_at_to(id, now)) wake_at = std::min(wake_at, *next);
         }
+        if (sink->uploads.empty()) note_work_done();
         // Woken early by new work, a finished upload or a retry request.
         const double wait_s = std::clamp(wake_at - m_ledger.now(), 0.05, 3600.0);
         co_await sink->delivery_wake.wait(std::chrono::milliseconds(static_cast<int64_t>(wait_s * 1000)));

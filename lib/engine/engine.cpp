@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "core/log.hpp"
+#include "core/memory.hpp"
 #include "engine/parts.hpp"
 #include "json/json.hpp"
 
@@ -26,6 +27,7 @@ Engine::Engine(asio::any_io_executor executor, store::Store& store, const Clock&
       m_state_dir(std::move(state_dir)),
       m_originals(m_state_dir),
       m_factories(std::move(factories)),
+      m_quiet(executor),
       m_supervisor(std::move(executor), options.supervisor) {
     m_store.set_checkpoint_runner([this](std::function<void()> job) { m_offload.post(std::move(job)); });
 }
@@ -38,11 +40,23 @@ Engine::~Engine() {
 void Engine::stop() {
     if (m_stopping) return;
     m_stopping = true;
+    m_quiet.cancel();
     for (auto& [id, a] : m_accounts) {
         a->stopped = true;
         if (a->provider) a->provider->shutdown();
     }
     m_supervisor.stop();
+}
+
+void Engine::note_work_done() {
+    if (m_stopping) return;
+    m_quiet.expires_after(std::chrono::seconds(1));  // cancels the wait before
+    m_quiet.async_wait([this](boost::system::error_code ec) {
+        if (ec || m_stopping) return;  // (ec first: a cancelled wait may run after the engine is gone)
+        const auto c = memory::compact_idle();
+        log::debug("idle: resident memory {} KiB -> {} KiB ({} code mappings given back)", c.resident_before / 1024,
+                   c.resident_after / 1024, c.code_mappings);
+    });
 }
 
 Health Engine::health() const { return Health{m_supervisor.core_down(), m_supervisor.troubles()}; }

@@ -14,6 +14,7 @@
 // reconcile and the error policy), events.cpp, supervisor.cpp.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -157,6 +158,11 @@ private:
     // One HTTP client per platform, shared by its accounts (Factory::make_http).
     std::shared_ptr<net::HttpClient> shared_http(const providers::Factory& factory);
 
+    // Called when a poll, a backfill or a sink's uploads end: after a second
+    // with no more work, the daemon gives back its idle memory
+    // (memory::compact_idle). A one-shot timer: an idle daemon stays asleep.
+    void note_work_done();
+
     // accounts.cpp: credentials and pauses.
     bool needs_reauth(const std::string& account);
     static bool stored_credentials(const Account& a);
@@ -234,7 +240,8 @@ private:
     // Decoding, original files and their syncs (and the providers' blocking
     // work): joined at destruction, after the loops are cancelled.
     net::Offload m_offload;
-    Supervisor m_supervisor;  // last: destroyed first, cancelling the loops
+    boost::asio::steady_timer m_quiet;  // note_work_done
+    Supervisor m_supervisor;            // last: destroyed first, cancelling the loops
 };
 
 }  // namespace fitbridge::engine

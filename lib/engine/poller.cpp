@@ -2,8 +2,6 @@
 // jitter, manual triggers, watch wake-ups) and backfill jobs, both walking a
 // source's pages through walk().
 
-#include <malloc.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -80,7 +78,7 @@ awaitable<void> Engine::run_sync(AccountPtr a, std::optional<int64_t> job_id) {
     auto error = co_await walk(a, {}, job_id, done, total, &tally);
     // An ingest's churn (a parsed document per GPX, the listing) leaves freed
     // heap that glibc keeps; the daemon then idles, so give it back.
-    if (done > 0) ::malloc_trim(0);
+    note_work_done();
     const bool interrupted = m_stopping || a->stopped;
     if (!interrupted) m_ledger.set_account_polled(a->cfg.id, error);
     // Every job; a periodic poll only when it found something or failed.
@@ -132,7 +130,7 @@ awaitable<void> Engine::run_backfill(int64_t job_id, std::vector<std::string> ac
         if (e) error = fmt::format("{}: {}", id, *e);
         if (m_stopping || a->stopped) co_return;  // stays running/queued: resumed at the next start
     }
-    if (done > 0) ::malloc_trim(0);  // as after a sync
+    note_work_done();  // as after a sync
     std::string state = error ? "failed" : "done";
     m_ledger.update_job(job_id, state, done, total, error);
     log::info("{}",

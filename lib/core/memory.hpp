@@ -1,0 +1,27 @@
+#pragma once
+// What an idle daemon can give back without losing anything: the heap glibc
+// keeps after work (malloc_trim), and the resident pages of its code. Code
+// pages (read-only, executable, file-backed mappings: the binary's and the
+// libraries' text) are clean copies of the files: dropped from the process
+// (MADV_DONTNEED), they stay in the page cache and come back as minor faults
+// when that code runs again. Writable and read-only data mappings are never
+// touched (relocated data would be lost).
+
+#include <cstddef>
+
+namespace fitbridge::memory {
+
+struct Compaction {
+    size_t resident_before = 0;  // bytes, VmRSS
+    size_t resident_after = 0;
+    size_t code_mappings = 0;  // mappings given back
+};
+
+// Trims the heap and drops the code pages. Safe to call at any time from any
+// thread (the code that runs next faults its pages back in).
+Compaction compact_idle();
+
+// The process's resident set (VmRSS), in bytes; 0 when /proc cannot be read.
+size_t resident_bytes();
+
+}  // namespace fitbridge::memory
