@@ -25,6 +25,7 @@
 #include "core/log.hpp"
 #include "formats/decode.hpp"
 #include "formats/gzip.hpp"
+#include "net/offload.hpp"
 #include "providers/folder/watcher.hpp"
 
 namespace fitbridge::providers::folder {
@@ -260,7 +261,23 @@ public:
     uint32_t capabilities() const override { return k_caps; }
     std::string_view platform_name() const override { return "a folder"; }
 
-    Task<ListPage> list(const ListQuery&) override { co_return scan(); }
+    Task<ListPage> list(const ListQuery&) override {
+        // A listing stats every file and hashes each new one: on the offload
+        // pool, so a folder of thousands does not hold the io thread.
+        auto job = [this]() {
+            std::lock_guard lock(m_scan_mutex);
+            return scan();
+        };
+        Result<ListPage> page = co_await net::run_blocking(m_context.offload, std::move(job));
+        std::optional<milliseconds> poke;
+        {
+            std::lock_guard lock(m_scan_mutex);
+            poke = std::exchange(m_poke_after, std::nullopt);
+        }
+        // The watcher's timer lives on the io thread.
+        if (poke && m_watcher) m_watcher->poke_after(*poke);
+        co_return page;
+    }
     // A folder is only a source: nothing is ever uploaded to it.
     Task<std::optional<std::string>> find_existing(const UploadRequest&) override {
         co_return unsupported_error("receiving uploads");
@@ -415,7 +432,7 @@ private:
             std::lock_guard lock(m_ignored_mutex);
             m_ignored = std::move(ignored);
         }
-        if (next_settled && m_watcher) m_watcher->poke_after(*next_settled + milliseconds(100));
+        if (next_settled) m_poke_after = *next_settled + milliseconds(100);
         return page;
     }
 
@@ -423,6 +440,9 @@ private:
     Options m_options;
     Context m_context;
     milliseconds m_settle;
+    // One scan at a time (two jobs may list at once); it runs on the offload pool.
+    std::mutex m_scan_mutex;
+    std::optional<milliseconds> m_poke_after;  // set by scan, handed to the watcher on the io thread
     std::unordered_map<std::string, Observation> m_seen;
     std::unordered_map<std::string, CachedIdentity> m_cache;
     mutable std::mutex m_ignored_mutex;
