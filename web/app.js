@@ -401,18 +401,36 @@
 
   // Live: a new activity goes on top (when no filter hides it); a delivery's
   // chip changes state where the activity is shown.
+  // Activities whose row is being fetched: a delivery event that arrives
+  // meanwhile has no row to update, so the row is fetched again after.
+  const fetching = new Map();
+
   async function activityIngested(id) {
     if (!acts.started || Object.values(acts.filters).some(Boolean)) return;
-    const a = await api('GET', `/v1/activities/${id}`);
-    const list = $('activity-list');
-    const row = activityRow(a);
-    const old = list.querySelector(`li[data-activity="${a.id}"]`);
-    if (old) old.replaceWith(row);
-    else list.prepend(row);
-    updateActivityEnd();
+    const key = String(id);
+    if (fetching.has(key)) {
+      fetching.set(key, true);
+      return;
+    }
+    try {
+      for (let again = true; again;) {
+        fetching.set(key, false);
+        const a = await api('GET', `/v1/activities/${id}`);
+        const list = $('activity-list');
+        const row = activityRow(a);
+        const old = list.querySelector(`li[data-activity="${a.id}"]`);
+        if (old) old.replaceWith(row);
+        else list.prepend(row);
+        updateActivityEnd();
+        again = fetching.get(key);
+      }
+    } finally {
+      fetching.delete(key);
+    }
   }
 
   function deliveryUpdated(activity, sink, state) {
+    if (fetching.has(String(activity))) fetching.set(String(activity), true);
     const li = $('activity-list').querySelector(`li[data-activity="${activity}"]`);
     if (li) {
       const chips = li.querySelector('.chips');
