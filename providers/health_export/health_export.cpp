@@ -22,6 +22,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
+#include "net/offload.hpp"
 #include "providers/folder/watcher.hpp"
 #include "providers/health_export/apple.hpp"
 #include "providers/health_export/bundle.hpp"
@@ -213,27 +214,12 @@ Result<std::string> build_file(const Workout& w, const std::vector<Fix>& fixes, 
     return kit::write_tcx(t);
 }
 
-template <typename F>
-asio::awaitable<std::optional<std::invoke_result_t<F>>> call(F f) {
-    co_return f();
-}
-
-// Runs `f` on `pool` and resumes on the caller's executor with its result.
-template <typename F>
-asio::awaitable<std::invoke_result_t<F>> off_thread(asio::thread_pool& pool, F f) {
-    // No cancellation crosses to the pool's thread: the job checks the stop flag instead.
-    auto r = co_await asio::co_spawn(pool.get_executor(), call(std::move(f)),
-                                     asio::bind_cancellation_slot(asio::cancellation_slot(), asio::use_awaitable));
-    co_return std::move(*r);
-}
-
 class HealthExportProvider final : public Provider {
 public:
     HealthExportProvider(std::string account, Options options, const Context& context, double settle_s)
         : m_account(std::move(account)), m_options(std::move(options)), m_context(context), m_settle_s(settle_s) {}
     ~HealthExportProvider() override {
-        shutdown();
-        m_pool.join();
+        shutdown();  // (m_pool joins as it goes: the pass in progress sees the stop flag)
     }
 
     std::string_view account_id() const override { return m_account; }
@@ -285,7 +271,7 @@ public:
                 }
                 return out;
             };
-            auto parsed = co_await off_thread(m_pool, std::move(job));
+            auto parsed = co_await m_pool.run(std::move(job));
             if (m_stop) co_return Error::transient("health_export.stopped", "the daemon is stopping");
             std::lock_guard lock(m_mutex);
             for (size_t i = 0; i < stale.size(); ++i) {
@@ -388,7 +374,7 @@ public:
             }
             return build_file(w, *fixes, hr ? *hr : std::vector<HeartRate>{}, platform_of(info));
         };
-        co_return co_await off_thread(m_pool, std::move(job));
+        co_return co_await m_pool.run(std::move(job));
     }
 
     std::vector<IgnoredItem> ignored() const override {
@@ -466,7 +452,6 @@ private:
     Options m_options;
     Context m_context;
     double m_settle_s;
-    asio::thread_pool m_pool{1};
     std::atomic<bool> m_stop{false};
     std::mutex m_mutex;  // guards m_exports, m_failed and m_index (the pool's thread reads them)
     std::map<fs::path, Parsed> m_exports;
@@ -475,6 +460,10 @@ private:
     mutable std::mutex m_ignored_mutex;
     std::vector<IgnoredItem> m_ignored;
     std::shared_ptr<folder::InotifyWatcher> m_watcher;
+    // Its own thread (one, not the daemon's shared pool): a pass over a 2 GiB
+    // export must not hold up the daemon's other blocking work. Last: joined
+    // first, while everything its jobs use is still there.
+    net::Offload m_pool{1, 0};
 };
 
 Result<void> validate(const config::AccountConfig& account) {
