@@ -232,7 +232,14 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
     providers::UploadRequest req{as_bytes(*bytes), &summary, act->name, idempotency_key(*act)};
     // The intent is durable before the upload starts: a crash from here on
     // leaves "in_flight", which the next start reconciles against the sink.
-    set("in_flight", std::nullopt, std::nullopt, std::nullopt, std::nullopt, true);
+    {
+        // The row and its event in one commit.
+        HeldEvents held(*this);
+        auto tx = m_ledger.transaction();
+        set("in_flight", std::nullopt, std::nullopt, std::nullopt, std::nullopt, true);
+        tx.commit();
+        held.publish();
+    }
     auto r = co_await sink->provider->upload(req);
     const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
     if (!r && (cancelled != asio::cancellation_type::none || sink->stopped || m_stopping)) {
@@ -242,6 +249,7 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
         co_return;
     }
     if (r) {
+        HeldEvents held(*this);
         auto tx = m_ledger.transaction();
         set(r->duplicate ? "duplicate" : "delivered", r->remote_id, std::nullopt, std::nullopt, std::nullopt, false);
         // The sink took it: whatever credentials problem it had is over, and
@@ -263,6 +271,7 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
             // The sink's id is already linked (a duplicate of a known activity).
         }
         tx.commit();
+        held.publish();
         co_return;
     }
     const auto& e = r.error();

@@ -183,24 +183,30 @@ private:
                                                             std::optional<int64_t> job_id, int64_t& done,
                                                             int64_t& total, Tally* tally = nullptr);
 
-    // ingest.cpp: download, decode, match, plan, in two steps with group
-    // commit. ingest_item downloads an item, then decodes it and writes its
-    // original (not yet synced) on the offload pool, and adds it to `batch`
-    // (items it settles at once, skips and failures, are recorded there and
-    // then). commit_batch syncs the batch's originals in one pass, then
-    // records its items in listing order, each in its own transaction, one
-    // per turn of the io_context, and wakes the routes' sinks. Nothing of an
-    // item is recorded before its original is durable. ingest_item returns
-    // false when the source failed in a way worth retrying later.
+    // ingest.cpp: download, decode, match, plan, with group commit.
+    // fetch_item downloads a listed item (items it settles at once, skips
+    // and failures, are recorded there and then); decode_group decodes a
+    // group of fetched items and writes their originals (not yet synced) on
+    // the offload pool side by side; settle_fetched adds each one to `batch`
+    // or records why not. commit_batch syncs the batch's originals in one
+    // pass, then records its items in listing order, a few per transaction
+    // and one transaction per turn of the io_context, and wakes the routes'
+    // sinks. Nothing of an item is recorded before its original is durable.
     struct Prepared;
     struct Batch;
-    boost::asio::awaitable<bool> ingest_item(AccountPtr a, providers::RemoteActivity item, Batch& batch);
+    struct Fetched;
+    boost::asio::awaitable<std::optional<Fetched>> fetch_item(AccountPtr a, providers::RemoteActivity item,
+                                                              Batch& batch);
+    boost::asio::awaitable<void> decode_group(std::vector<Fetched>& group);
+    void settle_fetched(Fetched& f, Batch& batch);
     boost::asio::awaitable<void> commit_batch(Batch& batch);
-    // Records one item whose original (if any) is durable. `original` empty:
-    // a metadata-only item (RemoteActivity::unavailable_reason with a start
-    // time), kept without a file.
-    bool ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& original,
-                        const formats::Summary& s);
+    // Records one item whose original (if any) is durable, inside the
+    // caller's transaction. `original` empty: a metadata-only item
+    // (RemoteActivity::unavailable_reason with a start time), kept without a
+    // file. Returns the ingest's log line, or nullopt when the item was
+    // already recorded.
+    std::optional<std::string> ingest_decoded(const Account& a, const providers::RemoteActivity& item,
+                                              const std::string& original, const formats::Summary& s);
     boost::asio::awaitable<void> propagate_name(int64_t activity_id, std::string name, std::string authority);
     void replan(int64_t activity_id);
     void replan_all();
@@ -234,6 +240,12 @@ private:
     std::set<std::string> m_ingesting;
     std::map<int, EventListener> m_listeners;
     int m_next_listener = 1;
+    // Events emitted inside a transaction reach the listeners once it has
+    // committed (HeldEvents, parts.hpp).
+    struct HeldEvents;
+    int m_events_held = 0;
+    std::vector<store::EventRow> m_held_events;
+    void publish(const store::EventRow& e);
     std::map<std::string, std::shared_ptr<net::HttpClient>> m_http;
     // Shared with the uploads' completion handlers, which may outlive the engine.
     std::shared_ptr<size_t> m_uploads_running = std::make_shared<size_t>(0);

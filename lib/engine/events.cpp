@@ -48,6 +48,14 @@ void Engine::emit(const std::string& type, const std::string& data_json) {
     e.at = m_ledger.now();
     e.id = m_ledger.append_event(type, data_json);
     if (e.id % 1000 == 0) m_ledger.prune_events(10000);
+    if (m_events_held > 0) {
+        m_held_events.push_back(std::move(e));
+        return;
+    }
+    publish(e);
+}
+
+void Engine::publish(const store::EventRow& e) {
     // Listeners may remove themselves while being called.
     auto copy = m_listeners;
     for (auto& [id, l] : copy) l(e);

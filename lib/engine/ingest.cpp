@@ -95,11 +95,13 @@ awaitable<void> Engine::propagate_name(int64_t activity_id, std::string name, st
     }
 }
 
-awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item, Batch& batch) {
+awaitable<std::optional<Engine::Fetched>> Engine::fetch_item(AccountPtr a, providers::RemoteActivity item,
+                                                             Batch& batch) {
+    std::optional<Fetched> none;  // named: GCC 12 mishandles temporaries in co_return
     // One fetch per item: a job that lists an item another job is ingesting
     // waits for it to end, then finds it recorded below.
     const std::string key = a->cfg.id + '\n' + item.remote_id;
-    if (batch.holds(key)) co_return true;  // listed twice: once is enough
+    if (batch.holds(key)) co_return none;  // listed twice: once is enough
     while (m_ingesting.contains(key)) {
         // Whatever this job holds is recorded first: the other job may be
         // waiting for one of its items in turn.
@@ -107,10 +109,11 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         boost::asio::steady_timer wait(m_executor, std::chrono::milliseconds(50));
         boost::system::error_code ec;
         co_await wait.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
-        if (m_stopping || a->stopped) co_return false;
+        if (m_stopping || a->stopped) co_return none;
     }
     m_ingesting.insert(key);
-    // Released here, unless the item joins the batch (which releases it once recorded).
+    // Released here, unless the item joins the batch (which releases it once
+    // recorded, or dropped).
     struct Release {
         std::set<std::string>& set;
         std::string key;
@@ -137,7 +140,7 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         auto act = m_ledger.activity(link->activity_id);
         if (act && a->cfg.id == m_cfg.sync.name_authority && !item.name.empty() && item.name != act->name)
             co_await propagate_name(act->id, item.name, a->cfg.id);
-        co_return true;
+        co_return none;
     }
     auto seen = m_ledger.source_item(a->cfg.id, item.remote_id);
     // Seen before: never processed again, unless fetching it failed, or it
@@ -145,7 +148,7 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
     const bool retry = seen && ((seen->state == "failed" && seen->reason == reason_name(Reason::download_failed)) ||
                                 (seen->state == "skipped" && seen->reason == reason_name(Reason::unavailable) &&
                                  item.unavailable_reason && item.start_time));
-    if (seen && !retry) co_return true;
+    if (seen && !retry) co_return none;
     Tally* tally = batch.tally;
     store::SourceItem rec;
     rec.account_id = a->cfg.id;
@@ -155,10 +158,12 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
     rec.seen_at = m_ledger.now();
     rec.attempts = seen ? seen->attempts + 1 : 1;
     if (item.unavailable_reason && item.start_time) {
-        auto summary = metadata_summary(a->cfg.id, item);
+        // Kept as metadata: no download, but its place in the listing order.
         release.kept = true;
-        batch.add(key, Prepared{a, std::move(item), std::move(summary), std::string()});
-        co_return true;
+        batch.keys.push_back(key);
+        std::optional<Fetched> meta(Fetched{key, a, item, std::move(rec), std::string(), {}, true});
+        meta->decoded.summary = metadata_summary(a->cfg.id, item);
+        co_return meta;
     }
     if (item.unavailable_reason) {
         rec.state = "skipped";
@@ -168,11 +173,11 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         if (tally) ++tally->skipped;
         log::info("{}", item_line("skip", a->cfg.id, item.remote_id, *rec.reason, rec.detail.value_or("")));
         emit("item.skipped", event_json({{"account", a->cfg.id}, {"item", item.remote_id}, {"reason", *rec.reason}}));
-        co_return true;
+        co_return none;
     }
     const auto fetch_started = std::chrono::steady_clock::now();
     auto bytes = co_await a->provider->download(item);
-    if (m_stopping || a->stopped) co_return false;
+    if (m_stopping || a->stopped) co_return none;
     // A source that makes the daemon wait for each file (a platform, not a
     // folder) gets its items recorded before the next fetch, not 64 fetches later.
     if (std::chrono::steady_clock::now() - fetch_started > std::chrono::milliseconds(50)) batch.slow_source = true;
@@ -188,7 +193,7 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         if (tally) ++tally->skipped;
         log::info("{}", item_line("skip", a->cfg.id, item.remote_id, *rec.reason, rec.detail.value_or("")));
         emit("item.skipped", event_json({{"account", a->cfg.id}, {"item", item.remote_id}, {"reason", *rec.reason}}));
-        co_return true;
+        co_return none;
     }
     if (!bytes) {
         rec.state = "failed";
@@ -200,27 +205,58 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
         emit("item.failed",
              event_json(
                  {{"account", a->cfg.id}, {"item", item.remote_id}, {"reason", *rec.reason}, {"detail", *rec.detail}}));
-        co_return false;
+        co_return none;
     }
-    // Decoding and the original's write run on the offload pool; the file is
-    // synced with the rest of its batch.
-    const std::string& file = *bytes;
-    const std::optional<std::string> listed_sport = item.sport_family;
-    auto decode_and_keep = [this, &file, &listed_sport]() {
-        Decoded d;
-        d.summary = formats::decode(as_bytes(file));
+    // Its key is released with the batch's (settle_fetched may add it).
+    release.kept = true;
+    batch.keys.push_back(key);
+    std::optional<Fetched> fetched(
+        Fetched{key, std::move(a), std::move(item), std::move(rec), std::move(*bytes), {}, false});
+    co_return fetched;
+}
+
+awaitable<void> Engine::decode_group(std::vector<Fetched>& group) {
+    // Decoding and the originals' writes run on the offload pool, side by
+    // side; the files are synced with the rest of their batch.
+    auto decode_and_keep = [this, &group](size_t i) {
+        auto& f = group[i];
+        if (f.metadata) return;  // nothing to decode
+        Decoded& d = f.decoded;
+        d.summary = formats::decode(as_bytes(f.bytes));
         // A file that knows only a generic sport (TCX has Running, Biking and
         // Other, so a walk rebuilt from a platform's streams reads as other)
         // takes the sport its source listed.
-        if (listed_sport && (!d.summary.sport_family || *d.summary.sport_family == "other"))
-            d.summary.sport_family = listed_sport;
+        if (f.item.sport_family && (!d.summary.sport_family || *d.summary.sport_family == "other"))
+            d.summary.sport_family = f.item.sport_family;
         if (d.summary.ok && d.summary.is_activity)
-            d.original = m_originals.store(file, d.summary, Durability::deferred);
-        return d;
+            d.original = m_originals.store(f.bytes, d.summary, Durability::deferred);
     };
-    auto decoded = co_await net::run_blocking(&m_offload, std::move(decode_and_keep));
-    if (m_stopping || a->stopped) co_return false;
-    auto& summary = decoded.summary;
+    co_await net::run_each(&m_offload, group.size(), decode_and_keep);
+}
+
+void Engine::settle_fetched(Fetched& f, Batch& batch) {
+    // Settled here unless it joins the batch's items: its key is let go.
+    struct Release {
+        Engine& engine;
+        Batch& batch;
+        const std::string& key;
+        bool kept = false;
+        ~Release() {
+            if (kept) return;
+            std::erase(batch.keys, key);
+            engine.m_ingesting.erase(key);
+        }
+    } release{*this, batch, f.key};
+    const auto& a = f.account;
+    auto& item = f.item;
+    auto& rec = f.rec;
+    Tally* tally = batch.tally;
+    auto& summary = f.decoded.summary;
+    if (f.metadata) {
+        release.kept = true;
+        batch.add(Prepared{a, std::move(item), std::move(summary), std::string()});
+        return;
+    }
     if (!summary.ok || !summary.is_activity) {
         rec.state = summary.ok ? "skipped" : "failed";
         rec.reason = reason_name(summary.ok ? Reason::not_an_activity : Reason::decode_failed);
@@ -235,25 +271,25 @@ awaitable<bool> Engine::ingest_item(AccountPtr a, providers::RemoteActivity item
                                                                       {"item", item.remote_id},
                                                                       {"reason", *rec.reason},
                                                                       {"detail", rec.detail.value_or("")}}));
-        co_return true;
+        return;
     }
-    if (!decoded.original || !*decoded.original) {
+    const auto& original = f.decoded.original;
+    if (!original || !*original) {
         // Nothing recorded: the next poll offers the item again.
         log::error("account {}: cannot keep the original of {}: {}", a->cfg.id, item.remote_id,
-                   decoded.original ? decoded.original->error().message : std::string("not written"));
+                   original ? original->error().message : std::string("not written"));
         if (tally) ++tally->failed;
-        co_return false;
+        return;
     }
-    std::string original = std::move(**decoded.original);
-    batch.unsynced.emplace_back(original);
+    std::string path = **original;
+    batch.unsynced.emplace_back(path);
     release.kept = true;
-    batch.add(key, Prepared{a, std::move(item), std::move(summary), std::move(original)});
-    co_return true;
+    batch.add(Prepared{a, std::move(item), std::move(summary), std::move(path)});
 }
 
 awaitable<void> Engine::commit_batch(Batch& batch) {
     if (batch.items.empty()) co_return;
-    // Taken out whole: ingest_item may start the next batch while this one
+    // Taken out whole: fetch_item may start the next batch while this one
     // is recorded (a job waiting for another's item commits its own first).
     auto items = std::exchange(batch.items, {});
     auto files = std::exchange(batch.unsynced, {});
@@ -278,25 +314,38 @@ awaitable<void> Engine::commit_batch(Batch& batch) {
             co_return;
         }
     }
-    // One item per turn: each is a transaction of its own, and a request to
-    // the API waits behind one of them at most.
-    for (size_t i = 0; i < items.size(); ++i) {
+    // A few items per transaction, one transaction per turn of the io_context:
+    // the ledger's pages are written once for the few instead of once per
+    // item, and a request to the API waits behind one turn at most (well
+    // under a millisecond for k_items_per_transaction).
+    std::vector<std::string> lines;
+    for (size_t i = 0; i < items.size();) {
         if (i > 0) co_await asio::post(m_executor, asio::use_awaitable);
         if (m_stopping) co_return;
-        auto& p = items[i];
-        const bool ingested = ingest_decoded(*p.account, p.item, p.original, p.summary);
-        if (tally) ++(ingested ? tally->fresh : tally->failed);
+        HeldEvents held(*this);
+        auto tx = m_ledger.transaction();
+        lines.clear();
+        const size_t end = std::min(items.size(), i + Batch::k_items_per_transaction);
+        for (; i < end; ++i) {
+            auto& p = items[i];
+            auto line = ingest_decoded(*p.account, p.item, p.original, p.summary);
+            if (line) lines.push_back(std::move(*line));
+        }
+        tx.commit();
+        held.publish();
+        for (const auto& line : lines) log::info("{}", line);
+        if (tally) tally->fresh += static_cast<int64_t>(lines.size());
     }
     wake_route_sinks();
 }
 
-bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& item, const std::string& original,
-                            const formats::Summary& s) {
+std::optional<std::string> Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& item,
+                                                  const std::string& original, const formats::Summary& s) {
     const bool has_file = !original.empty();
+    if (auto again = m_ledger.source_item(a.cfg.id, item.remote_id); again && again->state == "ingested")
+        return std::nullopt;
     const auto summary_json = formats::to_json(s, item.origin.empty() ? item.name : item.origin);
     const double now = m_ledger.now();
-    auto tx = m_ledger.transaction();
-    if (auto again = m_ledger.source_item(a.cfg.id, item.remote_id); again && again->state == "ingested") return true;
 
     pipeline::Facts incoming;
     incoming.content_sha256 = {s.content_sha256};
@@ -407,19 +456,16 @@ bool Engine::ingest_decoded(const Account& a, const providers::RemoteActivity& i
     }
     m_ledger.put_source_item(rec);
     replan(activity_id);
-    tx.commit();
-    log::info("{}", ingest_line(a.cfg.id, s.start_time, s.sport_family, s.total_distance,
-                                item.name.empty() ? item.remote_id : item.name, activity_id,
-                                fmt::format("{}{}",
-                                            matched ? fmt::format("matched by {}", pipeline::to_string(m.kind))
-                                                    : std::string("new"),
-                                            has_file ? "" : ", metadata only")));
     emit("activity.ingested",
          event_json({{"activity", std::to_string(activity_id)},
                      {"account", a.cfg.id},
                      {"item", item.remote_id},
                      {"matched_by", matched ? std::string(pipeline::to_string(m.kind)) : std::string("new")}}));
-    return true;
+    return ingest_line(
+        a.cfg.id, s.start_time, s.sport_family, s.total_distance, item.name.empty() ? item.remote_id : item.name,
+        activity_id,
+        fmt::format("{}{}", matched ? fmt::format("matched by {}", pipeline::to_string(m.kind)) : std::string("new"),
+                    has_file ? "" : ", metadata only"));
 }
 
 void Engine::replan(int64_t activity_id) {

@@ -15,6 +15,8 @@
 #include <set>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/engine.hpp"
 #include "pipeline/reason.hpp"
@@ -88,6 +90,10 @@ struct Engine::Batch {
     // joined, or sooner when the source is slow to hand files over.
     static constexpr size_t k_max_items = 64;
     static constexpr std::chrono::milliseconds k_max_wait{250};
+    // Downloads decoded side by side on the offload pool (its thread count).
+    static constexpr size_t k_decode_group = 3;
+    // Items recorded per transaction (and per turn of the io_context).
+    static constexpr size_t k_items_per_transaction = 4;
 
     Engine& engine;
     Tally* tally;
@@ -98,9 +104,9 @@ struct Engine::Batch {
     bool slow_source = false;
 
     bool holds(const std::string& key) const { return std::find(keys.begin(), keys.end(), key) != keys.end(); }
-    void add(std::string key, Prepared p) {
+    // Its key joined `keys` when it was fetched.
+    void add(Prepared p) {
         if (items.empty()) oldest = std::chrono::steady_clock::now();
-        keys.push_back(std::move(key));
         items.push_back(std::move(p));
     }
     bool due() const {
@@ -113,6 +119,50 @@ struct Engine::Batch {
 struct Decoded {
     formats::Summary summary;
     std::optional<Result<std::string>> original;  // the stored file, when it is an activity
+};
+
+// A downloaded item waiting for its decode, or a metadata-only one keeping
+// its place in the listing order (ingest.cpp). Its key is held in
+// m_ingesting through the batch's keys.
+struct Engine::Fetched {
+    std::string key;
+    AccountPtr account;
+    providers::RemoteActivity item;
+    store::SourceItem rec;  // what is recorded if it is skipped or fails
+    std::string bytes;
+    Decoded decoded;        // filled by decode_group
+    bool metadata = false;  // kept without a file: decoded.summary comes from the listing
+};
+
+// Events emitted while one is alive are persisted at once but reach the
+// listeners only at publish(), after the transaction that wrote them has
+// committed; dropped without publish() (the transaction rolled back), they
+// never do. For synchronous blocks only: held across a co_await it would
+// catch other coroutines' events.
+struct Engine::HeldEvents {
+    explicit HeldEvents(Engine& e) : engine(e) { ++engine.m_events_held; }
+    ~HeldEvents() {
+        if (!released) end(false);
+    }
+    HeldEvents(const HeldEvents&) = delete;
+    HeldEvents& operator=(const HeldEvents&) = delete;
+    void publish() {
+        released = true;
+        end(true);
+    }
+
+private:
+    void end(bool send) {
+        if (--engine.m_events_held > 0) {
+            if (!send) engine.m_held_events.clear();  // an outer hold's transaction rolls back too
+            return;
+        }
+        auto events = std::exchange(engine.m_held_events, {});
+        if (send)
+            for (const auto& e : events) engine.publish(e);
+    }
+    Engine& engine;
+    bool released = false;
 };
 
 inline std::string reason_name(pipeline::Reason r) { return std::string(pipeline::to_string(r)); }

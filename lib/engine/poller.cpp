@@ -187,17 +187,40 @@ awaitable<std::optional<std::string>> Engine::walk(AccountPtr a, providers::List
         }
         total += static_cast<int64_t>(page->items.size());
         if (query.backfill && job_id) m_ledger.update_job(*job_id, "running", done, total, std::nullopt);
-        for (auto& item : page->items) {
-            // One item per turn of the io_context: a source and a store that
-            // complete without suspending (a folder) would otherwise hold the
-            // thread, and the API with it, for a whole page.
-            co_await asio::post(m_executor, asio::use_awaitable);
-            if (m_stopping || a->stopped) co_return failed;
-            item.backfill = query.backfill;  // its download spends the same share
-            co_await ingest_item(a, std::move(item), batch);
-            ++done;
+        // Items are downloaded one after the other, one per turn of the
+        // io_context (a source and a store that complete without suspending,
+        // a folder, would otherwise hold the thread, and the API with it, for
+        // a whole page), then decoded a group at a time side by side.
+        auto& items = page->items;
+        int64_t reported = done;
+        for (size_t i = 0; i < items.size();) {
+            std::vector<Fetched> group;
+            while (i < items.size() && group.size() < Batch::k_decode_group) {
+                co_await asio::post(m_executor, asio::use_awaitable);
+                if (m_stopping || a->stopped) co_return failed;
+                auto& item = items[i];
+                // An item another job is ingesting is waited for (fetch_item)
+                // only once this group is recorded: that job may wait for one
+                // of ours.
+                const std::string key = id + '\n' + item.remote_id;
+                if (!group.empty() && m_ingesting.contains(key) && !batch.holds(key)) break;
+                item.backfill = query.backfill;  // its download spends the same share
+                auto fetched = co_await fetch_item(a, std::move(item), batch);
+                ++i;
+                ++done;
+                if (fetched) group.push_back(std::move(*fetched));
+                if (batch.slow_source) break;
+            }
+            if (!group.empty()) {
+                co_await decode_group(group);
+                if (m_stopping || a->stopped) co_return failed;
+                for (auto& f : group) settle_fetched(f, batch);
+            }
             if (batch.due()) co_await commit_batch(batch);
-            if (job_id && done % 10 == 0) m_ledger.update_job(*job_id, "running", done, total, std::nullopt);
+            if (job_id && done / 10 != reported / 10) {
+                m_ledger.update_job(*job_id, "running", done, total, std::nullopt);
+                reported = done;
+            }
         }
         // A page is recorded whole before the job's position moves past it.
         co_await commit_batch(batch);

@@ -9,12 +9,19 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <type_traits>
 
@@ -39,6 +46,37 @@ public:
         co_return std::move(*r);
     }
 
+    // Runs f(0) ... f(n - 1) on the pool side by side and resumes on the
+    // caller's executor once every one has returned; the first exception
+    // thrown is rethrown then. `f` must outlive the wait.
+    template <typename F>
+    boost::asio::awaitable<void> run_each(size_t n, F& f) {
+        if (n == 0) co_return;
+        auto initiate = [this, n, &f](auto handler) {
+            using Handler = decltype(handler);
+            // The caller's executor keeps work outstanding until the last call returns.
+            auto tracked = boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                               boost::asio::execution::outstanding_work.tracked);
+            auto state =
+                std::make_shared<EachState<Handler, decltype(tracked)>>(std::move(handler), std::move(tracked), n);
+            for (size_t i = 0; i < n; ++i)
+                boost::asio::post(m_pool, [state, i, &f, nice = m_nice] {
+                    lower_priority(nice);
+                    try {
+                        f(i);
+                    } catch (...) {
+                        std::lock_guard lock(state->mutex);
+                        if (!state->error) state->error = std::current_exception();
+                    }
+                    if (state->left.fetch_sub(1) != 1) return;
+                    auto ex = state->executor;
+                    boost::asio::post(ex, [state] { std::move(state->handler)(state->error); });
+                });
+        };
+        co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
+            initiate, boost::asio::use_awaitable);
+    }
+
     // Runs `f` on the pool, nobody waiting for it.
     template <typename F>
     void post(F f) {
@@ -58,6 +96,19 @@ public:
     }
 
 private:
+    // What the calls of one run_each share: the caller's handler, its
+    // executor (keeping work outstanding), the calls still running, the
+    // first exception.
+    template <typename Handler, typename Executor>
+    struct EachState {
+        EachState(Handler h, Executor e, size_t calls) : handler(std::move(h)), executor(std::move(e)), left(calls) {}
+        Handler handler;
+        Executor executor;
+        std::atomic<size_t> left;
+        std::mutex mutex;
+        std::exception_ptr error;
+    };
+
     template <typename F>
     static boost::asio::awaitable<std::optional<std::invoke_result_t<F>>> on_pool(F f, int nice) {
         lower_priority(nice);
@@ -67,6 +118,16 @@ private:
     boost::asio::thread_pool m_pool;
     int m_nice;
 };
+
+// `offload->run_each(n, f)`, or each call right here when there is no pool.
+template <typename F>
+boost::asio::awaitable<void> run_each(Offload* offload, size_t n, F& f) {
+    if (offload == nullptr) {
+        for (size_t i = 0; i < n; ++i) f(i);
+        co_return;
+    }
+    co_await offload->run_each(n, f);
+}
 
 // `offload->run(f)`, or `f()` right here when there is no pool (tests, tools).
 template <typename F>

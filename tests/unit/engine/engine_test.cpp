@@ -6,12 +6,18 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <deque>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <set>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 #include "core/files.hpp"
 #include "core/hash.hpp"
@@ -915,6 +921,74 @@ TEST_F(EngineTest, AFastSourcesItemsAreRecordedTogetherAfterTheirOriginalsAreSyn
         EXPECT_EQ(act->id, i + 1);  // recorded in listing order
         EXPECT_EQ(read_file(act->original_path).value(), test::synth_gpx(k_t0 + i * 86400.0, 20));
     }
+}
+
+// What each commit of the ledger's connection wrote: the tables it
+// inserted into or updated, and the ids of the events it inserted.
+struct CommitLog {
+    struct Commit {
+        std::set<std::string> tables;
+        std::vector<int64_t> events;
+    };
+    std::vector<Commit> commits;
+    Commit open;
+
+    explicit CommitLog(sqlite3* db) {
+        sqlite3_update_hook(
+            db,
+            [](void* self, int, const char*, const char* table, sqlite3_int64 rowid) {
+                auto& log = *static_cast<CommitLog*>(self);
+                log.open.tables.insert(table);
+                if (std::string_view(table) == "events") log.open.events.push_back(rowid);
+            },
+            this);
+        sqlite3_commit_hook(
+            db,
+            [](void* self) {
+                auto& log = *static_cast<CommitLog*>(self);
+                log.commits.push_back(std::exchange(log.open, {}));
+                return 0;
+            },
+            this);
+    }
+};
+
+TEST_F(EngineTest, AFastSourcesItemsAreRecordedFourToATransactionWithTheirEvents) {
+    for (int i = 0; i < 12; ++i)
+        scripts()["src"].items.push_back({item(fmt::format("r{}", i)), test::synth_gpx(k_t0 + i * 86400.0, 20)});
+    sqlite3* db = m_store->db().getHandle();
+    CommitLog log(db);
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 12; }));
+    m_io.run_for(std::chrono::milliseconds(50));
+    sqlite3_update_hook(db, nullptr, nullptr);
+    sqlite3_commit_hook(db, nullptr, nullptr);
+    int with_activities = 0;
+    std::map<int64_t, const CommitLog::Commit*> commit_of_event;
+    for (const auto& c : log.commits) {
+        with_activities += c.tables.contains("activities");
+        for (auto id : c.events) commit_of_event[id] = &c;
+    }
+    EXPECT_EQ(with_activities, 3);
+    // Each event went out in the commit of the rows it tells about.
+    int ingested = 0, delivery_updates = 0;
+    SQLite::Statement q(m_store->db(),
+                        "SELECT id, type FROM events WHERE type IN ('activity.ingested', 'delivery.updated')");
+    while (q.executeStep()) {
+        const int64_t id = q.getColumn(0).getInt64();
+        const std::string type = q.getColumn(1).getString();
+        ASSERT_TRUE(commit_of_event.contains(id)) << type << " " << id;
+        const auto& tables = commit_of_event[id]->tables;
+        if (type == "activity.ingested") {
+            ++ingested;
+            EXPECT_TRUE(tables.contains("activities")) << "event " << id;
+        } else {
+            ++delivery_updates;
+            EXPECT_TRUE(tables.contains("deliveries")) << "event " << id;
+        }
+    }
+    EXPECT_EQ(ingested, 12);
+    EXPECT_EQ(delivery_updates, 24);  // in_flight, then delivered
 }
 
 TEST_F(EngineTest, ASlowSourcesItemIsRecordedBeforeTheNextDownload) {
