@@ -244,8 +244,11 @@ scripts = {
                         answer(200, json.dumps([row(9, "2016-04-11T10:00:00", external_id="fb-0123456789abcdef")]), js),
                         answer(200, '{"id":"i9"}', js), answer(200, bodies["list_odd"], js), answer(200, "{}", js)],
 }
+# The first byte picks the platform (a row of k_platforms in platform_fuzz.cpp).
+platform_rows = 5
 for name, parts in scripts.items():
-    put("platform_fuzz", name, sep.join(parts))
+    for selector in range(platform_rows):
+        put("platform_fuzz", "%s-%d" % (name, selector), bytes([selector]) + sep.join(parts))
 
 # ---- health exports (health_fuzz) ---------------------------------------------
 # The first byte picks the parser (0 export.xml, 1 its heart-rate pass, 2 a
