@@ -157,6 +157,10 @@ public:
 
     // Sink side.
     virtual Task<UploadResult> upload(const UploadRequest& request);
+    // How many uploads it takes at once; 0: sync.max_concurrent_per_account.
+    // A local sink whose concurrent uploads share their syncs (the archive)
+    // asks for more than a platform's politeness allows.
+    virtual size_t concurrent_uploads() const { return 0; }
     // After a crash: finds an activity the sink already has for this upload
     // (by content, external id or start time). nullopt = not there. Required:
     // a sink that cannot tell would silently break exactly-once; a provider

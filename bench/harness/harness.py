@@ -256,6 +256,14 @@ def sched_seconds(pid):
     return run / 1e9, wait / 1e9
 
 
+def io_thread_sched_seconds(pid):
+    """(time on a CPU, time runnable but waiting) of the process's main
+    thread alone: the daemon's io thread, which serves the API and the ledger."""
+    with open("/proc/%d/task/%d/schedstat" % (pid, pid)) as f:
+        fields = f.read().split()
+    return int(fields[0]) / 1e9, int(fields[1]) / 1e9
+
+
 def rss_breakdown(pid):
     """Resident KiB by kind of mapping, from /proc/PID/smaps: the binary, each
     shared library, the heap, anonymous mappings (malloc arenas, thread stacks,

@@ -36,4 +36,21 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 // together. Fails naming the first path that could not be synced.
 Result<void> sync_files(const std::vector<std::filesystem::path>& files);
 
+// One file of a group written by write_new_files.
+struct NewFile {
+    std::filesystem::path path;
+    std::string bytes;
+    unsigned mode = 0600;
+};
+
+// Writes new files durably as one group (group commit): each file's data
+// goes to an unnamed inode (O_TMPFILE), all of them are synced side by side,
+// then each is linked under its name, then their folders are synced side by
+// side. A name never points at data a power cut can lose, and the whole
+// group costs the file system two rounds of commits instead of two per file.
+// One result per file, in order: "io.exists" (permanent) for a name that
+// exists, a transient "io.write" naming the path otherwise. A file system
+// without O_TMPFILE gets write_file_atomic's temp-name path for its files.
+std::vector<Result<void>> write_new_files(const std::vector<NewFile>& files);
+
 }  // namespace fitbridge

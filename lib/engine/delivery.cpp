@@ -1,5 +1,6 @@
 // Delivery: one loop per sink account, with at most
-// sync.max_concurrent_per_account uploads in flight, so a slow, paused or
+// sync.max_concurrent_per_account uploads in flight (or what the sink asks
+// for, Provider::concurrent_uploads), so a slow, paused or
 // failing sink delays only itself. The row goes to in_flight (committed)
 // before its upload starts; an upload that ends without a result (a crash, a
 // cancellation, a failed loop) is reconciled against the sink before any retry.
@@ -109,9 +110,11 @@ awaitable<void> Engine::delivery_loop(AccountPtr sink) {
         if (auto until = blocked_until(id)) {
             wake_at = *until;  // paused: only this sink's deliveries wait
         } else {
-            const auto limit = sink->proven
-                                   ? static_cast<size_t>(std::max<int64_t>(1, m_cfg.sync.max_concurrent_per_account))
-                                   : size_t{1};
+            const size_t wanted = sink->provider->concurrent_uploads();
+            const auto limit = !sink->proven ? size_t{1}
+                               : wanted > 0
+                                   ? wanted
+                                   : static_cast<size_t>(std::max<int64_t>(1, m_cfg.sync.max_concurrent_per_account));
             if (sink->uploads.size() < limit) {
                 for (const auto& d : m_ledger.due_deliveries_to(id, now, static_cast<int>(limit * 2))) {
                     if (sink->uploads.size() >= limit) break;

@@ -29,7 +29,7 @@ Engine::Engine(asio::any_io_executor executor, store::Store& store, const Clock&
       m_factories(std::move(factories)),
       m_quiet(executor),
       m_supervisor(std::move(executor), options.supervisor) {
-    m_store.set_checkpoint_runner([this](std::function<void()> job) { m_offload.post(std::move(job)); });
+    m_store.set_checkpoint_runner([this](std::function<void()> job) { m_offload.post_disk(std::move(job)); });
 }
 
 Engine::~Engine() {

@@ -304,7 +304,7 @@ awaitable<void> Engine::commit_batch(Batch& batch) {
     Tally* tally = batch.tally;
     if (!files.empty()) {
         auto sync = [&files]() { return sync_files(files); };
-        auto synced = co_await net::run_blocking(&m_offload, std::move(sync));
+        auto synced = co_await net::run_syncing(&m_offload, std::move(sync));
         if (!synced) {
             // Nothing recorded: the next poll offers these items again.
             log::error("cannot make {} original{} durable: {}; {} offered again at the next poll", files.size(),

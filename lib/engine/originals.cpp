@@ -1,9 +1,13 @@
 #include "engine/originals.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "core/files.hpp"
 #include "core/log.hpp"
@@ -34,20 +38,50 @@ Result<std::string> OriginalStore::store(const std::string& bytes, const formats
     }
     const auto shard = s.content_sha256.substr(0, 2);
     if (std::lock_guard lock(m_mutex); !m_made_dirs.contains(shard)) {
-        // Once per shard folder, not per file: mkdir of an existing folder
-        // showed up in profiles.
-        const bool existed = std::filesystem::is_directory(dir, ec);
-        std::filesystem::create_directories(dir, ec);
-        if (ec)
-            return Error::transient("engine.originals",
-                                    fmt::format("cannot create {} for an original: {}", dir.string(), ec.message()));
-        // A new folder's entry must be durable before a file in it counts.
-        if (!existed) sync_dir(m_root);
-        m_made_dirs.insert(shard);
+        if (!m_shards_made) {
+            if (auto r = make_shards(); !r) return r.error();
+        }
+        if (!m_made_dirs.contains(shard)) {
+            // Not a hex shard (a content id made elsewhere): made on its own.
+            const bool existed = std::filesystem::is_directory(dir, ec);
+            std::filesystem::create_directories(dir, ec);
+            if (ec)
+                return Error::transient("engine.originals", fmt::format("cannot create {} for an original: {}",
+                                                                        dir.string(), ec.message()));
+            // A new folder's entry must be durable before a file in it counts.
+            if (!existed) sync_dir(m_root);
+            m_made_dirs.insert(shard);
+        }
     }
     auto w = write_file_atomic(path, bytes, 0600, overwrite, durability);
     if (!w && w.error().code != "io.exists") return w.error();
     return path.string();
+}
+
+Result<void> OriginalStore::make_shards() {
+    std::error_code ec;
+    const bool root_existed = std::filesystem::is_directory(m_root, ec);
+    std::filesystem::create_directories(m_root, ec);
+    if (ec)
+        return Error::transient("engine.originals",
+                                fmt::format("cannot create {} for originals: {}", m_root.string(), ec.message()));
+    bool made = false;
+    for (int i = 0; i < 256; ++i) {
+        const auto shard = fmt::format("{:02x}", i);
+        const auto dir = m_root / shard;
+        if (::mkdir(dir.c_str(), 0700) == 0) {
+            made = true;
+        } else if (errno != EEXIST) {
+            return Error::transient("engine.originals", fmt::format("cannot create {} for an original: {}",
+                                                                    dir.string(), std::strerror(errno)));
+        }
+        m_made_dirs.insert(shard);
+    }
+    // The new folders' entries must be durable before a file in them counts.
+    if (made) sync_dir(m_root);
+    if (!root_existed) sync_dir(m_root.parent_path());
+    m_shards_made = true;
+    return {};
 }
 
 // The original itself is rewritten on the next ingest of its item.

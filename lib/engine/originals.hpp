@@ -29,9 +29,17 @@ public:
     void remove_stale_temp_files();
 
 private:
+    // Makes the 256 shard folders (00 ... ff) the first time a file is
+    // stored, with one sync of the folder holding them, instead of a mkdir
+    // and a sync per new shard under the lock on the ingest's path (those
+    // syncs serialised a fresh state's first few hundred ingests). Called
+    // with m_mutex held.
+    Result<void> make_shards();
+
     std::filesystem::path m_root;
-    std::mutex m_mutex;                 // guards m_made_dirs
+    std::mutex m_mutex;                 // guards m_made_dirs, m_shards_made
     std::set<std::string> m_made_dirs;  // shard folders known to exist
+    bool m_shards_made = false;
 };
 
 }  // namespace fitbridge::engine

@@ -1,10 +1,17 @@
 #pragma once
 // Blocking work off the io thread (header only: providers use it without
 // linking the network module): decoding a file, writing it and syncing
-// it run on a small pool whose threads have a lower CPU priority (nice 10)
+// it run on small pools whose threads have a lower CPU priority (nice 10)
 // than the io thread, so a request to the control API is served between an
 // ingest's items instead of waiting behind their CPU and disk work. The
 // engine owns one and hands it to providers (providers::Context::offload).
+//
+// Two pools: one for work that keeps a CPU busy (decoding, hashing, writing
+// a file without syncing it) and one for work that mostly waits for the
+// disk (fsync, a WAL checkpoint). A decode never queues behind another
+// call's fsync (on a journalled file system that is a journal commit,
+// milliseconds), and syncs issued side by side let the file system commit
+// them together.
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -29,9 +36,16 @@ namespace fitbridge::net {
 
 class Offload {
 public:
-    // `threads` pool threads; `nice` is added to each one's priority.
-    explicit Offload(size_t threads = 3, int nice = 10) : m_pool(threads), m_nice(nice) {}
-    ~Offload() { m_pool.join(); }
+    // `threads` CPU pool threads and `disk_threads` for syncs (0: syncs run
+    // on the CPU pool too); `nice` is added to each one's priority.
+    explicit Offload(size_t threads = 3, int nice = 10, size_t disk_threads = 4)
+        : m_pool(threads),
+          m_disk(disk_threads > 0 ? std::make_unique<boost::asio::thread_pool>(disk_threads) : nullptr),
+          m_nice(nice) {}
+    ~Offload() {
+        m_pool.join();
+        if (m_disk) m_disk->join();
+    }
     Offload(const Offload&) = delete;
     Offload& operator=(const Offload&) = delete;
 
@@ -39,11 +53,14 @@ public:
     // result. No cancellation crosses to the pool: `f` runs to its end.
     template <typename F>
     boost::asio::awaitable<std::invoke_result_t<F>> run(F f) {
-        auto job = on_pool(std::move(f), m_nice);
-        auto r = co_await boost::asio::co_spawn(
-            m_pool.get_executor(), std::move(job),
-            boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
-        co_return std::move(*r);
+        return run_on(m_pool, std::move(f));
+    }
+
+    // The same, for work that mostly waits for the disk: a write with its
+    // fsync, a batch's syncs.
+    template <typename F>
+    boost::asio::awaitable<std::invoke_result_t<F>> run_disk(F f) {
+        return run_on(disk_pool(), std::move(f));
     }
 
     // Runs f(0) ... f(n - 1) on the pool side by side and resumes on the
@@ -77,10 +94,10 @@ public:
             initiate, boost::asio::use_awaitable);
     }
 
-    // Runs `f` on the pool, nobody waiting for it.
+    // Runs `f` on the disk pool, nobody waiting for it (a checkpoint).
     template <typename F>
-    void post(F f) {
-        boost::asio::post(m_pool, [f = std::move(f), nice = m_nice]() mutable {
+    void post_disk(F f) {
+        boost::asio::post(disk_pool(), [f = std::move(f), nice = m_nice]() mutable {
             lower_priority(nice);
             f();
         });
@@ -115,7 +132,19 @@ private:
         co_return f();
     }
 
-    boost::asio::thread_pool m_pool;
+    template <typename F>
+    boost::asio::awaitable<std::invoke_result_t<F>> run_on(boost::asio::thread_pool& pool, F f) {
+        auto job = on_pool(std::move(f), m_nice);
+        auto r = co_await boost::asio::co_spawn(
+            pool.get_executor(), std::move(job),
+            boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
+        co_return std::move(*r);
+    }
+
+    boost::asio::thread_pool& disk_pool() { return m_disk ? *m_disk : m_pool; }
+
+    boost::asio::thread_pool m_pool;                   // CPU work
+    std::unique_ptr<boost::asio::thread_pool> m_disk;  // syncs; null: m_pool
     int m_nice;
 };
 
@@ -134,6 +163,13 @@ template <typename F>
 boost::asio::awaitable<std::invoke_result_t<F>> run_blocking(Offload* offload, F f) {
     if (offload == nullptr) co_return f();
     co_return co_await offload->run(std::move(f));
+}
+
+// `offload->run_disk(f)`, or `f()` right here when there is no pool.
+template <typename F>
+boost::asio::awaitable<std::invoke_result_t<F>> run_syncing(Offload* offload, F f) {
+    if (offload == nullptr) co_return f();
+    co_return co_await offload->run_disk(std::move(f));
 }
 
 }  // namespace fitbridge::net

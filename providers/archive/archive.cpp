@@ -18,6 +18,7 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -27,6 +28,7 @@
 #include "core/log.hpp"
 #include "formats/decode.hpp"
 #include "formats/gzip.hpp"
+#include "net/group_commit.hpp"
 #include "net/offload.hpp"
 
 namespace fitbridge::providers::archive {
@@ -37,6 +39,7 @@ namespace {
 
 constexpr std::string_view k_provider = "archive";
 constexpr uint32_t k_caps = k_upload;
+constexpr size_t k_concurrent_uploads = 32;
 constexpr size_t k_max_slug = 40;
 // Far more same-minute, same-name activities than anyone records; a bound
 // keeps a broken folder from looping forever.
@@ -291,12 +294,19 @@ bool same_time(const timespec& a, const timespec& b) { return a.tv_sec == b.tv_s
 
 class ArchiveProvider final : public Provider {
 public:
-    ArchiveProvider(std::string account, Options options, net::Offload* offload)
-        : m_account(std::move(account)), m_options(std::move(options)), m_mode(file_mode()), m_offload(offload) {}
+    ArchiveProvider(std::string account, Options options, const Context& context)
+        : m_account(std::move(account)),
+          m_options(std::move(options)),
+          m_mode(file_mode()),
+          m_offload(context.offload),
+          m_writes(m_offload, [](std::vector<NewFile>& files) { return write_new_files(files); }) {}
 
     std::string_view account_id() const override { return m_account; }
     uint32_t capabilities() const override { return k_caps; }
     std::string_view platform_name() const override { return "an archive"; }
+    // Concurrent uploads write their copies as one group (m_writes): the
+    // more at once, the fewer syncs per copy.
+    size_t concurrent_uploads() const override { return k_concurrent_uploads; }
 
     Task<UploadResult> upload(const UploadRequest& req) override {
         if (req.summary == nullptr)
@@ -341,12 +351,9 @@ public:
             // picks the next slot.
             FolderIndex* held = *index;
             held->names.insert(name);
-            const fs::path target = dir / name;
-            const unsigned mode = m_mode;
-            auto write = [&target, &stored, mode]() {
-                return write_file_atomic(target, stored, mode, /*overwrite=*/false);
-            };
-            auto w = co_await net::run_blocking(m_offload, std::move(write));
+            // Named first: GCC 12 destroys a temporary in a co_await expression twice.
+            NewFile copy{dir / name, stored, m_mode};
+            auto w = co_await write_copy(std::move(copy));
             if (w) {
                 note_written(dir, *held, name);
                 co_return UploadResult{layout->folder + "/" + name, false};
@@ -387,6 +394,14 @@ public:
     }
 
 private:
+    // Writes one new copy durably, in a group with the copies other uploads
+    // are writing meanwhile.
+    Task<void> write_copy(NewFile file) {
+        auto written = co_await m_writes.submit(std::move(file));
+        if (!written) co_return Error::transient("archive.stopped", "stopped while the copy was being written");
+        co_return std::move(*written);
+    }
+
     Result<FolderIndex*> folder_index(const fs::path& dir) {
         struct stat st {};
         if (::stat(dir.c_str(), &st) != 0) return fs_error(errno, "cannot read", dir);
@@ -441,8 +456,9 @@ private:
     std::string m_account;
     Options m_options;
     unsigned m_mode;
-    net::Offload* m_offload;                       // where files are written and synced; null: right here
-    std::map<std::string, FolderIndex> m_folders;  // by folder path
+    net::Offload* m_offload;                           // where files are written and synced; null: right here
+    net::GroupCommit<NewFile, Result<void>> m_writes;  // copies written side by side share their syncs
+    std::map<std::string, FolderIndex> m_folders;      // by folder path
 };
 
 Result<void> validate(const config::AccountConfig& account) {
@@ -457,7 +473,7 @@ Result<std::unique_ptr<Provider>> create(const config::AccountConfig& account, c
     std::error_code ec;
     fs::create_directories(o->root, ec);
     if (ec) return fs_error(ec.value(), "cannot create archive folder", o->root);
-    std::unique_ptr<Provider> p = std::make_unique<ArchiveProvider>(account.id, std::move(*o), context.offload);
+    std::unique_ptr<Provider> p = std::make_unique<ArchiveProvider>(account.id, std::move(*o), context);
     return p;
 }
 

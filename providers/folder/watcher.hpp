@@ -27,8 +27,9 @@ public:
     struct Settings {
         bool recursive = true;
         // Quiet time after the last event before calling back; bursts of
-        // events (a sync client dropping 50 files) give one callback.
-        std::chrono::milliseconds debounce{250};
+        // events (a sync client dropping 50 files) give one callback. Short:
+        // a new file waits this long before its folder is listed.
+        std::chrono::milliseconds debounce{100};
         // A continuous stream of events still calls back this often.
         std::chrono::milliseconds max_delay{2000};
     };

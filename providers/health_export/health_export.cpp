@@ -463,7 +463,7 @@ private:
     // Its own thread (one, not the daemon's shared pool): a pass over a 2 GiB
     // export must not hold up the daemon's other blocking work. Last: joined
     // first, while everything its jobs use is still there.
-    net::Offload m_pool{1, 0};
+    net::Offload m_pool{1, 0, 0};
 };
 
 Result<void> validate(const config::AccountConfig& account) {

@@ -70,5 +70,54 @@ TEST(SyncFiles, AFileThatIsGoneFailsTheBatchNamingIt) {
     EXPECT_NE(r.error().message.find((dir.path() / "gone").string()), std::string::npos) << r.error().message;
 }
 
+TEST(WriteNewFiles, WritesAGroupWithItsBytesAndModesAndOneResultPerFileInOrder) {
+    test::TempDir dir("files");
+    std::filesystem::create_directories(dir.path() / "2025" / "01");
+    std::filesystem::create_directories(dir.path() / "2025" / "02");
+    ASSERT_TRUE(write_file_atomic(dir.path() / "2025" / "02" / "taken.fit", "first", 0600, false).ok());
+    std::vector<NewFile> files{
+        {dir.path() / "2025" / "01" / "a.fit", "ride a", 0644},
+        {dir.path() / "2025" / "02" / "taken.fit", "second", 0644},  // the name exists
+        {dir.path() / "2025" / "03" / "c.fit", "ride c", 0644},      // no such folder
+        {dir.path() / "2025" / "02" / "b.gpx.gz", std::string(70000, 'b'), 0600},
+    };
+    const auto out = write_new_files(files);
+    ASSERT_EQ(out.size(), 4u);
+    EXPECT_TRUE(out[0].ok()) << out[0].error().message;
+    ASSERT_FALSE(out[1].ok());
+    EXPECT_EQ(out[1].error().code, "io.exists");
+    EXPECT_EQ(out[1].error().cls, ErrorClass::permanent);
+    ASSERT_FALSE(out[2].ok());
+    EXPECT_EQ(out[2].error().code, "io.write");
+    EXPECT_EQ(out[2].error().cls, ErrorClass::transient);
+    EXPECT_NE(out[2].error().message.find((dir.path() / "2025" / "03").string()), std::string::npos)
+        << out[2].error().message;
+    EXPECT_TRUE(out[3].ok()) << out[3].error().message;
+
+    EXPECT_EQ(read_file(dir.path() / "2025" / "01" / "a.fit").value(), "ride a");
+    EXPECT_EQ(read_file(dir.path() / "2025" / "02" / "taken.fit").value(), "first");  // kept
+    EXPECT_EQ(read_file(dir.path() / "2025" / "02" / "b.gpx.gz").value(), std::string(70000, 'b'));
+    struct stat st {};
+    ASSERT_EQ(::stat((dir.path() / "2025" / "01" / "a.fit").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644u);
+    ASSERT_EQ(::stat((dir.path() / "2025" / "02" / "b.gpx.gz").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    // Nothing but the named files: no temporary name was made.
+    EXPECT_EQ(names_in(dir.path() / "2025" / "01"), (std::vector<std::string>{"a.fit"}));
+    EXPECT_EQ(names_in(dir.path() / "2025" / "02"), (std::vector<std::string>{"b.gpx.gz", "taken.fit"}));
+    EXPECT_TRUE(write_new_files({}).empty());
+}
+
+TEST(WriteNewFiles, TwoFilesOfAGroupUnderOneNameGiveTheNameToTheFirst) {
+    test::TempDir dir("files");
+    const auto out = write_new_files({{dir.path() / "same.fit", "one", 0600}, {dir.path() / "same.fit", "two", 0600}});
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_TRUE(out[0].ok());
+    ASSERT_FALSE(out[1].ok());
+    EXPECT_EQ(out[1].error().code, "io.exists");
+    EXPECT_EQ(read_file(dir.path() / "same.fit").value(), "one");
+    EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"same.fit"}));
+}
+
 }  // namespace
 }  // namespace fitbridge

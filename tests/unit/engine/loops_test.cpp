@@ -44,6 +44,7 @@ struct Behaviour {
     int in_flight = 0;
     int max_in_flight = 0;
     int list_calls = 0;
+    size_t concurrent_uploads = 0;  // what the sink asks for (Provider::concurrent_uploads)
 };
 std::map<std::string, Behaviour>& behaviour() {
     static std::map<std::string, Behaviour> b;
@@ -65,6 +66,7 @@ public:
     Scripted(std::string id, uint32_t caps) : m_id(std::move(id)), m_caps(caps) {}
     std::string_view account_id() const override { return m_id; }
     uint32_t capabilities() const override { return m_caps; }
+    size_t concurrent_uploads() const override { return behaviour()[m_id].concurrent_uploads; }
     Task<providers::ListPage> list(const providers::ListQuery&) override {
         auto& b = behaviour()[m_id];
         ++b.list_calls;
@@ -241,6 +243,22 @@ TEST_F(LoopsTest, TheConcurrencyLimitComesFromTheConfiguration) {
     EXPECT_EQ(behaviour()["slow"].in_flight, 5);
     EXPECT_EQ(count("slow", "delivered"), 1u);
     EXPECT_EQ(count("slow", "planned"), 2u);
+}
+
+TEST_F(LoopsTest, ASinkThatAsksForMoreUploadsAtOnceGetsThemWhateverTheConfigurationSays) {
+    // The archive's concurrent uploads share their syncs: it asks for more
+    // than the platforms' limit (2 here).
+    add_sink("slow");
+    behaviour()["slow"].stall = true;
+    behaviour()["slow"].stall_after = 1;
+    behaviour()["slow"].concurrent_uploads = 6;
+    list_rides(10);
+    start();
+    ASSERT_TRUE(run_until([&] { return behaviour()["slow"].in_flight == 6; }));
+    m_io.run_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(behaviour()["slow"].in_flight, 6);
+    EXPECT_EQ(count("slow", "delivered"), 1u);
+    EXPECT_EQ(count("slow", "planned"), 3u);
 }
 
 TEST_F(LoopsTest, ASinkThatHasNotTakenAnUploadYetGetsOneAtATime) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "core/files.hpp"
@@ -56,6 +57,48 @@ TEST(OriginalStore, AFileAPowerCutLeftShortOrEmptyIsWrittenAgain) {
         EXPECT_EQ(*again, *path);
         EXPECT_EQ(read_file(*path).value(), bytes);
     }
+}
+
+TEST(OriginalStore, TheFirstFileMakesEveryShardFolderAtOnce) {
+    // A fresh state's first ingests must not each make (and sync) a folder:
+    // the first store makes all 256, later ones only write their file.
+    test::TempDir dir("originals");
+    OriginalStore store(dir.path());
+    const std::string bytes = "<gpx>first ride</gpx>";
+    ASSERT_TRUE(store.store(bytes, summary_of(bytes), Durability::deferred).ok());
+    const auto root = dir.path() / "originals";
+    size_t folders = 0;
+    for (const auto& e : std::filesystem::directory_iterator(root)) {
+        ASSERT_TRUE(e.is_directory()) << e.path();
+        const auto name = e.path().filename().string();
+        EXPECT_EQ(name.size(), 2u) << name;
+        EXPECT_EQ(name.find_first_not_of("0123456789abcdef"), std::string::npos) << name;
+        ++folders;
+    }
+    EXPECT_EQ(folders, 256u);
+    struct stat st {};
+    ASSERT_EQ(::stat((root / "00").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+    // A folder removed behind the daemon's back is made again at the next
+    // start's first store.
+    std::filesystem::remove(root / "ff");
+    OriginalStore restarted(dir.path());
+    const std::string other = "<gpx>second ride</gpx>";
+    ASSERT_TRUE(restarted.store(other, summary_of(other), Durability::deferred).ok());
+    EXPECT_TRUE(std::filesystem::is_directory(root / "ff"));
+}
+
+TEST(OriginalStore, AFolderThatCannotBeMadeIsATransientErrorNamingIt) {
+    test::TempDir dir("originals");
+    // A file where the originals folder should be.
+    std::ofstream(dir.path() / "originals") << "in the way";
+    OriginalStore store(dir.path());
+    const std::string bytes = "<gpx>a ride</gpx>";
+    auto r = store.store(bytes, summary_of(bytes), Durability::deferred);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "engine.originals");
+    EXPECT_EQ(r.error().cls, ErrorClass::transient);
+    EXPECT_NE(r.error().message.find((dir.path() / "originals").string()), std::string::npos) << r.error().message;
 }
 
 }  // namespace
