@@ -182,6 +182,11 @@ private:
     boost::asio::awaitable<std::optional<std::string>> walk(AccountPtr a, providers::ListQuery query,
                                                             std::optional<int64_t> job_id, int64_t& done,
                                                             int64_t& total, Tally* tally = nullptr);
+    struct Batch;
+    // walk's pages, with the batch that walk finishes recording whatever way they end.
+    boost::asio::awaitable<std::optional<std::string>> walk_pages(AccountPtr a, providers::ListQuery query,
+                                                                  std::optional<int64_t> job_id, int64_t& done,
+                                                                  int64_t& total, Batch& batch);
 
     // ingest.cpp: download, decode, match, plan, with group commit.
     // fetch_item downloads a listed item (items it settles at once, skips
@@ -192,14 +197,21 @@ private:
     // pass, then records its items in listing order, a few per transaction
     // and one transaction per turn of the io_context, and wakes the routes'
     // sinks. Nothing of an item is recorded before its original is durable.
+    // start_commit does the same in the background, so that a walk fetches
+    // and decodes the next batch while the last one is synced and recorded
+    // (one at a time; finish_recording waits for it).
     struct Prepared;
-    struct Batch;
     struct Fetched;
+    struct Recording;
     boost::asio::awaitable<std::optional<Fetched>> fetch_item(AccountPtr a, providers::RemoteActivity item,
                                                               Batch& batch);
     boost::asio::awaitable<void> decode_group(std::vector<Fetched>& group);
     void settle_fetched(Fetched& f, Batch& batch);
     boost::asio::awaitable<void> commit_batch(Batch& batch);
+    boost::asio::awaitable<void> start_commit(Batch& batch);
+    boost::asio::awaitable<void> finish_recording(Batch& batch);
+    boost::asio::awaitable<void> record_taken(std::vector<Prepared> items, std::vector<std::filesystem::path> files,
+                                              std::vector<std::string> keys, std::shared_ptr<Recording> out);
     // Records one item whose original (if any) is durable, inside the
     // caller's transaction. `original` empty: a metadata-only item
     // (RemoteActivity::unavailable_reason with a start time), kept without a

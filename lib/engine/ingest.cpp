@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -288,20 +289,72 @@ void Engine::settle_fetched(Fetched& f, Batch& batch) {
 }
 
 awaitable<void> Engine::commit_batch(Batch& batch) {
+    co_await finish_recording(batch);
     if (batch.items.empty()) co_return;
     // Taken out whole: fetch_item may start the next batch while this one
     // is recorded (a job waiting for another's item commits its own first).
+    auto out = std::make_shared<Recording>(m_executor);
+    batch.slow_source = false;
+    // Named first: GCC 12 destroys temporaries in a co_await expression twice.
     auto items = std::exchange(batch.items, {});
     auto files = std::exchange(batch.unsynced, {});
+    auto keys = std::exchange(batch.keys, {});
+    co_await record_taken(std::move(items), std::move(files), std::move(keys), out);
+    if (batch.tally) {
+        batch.tally->fresh += out->fresh;
+        batch.tally->failed += out->failed;
+    }
+}
+
+awaitable<void> Engine::start_commit(Batch& batch) {
+    co_await finish_recording(batch);
+    if (batch.items.empty()) co_return;
+    batch.slow_source = false;
+    batch.recording = std::make_shared<Recording>(m_executor);
+    auto items = std::exchange(batch.items, {});
+    auto files = std::exchange(batch.unsynced, {});
+    auto keys = std::exchange(batch.keys, {});
+    auto record = record_taken(std::move(items), std::move(files), std::move(keys), batch.recording);
+    asio::co_spawn(m_executor, std::move(record), [out = batch.recording](std::exception_ptr e) {
+        if (e) {
+            // Not recorded: its keys are released, the next poll offers its items again.
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log::error("recording a batch of ingested items failed: {}; offered again at the next poll", ex.what());
+            } catch (...) {
+                log::error("recording a batch of ingested items failed; offered again at the next poll");
+            }
+        }
+        out->done = true;
+        out->wake.cancel();
+    });
+}
+
+awaitable<void> Engine::finish_recording(Batch& batch) {
+    auto r = std::exchange(batch.recording, nullptr);
+    if (!r) co_return;
+    if (!r->done) {
+        boost::system::error_code ec;
+        co_await r->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        // Cut short (a stop): the recording goes on, or ended, without us.
+        if (!r->done) co_return;
+    }
+    if (batch.tally) {
+        batch.tally->fresh += r->fresh;
+        batch.tally->failed += r->failed;
+    }
+}
+
+awaitable<void> Engine::record_taken(std::vector<Prepared> items, std::vector<std::filesystem::path> files,
+                                     std::vector<std::string> keys, std::shared_ptr<Recording> out) {
     struct Release {
         std::set<std::string>& set;
         std::vector<std::string> keys;
         ~Release() {
             for (const auto& k : keys) set.erase(k);
         }
-    } release{m_ingesting, std::exchange(batch.keys, {})};
-    batch.slow_source = false;
-    Tally* tally = batch.tally;
+    } release{m_ingesting, std::move(keys)};
     if (!files.empty()) {
         auto sync = [&files]() { return sync_files(files); };
         auto synced = co_await net::run_syncing(&m_offload, std::move(sync));
@@ -310,7 +363,7 @@ awaitable<void> Engine::commit_batch(Batch& batch) {
             log::error("cannot make {} original{} durable: {}; {} offered again at the next poll", files.size(),
                        files.size() == 1 ? "" : "s", synced.error().message,
                        files.size() == 1 ? "its item is" : "their items are");
-            if (tally) tally->failed += static_cast<int64_t>(items.size());
+            out->failed += static_cast<int64_t>(items.size());
             co_return;
         }
     }
@@ -334,7 +387,7 @@ awaitable<void> Engine::commit_batch(Batch& batch) {
         tx.commit();
         held.publish();
         for (const auto& line : lines) log::info("{}", line);
-        if (tally) tally->fresh += static_cast<int64_t>(lines.size());
+        out->fresh += static_cast<int64_t>(lines.size());
     }
     wake_route_sinks();
 }

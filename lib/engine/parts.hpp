@@ -100,6 +100,7 @@ struct Engine::Batch {
     std::vector<Prepared> items;
     std::vector<std::string> keys;
     std::vector<std::filesystem::path> unsynced;
+    std::shared_ptr<Recording> recording;  // the previous batch, being recorded in the background
     std::chrono::steady_clock::time_point oldest{};
     bool slow_source = false;
 
@@ -113,6 +114,17 @@ struct Engine::Batch {
         return !items.empty() &&
                (items.size() >= k_max_items || slow_source || std::chrono::steady_clock::now() - oldest >= k_max_wait);
     }
+};
+
+// A batch being recorded in the background (start_commit): what it counted,
+// and the wake-up of the walk waiting for it (finish_recording).
+struct Engine::Recording {
+    explicit Recording(const boost::asio::any_io_executor& ex) : wake(ex) {
+        wake.expires_at(boost::asio::steady_timer::time_point::max());
+    }
+    int64_t fresh = 0, failed = 0;
+    bool done = false;
+    boost::asio::steady_timer wake;
 };
 
 // What the offload pool hands back from decoding a download (ingest.cpp).

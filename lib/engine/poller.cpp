@@ -143,11 +143,21 @@ awaitable<void> Engine::run_backfill(int64_t job_id, std::vector<std::string> ac
 awaitable<std::optional<std::string>> Engine::walk(AccountPtr a, providers::ListQuery query,
                                                    std::optional<int64_t> job_id, int64_t& done, int64_t& total,
                                                    Tally* tally) {
+    Batch batch(*this, tally);
+    auto failed = co_await walk_pages(std::move(a), std::move(query), job_id, done, total, batch);
+    // However the pages ended, the batch recorded in the background is
+    // waited for: its counts belong to this walk.
+    co_await finish_recording(batch);
+    co_return failed;
+}
+
+awaitable<std::optional<std::string>> Engine::walk_pages(AccountPtr a, providers::ListQuery query,
+                                                         std::optional<int64_t> job_id, int64_t& done, int64_t& total,
+                                                         Batch& batch) {
     const std::string& id = a->cfg.id;
     std::optional<std::string> cursor = query.cursor;  // a resumed backfill starts at its page
     // Named, not converted in co_return (GCC 12 mishandles those temporaries).
     std::optional<std::string> failed;
-    Batch batch(*this, tally);
     for (;;) {
         // The platform asked for a pause (persisted, so it outlives restarts):
         // asking again before it ends would only be refused, or lengthen it.
@@ -216,7 +226,15 @@ awaitable<std::optional<std::string>> Engine::walk(AccountPtr a, providers::List
                 if (m_stopping || a->stopped) co_return failed;
                 for (auto& f : group) settle_fetched(f, batch);
             }
-            if (batch.due()) co_await commit_batch(batch);
+            // A fast source's batch is synced and recorded in the background
+            // while the next group is fetched; a slow one's items are
+            // recorded before its next download (nothing to overlap there).
+            if (batch.due()) {
+                if (batch.slow_source)
+                    co_await commit_batch(batch);
+                else
+                    co_await start_commit(batch);
+            }
             if (job_id && done / 10 != reported / 10) {
                 m_ledger.update_job(*job_id, "running", done, total, std::nullopt);
                 reported = done;

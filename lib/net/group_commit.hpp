@@ -15,6 +15,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -93,7 +94,12 @@ private:
                 outs.clear();  // a throwing write leaves its callers without a result
             }
             ++state->groups;
+            // Callers are woken one per turn of the io_context: woken all at
+            // once, their continuations would queue ahead of everything else
+            // (a request to the control API waits for the whole group).
+            const auto executor = co_await boost::asio::this_coro::executor;
             for (size_t i = 0; i < group.size(); ++i) {
+                if (i > 0) co_await boost::asio::post(executor, boost::asio::use_awaitable);
                 if (i < outs.size()) group[i]->out = std::move(outs[i]);
                 group[i]->done = true;
                 group[i]->wake.cancel();

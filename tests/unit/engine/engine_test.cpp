@@ -991,6 +991,33 @@ TEST_F(EngineTest, AFastSourcesItemsAreRecordedFourToATransactionWithTheirEvents
     EXPECT_EQ(delivery_updates, 24);  // in_flight, then delivered
 }
 
+TEST_F(EngineTest, AFastSourcesNextBatchIsFetchedWhileTheLastOneIsSyncedAndRecorded) {
+    // A batch is due at 64 items (66: decoded three at a time). Its syncs
+    // and transactions must not hold the walk: the next downloads go on
+    // meanwhile. Recorded in line, the first batch would be recorded whole
+    // before the 67th download.
+    const int n = 80;
+    for (int i = 0; i < n; ++i)
+        scripts()["src"].items.push_back({item(fmt::format("r{}", i)), test::synth_gpx(k_t0 + i * 86400.0, 5)});
+    int downloads = 0;
+    int64_t most_unrecorded = 0;  // over downloads 70 to 80: items downloaded before, not yet recorded
+    scripts()["src"].on_download = [&] {
+        if (++downloads < 70) return;
+        SQLite::Statement q(m_store->db(), "SELECT COUNT(*) FROM source_items WHERE account_id = 'src'");
+        q.executeStep();
+        most_unrecorded = std::max<int64_t>(most_unrecorded, downloads - 1 - q.getColumn(0).getInt64());
+    };
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == size_t(n); }));
+    EXPECT_EQ(downloads, n);
+    EXPECT_GT(most_unrecorded, 32);
+    for (int i = 0; i < n; ++i) {
+        auto rec = m_engine->ledger().source_item("src", fmt::format("r{}", i));
+        ASSERT_TRUE(rec) << i;
+        EXPECT_EQ(rec->state, "ingested") << i;
+    }
+}
+
 TEST_F(EngineTest, ASlowSourcesItemIsRecordedBeforeTheNextDownload) {
     // A platform that takes its time per file: nothing waits for 64 of them.
     for (int i = 0; i < 4; ++i)

@@ -10,6 +10,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -86,6 +87,35 @@ TEST(GroupCommit, CallsMadeWhileAGroupIsWrittenFormTheNextGroup) {
     EXPECT_EQ(held.groups[1], (std::vector<std::string>{"b", "c", "d", "e"}));
     EXPECT_EQ(commit.groups_written(), 2u);
     for (int i = 0; i < 5; ++i) EXPECT_EQ(out[i], "wrote " + std::string(1, static_cast<char>('a' + i)));
+}
+
+TEST(GroupCommit, TheCallersOfAGroupAreWokenOnePerTurnSoOtherWorkInterleaves) {
+    // A request to the control API arriving as a group of 32 uploads ends
+    // must not wait for all 32 continuations.
+    asio::io_context io;
+    net::Offload offload(1, 0, 1);
+    HeldWrite held;
+    Commit commit(&offload, held.write());
+    std::optional<std::string> first;
+    bool first_done = false;
+    submit(io, commit, "first", first, first_done);
+    io.poll();
+    held.wait_for_groups(1);
+    std::vector<std::optional<std::string>> out(3);
+    bool done[3] = {};
+    for (int i = 0; i < 3; ++i) submit(io, commit, "x" + std::to_string(i), out[i], done[i]);
+    io.poll();
+    held.let_go();
+    while (!first_done) io.run_one_for(std::chrono::seconds(5));
+    // The second group: three callers. Once the first of them is back, other
+    // work posted now runs before the last of them.
+    while (!done[0]) io.run_one_for(std::chrono::seconds(5));
+    bool last_done_when_other_work_ran = true;
+    asio::post(io, [&] { last_done_when_other_work_ran = done[2]; });
+    while (!(done[1] && done[2])) io.run_one_for(std::chrono::seconds(5));
+    io.poll();
+    EXPECT_FALSE(last_done_when_other_work_ran);
+    EXPECT_EQ(out[2], "wrote x2");
 }
 
 TEST(GroupCommit, ACancelledCallerGetsNothingButItsInputIsStillWritten) {
