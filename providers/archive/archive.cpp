@@ -288,6 +288,11 @@ struct FolderIndex {
     std::set<std::string> names;
     timespec mtime{};
     bool valid = false;
+    // Own copies being written into the folder: their links change its
+    // mtime before note_written sees them, so while any is in flight the
+    // mtime says nothing about other writers (a name someone else took
+    // still shows, as io.exists, and is listed again then).
+    int writing = 0;
 };
 
 bool same_time(const timespec& a, const timespec& b) { return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec; }
@@ -353,7 +358,9 @@ public:
             held->names.insert(name);
             // Named first: GCC 12 destroys a temporary in a co_await expression twice.
             NewFile copy{dir / name, stored, m_mode};
+            ++held->writing;
             auto w = co_await write_copy(std::move(copy));
+            --held->writing;
             if (w) {
                 note_written(dir, *held, name);
                 co_return UploadResult{layout->folder + "/" + name, false};
@@ -406,7 +413,7 @@ private:
         struct stat st {};
         if (::stat(dir.c_str(), &st) != 0) return fs_error(errno, "cannot read", dir);
         auto& index = m_folders[dir.string()];
-        if (index.valid && same_time(index.mtime, st.st_mtim)) return &index;
+        if (index.valid && (index.writing > 0 || same_time(index.mtime, st.st_mtim))) return &index;
         auto names = list_folder(dir);
         if (!names) return names.error();
         index.names = std::move(*names);

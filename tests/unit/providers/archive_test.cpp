@@ -4,10 +4,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -15,6 +19,7 @@
 #include "core/hash.hpp"
 #include "formats/decode.hpp"
 #include "formats/gzip.hpp"
+#include "net/offload.hpp"
 #include "provider_test_util.hpp"
 
 namespace fitbridge::providers::archive {
@@ -50,9 +55,9 @@ class ArchiveTest : public ::testing::Test {
 protected:
     fs::path root() const { return m_dir / "archive"; }
 
-    std::unique_ptr<Provider> make(std::map<std::string, std::string> options = {}) {
+    std::unique_ptr<Provider> make(std::map<std::string, std::string> options = {}, net::Offload* offload = nullptr) {
         if (!options.contains("root")) options["root"] = root().string();
-        Context ctx{.executor = m_io.get_executor(), .state_dir = m_dir.path()};
+        Context ctx{.executor = m_io.get_executor(), .state_dir = m_dir.path(), .offload = offload};
         auto p = factory().create(account(std::move(options)), ctx);
         if (!p) throw std::runtime_error(p.error().message);
         return std::move(*p);
@@ -271,6 +276,47 @@ TEST_F(ArchiveTest, UploadsListTheirFolderOnlyWhenSomethingElseChangedIt) {
     EXPECT_EQ(theirs->remote_id, "2015/2015-08-15T1445_run_walk.fit");
     EXPECT_EQ(folder_listings() - before, 2u);
     EXPECT_EQ(files_under(root()).size(), 7u);
+}
+
+TEST_F(ArchiveTest, ConcurrentUploadsIntoOneFolderShareItsListingAndTheirSyncs) {
+    // 24 uploads started one per turn of the io thread while earlier ones
+    // are being written: their own links move the folder's mtime, which
+    // must not send each later upload back to listing the folder.
+    const auto fit = corpus("fit/garmin-fenix2-run.fit");
+    net::Offload offload(2, 0, 2);
+    auto p = make({}, &offload);
+    EXPECT_EQ(p->concurrent_uploads(), 32u);
+    const size_t before = folder_listings();
+    const int n = 24;
+    std::vector<std::optional<Result<UploadResult>>> out(n);
+    std::vector<UploadRequest> requests;
+    std::vector<std::string> names;
+    for (int i = 0; i < n; ++i) names.push_back(fmt::format("Run {}", i));
+    for (int i = 0; i < n; ++i) requests.push_back(request(fit, names[i]));
+    int finished = 0;
+    for (int i = 0; i < n; ++i) {
+        boost::asio::post(m_io, [&, i] {
+            boost::asio::co_spawn(
+                m_io,
+                [&, i]() -> boost::asio::awaitable<void> {
+                    auto r = co_await p->upload(requests[i]);
+                    out[i].emplace(std::move(r));
+                },
+                [&](std::exception_ptr e) {
+                    EXPECT_FALSE(e);
+                    ++finished;
+                });
+        });
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (finished < n && std::chrono::steady_clock::now() < deadline) m_io.run_one_for(std::chrono::seconds(1));
+    ASSERT_EQ(finished, n);
+    for (int i = 0; i < n; ++i) {
+        ASSERT_TRUE(out[i] && *out[i]) << i;
+        EXPECT_EQ((*out[i])->remote_id, fmt::format("2015/2015-08-15T1445_run_run-{}.fit", i)) << i;
+    }
+    EXPECT_EQ(folder_listings() - before, 1u);
+    EXPECT_EQ(files_under(root()).size(), size_t(n));
 }
 
 TEST_F(ArchiveTest, RejectsUploadsItCannotName) {
