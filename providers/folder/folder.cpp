@@ -284,10 +284,19 @@ public:
     }
 
     Task<std::string> download(const RemoteActivity& item) override {
-        // Reading and hashing a file run on the offload pool: a few hundred
-        // microseconds per large GPX that a request to the API would wait for.
-        auto job = [origin = item.origin, want = item.remote_id]() { return read_checked(origin, want); };
-        co_return co_await net::run_blocking(m_context.offload, std::move(job));
+        const fs::path p(item.origin);
+        std::error_code ec;
+        if (!fs::exists(p, ec))
+            co_return Error::transient("folder.vanished", fmt::format("{} vanished since it was listed", item.origin));
+        auto bytes = read_file(p);
+        if (!bytes) co_return Error::transient("folder.read", bytes.error().message);
+        const auto id =
+            content_id(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+        if (id != item.remote_id)
+            co_return Error::transient("folder.changed",
+                                       fmt::format("{} changed since it was listed (content {}…, listed as {}…)",
+                                                   item.origin, id.substr(0, 12), item.remote_id.substr(0, 12)));
+        co_return std::move(*bytes);
     }
 
     std::vector<IgnoredItem> ignored() const override {
@@ -312,23 +321,6 @@ public:
     }
 
 private:
-    // The file at `origin`, if it still holds the content it was listed with.
-    static Result<std::string> read_checked(const std::string& origin, const std::string& want) {
-        const fs::path p(origin);
-        std::error_code ec;
-        if (!fs::exists(p, ec))
-            return Error::transient("folder.vanished", fmt::format("{} vanished since it was listed", origin));
-        auto bytes = read_file(p);
-        if (!bytes) return Error::transient("folder.read", bytes.error().message);
-        const auto id =
-            content_id(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
-        if (id != want)
-            return Error::transient("folder.changed",
-                                    fmt::format("{} changed since it was listed (content {}…, listed as {}…)", origin,
-                                                id.substr(0, 12), want.substr(0, 12)));
-        return bytes;
-    }
-
     const Clock& clock() const { return m_context.clock != nullptr ? *m_context.clock : process_clock(); }
 
     void walk(const fs::path& dir, std::vector<fs::path>& files, std::vector<IgnoredItem>& ignored,
