@@ -356,8 +356,20 @@ public:
             // picks the next slot.
             FolderIndex* held = *index;
             held->names.insert(name);
+            // The bytes move into the write (a copy of a large file costs
+            // the io thread its page faults); a retry makes them again.
+            if (stored.empty() && !req.bytes.empty()) {
+                if (compress) {
+                    auto z = gzip_compress(req.bytes);
+                    if (!z) co_return z.error();
+                    stored = std::move(*z);
+                } else {
+                    stored.assign(reinterpret_cast<const char*>(req.bytes.data()), req.bytes.size());
+                }
+            }
             // Named first: GCC 12 destroys a temporary in a co_await expression twice.
-            NewFile copy{dir / name, stored, m_mode};
+            NewFile copy{dir / name, std::move(stored), m_mode};
+            stored.clear();
             ++held->writing;
             auto w = co_await write_copy(std::move(copy));
             --held->writing;
