@@ -323,14 +323,7 @@ public:
 
         // Originals stay byte-exact; only the gzip option may wrap a plain one.
         const bool compress = m_options.gzip && !is_gzip(req.bytes);
-        std::string stored;
-        if (compress) {
-            auto z = gzip_compress(req.bytes);
-            if (!z) co_return z.error();
-            stored = std::move(*z);
-        } else {
-            stored.assign(reinterpret_cast<const char*>(req.bytes.data()), req.bytes.size());
-        }
+        std::string stored;  // made below, at each attempt that needs it
         const bool gz = compress || is_gzip(req.bytes);
 
         const fs::path dir = m_options.root / layout->folder;
@@ -358,6 +351,7 @@ public:
             held->names.insert(name);
             // The bytes move into the write (a copy of a large file costs
             // the io thread its page faults); a retry makes them again.
+            // Originals stay byte-exact; only the gzip option may wrap a plain one.
             if (stored.empty() && !req.bytes.empty()) {
                 if (compress) {
                     auto z = gzip_compress(req.bytes);
