@@ -11,26 +11,25 @@
 // disk (fsync, a WAL checkpoint). A decode never queues behind another
 // call's fsync (on a journalled file system that is a journal commit,
 // milliseconds), and syncs issued side by side let the file system commit
-// them together.
-
-#include <sys/resource.h>
-#include <unistd.h>
+// them together. The pools are net::Workers: handing them work never makes
+// the io thread wait for one of their (lower priority) threads.
 
 #include <atomic>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <type_traits>
+#include <utility>
+
+#include "net/workers.hpp"
 
 namespace fitbridge::net {
 
@@ -39,9 +38,7 @@ public:
     // `threads` CPU pool threads and `disk_threads` for syncs (0: syncs run
     // on the CPU pool too); `nice` is added to each one's priority.
     explicit Offload(size_t threads = 3, int nice = 10, size_t disk_threads = 4)
-        : m_pool(threads),
-          m_disk(disk_threads > 0 ? std::make_unique<boost::asio::thread_pool>(disk_threads) : nullptr),
-          m_nice(nice) {}
+        : m_pool(threads, nice), m_disk(disk_threads > 0 ? std::make_unique<Workers>(disk_threads, nice) : nullptr) {}
     ~Offload() {
         m_pool.join();
         if (m_disk) m_disk->join();
@@ -50,7 +47,8 @@ public:
     Offload& operator=(const Offload&) = delete;
 
     // Runs `f` on the pool and resumes on the caller's executor with its
-    // result. No cancellation crosses to the pool: `f` runs to its end.
+    // result (or rethrows what it threw). No cancellation crosses to the
+    // pool: `f` runs to its end.
     template <typename F>
     boost::asio::awaitable<std::invoke_result_t<F>> run(F f) {
         return run_on(m_pool, std::move(f));
@@ -71,14 +69,11 @@ public:
         if (n == 0) co_return;
         auto initiate = [this, n, &f](auto handler) {
             using Handler = decltype(handler);
-            // The caller's executor keeps work outstanding until the last call returns.
-            auto tracked = boost::asio::prefer(boost::asio::get_associated_executor(handler),
-                                               boost::asio::execution::outstanding_work.tracked);
+            auto tracked = tracked_executor(handler);
             auto state =
                 std::make_shared<EachState<Handler, decltype(tracked)>>(std::move(handler), std::move(tracked), n);
             for (size_t i = 0; i < n; ++i)
-                boost::asio::post(m_pool, [state, i, &f, nice = m_nice] {
-                    lower_priority(nice);
+                m_pool.post([state, i, &f] {
                     try {
                         f(i);
                     } catch (...) {
@@ -97,19 +92,7 @@ public:
     // Runs `f` on the disk pool, nobody waiting for it (a checkpoint).
     template <typename F>
     void post_disk(F f) {
-        boost::asio::post(disk_pool(), [f = std::move(f), nice = m_nice]() mutable {
-            lower_priority(nice);
-            f();
-        });
-    }
-
-    // Lowers the calling thread's priority by `nice`, once per thread (Linux
-    // applies PRIO_PROCESS with a thread id to that thread alone).
-    static void lower_priority(int nice) {
-        thread_local bool lowered = false;
-        if (lowered || nice == 0) return;
-        lowered = true;
-        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
+        disk_pool().post(std::move(f));
     }
 
 private:
@@ -126,26 +109,57 @@ private:
         std::exception_ptr error;
     };
 
-    template <typename F>
-    static boost::asio::awaitable<std::optional<std::invoke_result_t<F>>> on_pool(F f, int nice) {
-        lower_priority(nice);
-        co_return f();
+    // The handler's executor, keeping work outstanding until the pool's
+    // answer is posted back (its io_context does not run out of work).
+    template <typename Handler>
+    static auto tracked_executor(const Handler& handler) {
+        return boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                   boost::asio::execution::outstanding_work.tracked);
     }
 
     template <typename F>
-    boost::asio::awaitable<std::invoke_result_t<F>> run_on(boost::asio::thread_pool& pool, F f) {
-        auto job = on_pool(std::move(f), m_nice);
-        auto r = co_await boost::asio::co_spawn(
-            pool.get_executor(), std::move(job),
-            boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
-        co_return std::move(*r);
+    boost::asio::awaitable<std::invoke_result_t<F>> run_on(Workers& pool, F f) {
+        using R = std::invoke_result_t<F>;
+        auto initiate = [&pool](auto handler, F fn) {
+            auto ex = tracked_executor(handler);
+            pool.post([handler = std::move(handler), ex = std::move(ex), fn = std::move(fn)]() mutable {
+                std::exception_ptr error;
+                if constexpr (std::is_void_v<R>) {
+                    try {
+                        fn();
+                    } catch (...) {
+                        error = std::current_exception();
+                    }
+                    boost::asio::post(ex,
+                                      [handler = std::move(handler), error]() mutable { std::move(handler)(error); });
+                } else {
+                    std::optional<R> out;
+                    try {
+                        out.emplace(fn());
+                    } catch (...) {
+                        error = std::current_exception();
+                    }
+                    boost::asio::post(ex, [handler = std::move(handler), error, out = std::move(out)]() mutable {
+                        std::move(handler)(error, std::move(out));
+                    });
+                }
+            });
+        };
+        if constexpr (std::is_void_v<R>) {
+            co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
+                initiate, boost::asio::use_awaitable, std::move(f));
+        } else {
+            auto r = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>,
+                                                          void(std::exception_ptr, std::optional<R>)>(
+                initiate, boost::asio::use_awaitable, std::move(f));
+            co_return std::move(*r);
+        }
     }
 
-    boost::asio::thread_pool& disk_pool() { return m_disk ? *m_disk : m_pool; }
+    Workers& disk_pool() { return m_disk ? *m_disk : m_pool; }
 
-    boost::asio::thread_pool m_pool;                   // CPU work
-    std::unique_ptr<boost::asio::thread_pool> m_disk;  // syncs; null: m_pool
-    int m_nice;
+    Workers m_pool;                   // CPU work
+    std::unique_ptr<Workers> m_disk;  // syncs; null: m_pool
 };
 
 // `offload->run_each(n, f)`, or each call right here when there is no pool.

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -97,6 +98,47 @@ TEST(Offload, RunEachWithoutAPoolRunsInOrderRightHere) {
     auto error = run_on_io([&]() -> asio::awaitable<void> { co_await net::run_each(nullptr, 3, f); }, resumed_on);
     EXPECT_FALSE(error);
     EXPECT_EQ(order, (std::vector<size_t>{0, 1, 2}));
+}
+
+TEST(Offload, RunGivesTheCallersThreadTheValueComputedOnThePool) {
+    net::Offload pool(1, 0, 1);
+    std::thread::id computed_on;
+    std::thread::id resumed_on;
+    std::string got;
+    std::string synced;
+    auto error = run_on_io(
+        [&]() -> asio::awaitable<void> {
+            got = co_await pool.run([&] {
+                computed_on = std::this_thread::get_id();
+                return std::string("decoded");
+            });
+            synced = co_await pool.run_disk([] { return std::string("synced"); });
+        },
+        resumed_on);
+    EXPECT_FALSE(error);
+    EXPECT_EQ(got, "decoded");
+    EXPECT_EQ(synced, "synced");
+    EXPECT_NE(computed_on, std::this_thread::get_id());
+    EXPECT_EQ(resumed_on, std::this_thread::get_id());
+}
+
+TEST(Offload, RunRethrowsOnTheCallersThreadWhatTheWorkThrew) {
+    net::Offload pool(1, 0, 0);
+    std::thread::id resumed_on;
+    int after = 0;
+    auto error = run_on_io(
+        [&]() -> asio::awaitable<void> {
+            co_await pool.run([] { return 1; });
+            try {
+                co_await pool.run([]() -> int { throw std::runtime_error("bad file"); });
+            } catch (const std::runtime_error& e) {
+                after = std::string(e.what()) == "bad file" ? 2 : -1;
+            }
+            co_await pool.run([&] { after += 1; });  // void work
+        },
+        resumed_on);
+    EXPECT_FALSE(error);
+    EXPECT_EQ(after, 3);
 }
 
 }  // namespace
