@@ -327,7 +327,7 @@ public:
         const bool gz = compress || is_gzip(req.bytes);
 
         const fs::path dir = m_options.root / layout->folder;
-        if (auto r = ensure_folder(dir); !r) co_return r.error();
+        if (auto r = co_await ensure_folder(dir); !r) co_return r.error();
         // A lost race for a name (another writer linked it first) rescans.
         for (int attempt = 0; attempt < 3; ++attempt) {
             auto index = folder_index(dir);
@@ -354,7 +354,8 @@ public:
             // Originals stay byte-exact; only the gzip option may wrap a plain one.
             if (stored.empty() && !req.bytes.empty()) {
                 if (compress) {
-                    auto z = gzip_compress(req.bytes);
+                    // Compressing is CPU work: on the pool, not the io thread.
+                    auto z = co_await net::run_blocking(m_offload, [&req] { return gzip_compress(req.bytes); });
                     if (!z) co_return z.error();
                     stored = std::move(*z);
                 } else {
@@ -437,16 +438,22 @@ private:
             index.valid = false;
     }
 
-    Result<void> ensure_folder(const fs::path& dir) {
+    // Makes `dir` when it is missing; the making and its syncs (a journal
+    // commit each) run on the disk pool, not the io thread.
+    Task<void> ensure_folder(const fs::path& dir) {
         std::error_code ec;
-        if (fs::is_directory(dir, ec)) return {};
-        const bool root_existed = fs::is_directory(m_options.root, ec);
-        fs::create_directories(dir, ec);
-        if (ec) return fs_error(ec.value(), "cannot create folder", dir);
-        // The new folder's entry must be durable before files in it count.
-        fsync_dir(dir.parent_path());
-        if (!root_existed) fsync_dir(m_options.root.parent_path());
-        return {};
+        if (fs::is_directory(dir, ec)) co_return Result<void>{};
+        auto make = [dir, root = m_options.root]() -> Result<void> {
+            std::error_code e;
+            const bool root_existed = fs::is_directory(root, e);
+            fs::create_directories(dir, e);
+            if (e) return fs_error(e.value(), "cannot create folder", dir);
+            // The new folder's entry must be durable before files in it count.
+            fsync_dir(dir.parent_path());
+            if (!root_existed) fsync_dir(root.parent_path());
+            return {};
+        };
+        co_return co_await net::run_syncing(m_offload, std::move(make));
     }
 
     // The relative path of a file of this activity's name holding `want`.
