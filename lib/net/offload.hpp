@@ -29,6 +29,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "net/return_lane.hpp"
 #include "net/workers.hpp"
 
 namespace fitbridge::net {
@@ -39,12 +40,22 @@ public:
     // on the CPU pool too); `nice` is added to each one's priority.
     explicit Offload(size_t threads = 3, int nice = 10, size_t disk_threads = 4)
         : m_pool(threads, nice), m_disk(disk_threads > 0 ? std::make_unique<Workers>(disk_threads, nice) : nullptr) {}
+    // The same, with results for callers on `home` (the io thread's
+    // executor, its io_context run by that thread alone) handed back through
+    // a ReturnLane instead of boost::asio::post.
+    Offload(boost::asio::any_io_executor home, size_t threads = 3, int nice = 10, size_t disk_threads = 4)
+        : m_lane(std::make_unique<ReturnLane>(std::move(home))),
+          m_pool(threads, nice),
+          m_disk(disk_threads > 0 ? std::make_unique<Workers>(disk_threads, nice) : nullptr) {}
     ~Offload() {
         m_pool.join();
         if (m_disk) m_disk->join();
     }
     Offload(const Offload&) = delete;
     Offload& operator=(const Offload&) = delete;
+
+    // Results handed back through the lane so far (tests, diagnostics).
+    uint64_t returned_through_lane() const { return m_lane ? m_lane->returned() : 0; }
 
     // Runs `f` on the pool and resumes on the caller's executor with its
     // result (or rethrows what it threw). No cancellation crosses to the
@@ -69,9 +80,8 @@ public:
         if (n == 0) co_return;
         auto initiate = [this, n, &f](auto handler) {
             using Handler = decltype(handler);
-            auto tracked = tracked_executor(handler);
-            auto state =
-                std::make_shared<EachState<Handler, decltype(tracked)>>(std::move(handler), std::move(tracked), n);
+            auto back = way_back(handler);
+            auto state = std::make_shared<EachState<Handler, decltype(back)>>(std::move(handler), std::move(back), n);
             for (size_t i = 0; i < n; ++i)
                 m_pool.post([state, i, &f] {
                     try {
@@ -81,8 +91,8 @@ public:
                         if (!state->error) state->error = std::current_exception();
                     }
                     if (state->left.fetch_sub(1) != 1) return;
-                    auto ex = state->executor;
-                    boost::asio::post(ex, [state] { std::move(state->handler)(state->error); });
+                    auto way = state->back;
+                    way.send([state] { std::move(state->handler)(state->error); });
                 });
         };
         co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
@@ -99,30 +109,49 @@ private:
     // What the calls of one run_each share: the caller's handler, its
     // executor (keeping work outstanding), the calls still running, the
     // first exception.
-    template <typename Handler, typename Executor>
+    template <typename Handler, typename Back>
     struct EachState {
-        EachState(Handler h, Executor e, size_t calls) : handler(std::move(h)), executor(std::move(e)), left(calls) {}
+        EachState(Handler h, Back b, size_t calls) : handler(std::move(h)), back(std::move(b)), left(calls) {}
         Handler handler;
-        Executor executor;
+        Back back;
         std::atomic<size_t> left;
         std::mutex mutex;
         std::exception_ptr error;
     };
 
-    // The handler's executor, keeping work outstanding until the pool's
-    // answer is posted back (its io_context does not run out of work).
+    // How a pool's answer gets back to the caller's executor: through the
+    // lane when the caller runs on the lane's io thread, else posted. The
+    // executor's work stays outstanding until then either way (its
+    // io_context does not run out of work).
+    template <typename Executor>
+    struct Back {
+        ReturnLane* lane;
+        Executor executor;
+        template <typename F>
+        void send(F f) const {
+            if (lane != nullptr)
+                lane->give_back(std::move(f));
+            else
+                boost::asio::post(executor, std::move(f));
+        }
+    };
+
+    // On the caller's thread, as the work is handed to a pool.
     template <typename Handler>
-    static auto tracked_executor(const Handler& handler) {
-        return boost::asio::prefer(boost::asio::get_associated_executor(handler),
-                                   boost::asio::execution::outstanding_work.tracked);
+    auto way_back(const Handler& handler) {
+        auto ex = boost::asio::get_associated_executor(handler);
+        ReturnLane* lane = m_lane && ex == m_lane->home() ? m_lane.get() : nullptr;
+        if (lane != nullptr) lane->expect();
+        auto tracked = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
+        return Back<decltype(tracked)>{lane, std::move(tracked)};
     }
 
     template <typename F>
     boost::asio::awaitable<std::invoke_result_t<F>> run_on(Workers& pool, F f) {
         using R = std::invoke_result_t<F>;
-        auto initiate = [&pool](auto handler, F fn) {
-            auto ex = tracked_executor(handler);
-            pool.post([handler = std::move(handler), ex = std::move(ex), fn = std::move(fn)]() mutable {
+        auto initiate = [this, &pool](auto handler, F fn) {
+            auto back = way_back(handler);
+            pool.post([handler = std::move(handler), back = std::move(back), fn = std::move(fn)]() mutable {
                 std::exception_ptr error;
                 if constexpr (std::is_void_v<R>) {
                     try {
@@ -130,8 +159,7 @@ private:
                     } catch (...) {
                         error = std::current_exception();
                     }
-                    boost::asio::post(ex,
-                                      [handler = std::move(handler), error]() mutable { std::move(handler)(error); });
+                    back.send([handler = std::move(handler), error]() mutable { std::move(handler)(error); });
                 } else {
                     std::optional<R> out;
                     try {
@@ -139,7 +167,7 @@ private:
                     } catch (...) {
                         error = std::current_exception();
                     }
-                    boost::asio::post(ex, [handler = std::move(handler), error, out = std::move(out)]() mutable {
+                    back.send([handler = std::move(handler), error, out = std::move(out)]() mutable {
                         std::move(handler)(error, std::move(out));
                     });
                 }
@@ -158,6 +186,9 @@ private:
 
     Workers& disk_pool() { return m_disk ? *m_disk : m_pool; }
 
+    // Returns for callers on the io thread; declared first so that it
+    // outlives the workers that hand results to it.
+    std::unique_ptr<ReturnLane> m_lane;
     Workers m_pool;                   // CPU work
     std::unique_ptr<Workers> m_disk;  // syncs; null: m_pool
 };

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -139,6 +140,35 @@ TEST(Offload, RunRethrowsOnTheCallersThreadWhatTheWorkThrew) {
         resumed_on);
     EXPECT_FALSE(error);
     EXPECT_EQ(after, 3);
+}
+
+TEST(Offload, ResultsForCallersOnItsHomeExecutorComeBackThroughTheLaneAndOthersArePosted) {
+    asio::io_context io(1);
+    net::Offload pool(io.get_executor(), 2, 0, 1);
+    int got = 0;
+    size_t each = 0;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            got = co_await pool.run([] { return 20; });
+            got += co_await pool.run_disk([] { return 1; });
+            auto count = [&](size_t) { ++each; };  // one call at a time (a single pool thread would do too)
+            co_await pool.run_each(1, count);
+        },
+        asio::detached);
+    io.run();
+    EXPECT_EQ(got, 21);
+    EXPECT_EQ(each, 1u);
+    EXPECT_EQ(pool.returned_through_lane(), 3u);
+
+    // A caller on another io_context gets its result posted to it.
+    asio::io_context other;
+    int elsewhere = 0;
+    asio::co_spawn(
+        other, [&]() -> asio::awaitable<void> { elsewhere = co_await pool.run([] { return 5; }); }, asio::detached);
+    other.run();
+    EXPECT_EQ(elsewhere, 5);
+    EXPECT_EQ(pool.returned_through_lane(), 3u);
 }
 
 }  // namespace
