@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <string>
 
 #include "core/log.hpp"
 
@@ -14,10 +15,27 @@ namespace fitbridge::store {
 
 namespace {
 constexpr int k_checkpoint_pages = 1000;  // SQLite's default mark
+
+// With its memory statistics on (Debian's build: the default, and no
+// lookaside), SQLite takes one process-wide mutex at every allocation, so
+// the io thread's statements and the checkpointer's, on a lower priority
+// thread, contend for it. Nothing here reads those statistics. It must be
+// set before SQLite initialises: the first store does it (a process that
+// used SQLite before keeps its setting).
+const std::string& without_memory_statistics(const std::string& path) {
+    static const bool once = [] {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    (void)once;
+    return path;
 }
+}  // namespace
 
 Store::Store(const std::filesystem::path& path)
-    : m_db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX), m_path(path) {}
+    : m_db(without_memory_statistics(path.string()),
+           SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX),
+      m_path(path) {}
 
 Store::~Store() {
     // The hook points at this object.

@@ -2,10 +2,12 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 
@@ -142,6 +144,25 @@ TEST_F(StoreTest, WithARunnerTheCommitHandsTheCheckpointOverInsteadOfMakingIt) {
     SQLite::Statement count(store.db(), "SELECT count(*) FROM big");
     ASSERT_TRUE(count.executeStep());
     EXPECT_EQ(count.getColumn(0).getInt(), 370);
+}
+
+// In a process where a store is SQLite's first use, SQLite keeps no memory
+// statistics (their process-wide mutex would be shared by the io thread and
+// the checkpointer). Checked in a fresh process: other tests use SQLite first.
+TEST_F(StoreTest, TheFirstStoreOfAProcessTurnsSQLitesMemoryStatisticsOff) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    const auto path = m_dir / "stats.db";
+    EXPECT_EXIT(
+        {
+            auto s = Store::open(path);
+            if (!s.ok()) std::exit(2);
+            (*s)->db().exec("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('a')");
+            int now = -1;
+            int high = -1;
+            sqlite3_status(SQLITE_STATUS_MALLOC_COUNT, &now, &high, 0);
+            std::exit(now == 0 && high == 0 ? 0 : 1);
+        },
+        ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
