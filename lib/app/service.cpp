@@ -30,7 +30,7 @@ Service::Service(boost::asio::io_context& io, config::Config cfg, bool embedded_
       m_embedded(embedded_config),
       m_paths(std::move(paths)),
       m_store(std::move(store)),
-      m_engine(std::make_unique<engine::Engine>(io.get_executor(), *m_store, m_clock, m_paths.state_dir)),
+      m_engine(std::make_unique<engine::Engine>(m_background.get_executor(), *m_store, m_clock, m_paths.state_dir)),
       m_token(std::move(token)),
       m_started(std::chrono::steady_clock::now()) {
     register_routes();
@@ -56,6 +56,7 @@ api::ServerOptions Service::server_options() const {
     o.guard.allowed_hosts = m_cfg.api.allowed_hosts;
     o.guard.allowed_origins = m_cfg.api.allowed_origins;
     if (m_cfg.api.metrics_public) o.guard.public_paths = {"/metrics"};
+    o.on_request = [engine = m_engine.get()] { engine->note_activity(); };
     return o;
 }
 

@@ -12,6 +12,7 @@
 #include "config/paths.hpp"
 #include "core/clock.hpp"
 #include "engine/engine.hpp"
+#include "net/background.hpp"
 #include "store/store.hpp"
 
 namespace boost::asio {
@@ -47,6 +48,10 @@ private:
     api::ServerOptions server_options() const;
 
     boost::asio::io_context& m_io;
+    // The engine's executor: its work runs on the io thread one item per
+    // turn, so that the API's requests are never queued behind a backlog of
+    // it. Declared before the engine, which it outlives.
+    net::Background m_background{m_io};
     config::Config m_cfg;
     bool m_embedded;
     config::ResolvedPaths m_paths;
