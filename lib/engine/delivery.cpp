@@ -226,7 +226,16 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
         set("skipped", std::nullopt, Reason::sink_unsupported, std::nullopt, std::nullopt, false);
         co_return;
     }
-    auto bytes = metadata_only ? Result<std::string>(std::string()) : read_file(act->original_path);
+    // The original is read on the offload pool: copying a large file into
+    // memory (its page faults and the copy) is time a request to the API
+    // would wait for on the io thread. Uploads run side by side, so the
+    // round trip costs no throughput.
+    Result<std::string> bytes = std::string();
+    if (!metadata_only) {
+        auto read = [path = act->original_path] { return read_file(path); };
+        bytes = co_await net::run_blocking(&m_offload, std::move(read));
+        if (sink->stopped || m_stopping) co_return;
+    }
     if (!bytes) {
         set("failed", std::nullopt, Reason::original_missing, bytes.error().message, std::nullopt, false);
         co_return;

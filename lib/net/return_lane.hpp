@@ -23,6 +23,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <system_error>
 #include <utility>
@@ -109,6 +110,8 @@ private:
         uint64_t returned = 0;
         bool waiting = false;
         bool closed = false;
+        std::deque<std::unique_ptr<Node>> taken;  // to be run, oldest first
+        bool handing = false;                     // a hand_one is queued
     };
 
     static void wait(const std::shared_ptr<State>& state) {
@@ -137,9 +140,34 @@ private:
             oldest_first = n->next;
             --s.expected;
             ++s.returned;
-            boost::asio::post(s.home, [n = std::move(n)]() mutable { n->run(); });
+            s.taken.push_back(std::move(n));
+        }
+        if (!s.taken.empty() && !s.handing) {
+            s.handing = true;
+            hand_one(state);
         }
         if (s.expected > 0) wait(state);
+    }
+
+    // Results taken together still run one per turn of the io thread, so
+    // that what became ready meanwhile (a request to the API) runs between
+    // them.
+    static void hand_one(const std::shared_ptr<State>& state) {
+        boost::asio::post(state->home, [state] {
+            State& s = *state;
+            if (s.taken.empty()) {
+                s.handing = false;
+                return;
+            }
+            auto n = std::move(s.taken.front());
+            s.taken.pop_front();
+            n->run();
+            // Queued after what the result itself made ready.
+            if (!s.taken.empty())
+                hand_one(state);
+            else
+                s.handing = false;
+        });
     }
 
     std::shared_ptr<State> m_state;

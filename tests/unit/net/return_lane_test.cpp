@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -85,6 +86,22 @@ TEST(ReturnLane, ALaneDestroyedBeforeItsResultsWereTakenDropsThemWithoutRunningT
     io.run();  // the cancelled wait ends without touching the lane
     EXPECT_FALSE(ran);
     EXPECT_EQ(held.use_count(), 1);
+}
+
+TEST(ReturnLane, ResultsTakenTogetherRunOnePerTurnSoAHandlerReadyMeanwhileRunsBetweenThem) {
+    asio::io_context io(1);
+    net::ReturnLane lane(io.get_executor());
+    std::vector<std::string> order;
+    asio::post(io, [&] {
+        for (int i = 0; i < 3; ++i) lane.expect();
+        for (int i = 1; i <= 3; ++i)
+            lane.give_back([&, i] {
+                order.push_back("r" + std::to_string(i));
+                if (i == 1) asio::post(io, [&] { order.push_back("api"); });
+            });
+    });
+    io.run();
+    EXPECT_EQ(order, (std::vector<std::string>{"r1", "api", "r2", "r3"}));
 }
 
 }  // namespace
