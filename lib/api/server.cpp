@@ -260,6 +260,7 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
             res = std::move(*failed);
         } else {
             Request req = head_of(parser.get());
+            if (options.on_request) options.on_request();
             const Route* route = nullptr;
             if (auto refused = screen(req, router, options.guard, route)) {
                 res = std::move(*refused);  // the body (if any) is unread: the connection closes

@@ -32,6 +32,9 @@ struct ServerOptions {
     std::chrono::milliseconds idle_timeout{60000};
     int64_t max_connections = 64;
     GuardOptions guard;
+    // Called as each request's headers are read (the daemon counts requests
+    // as activity: it gives back idle memory only after a quiet second).
+    std::function<void()> on_request;
 };
 
 // Handles one request given as raw bytes exactly as a connection would: the

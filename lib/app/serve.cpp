@@ -11,6 +11,7 @@
 #include "app/service.hpp"
 #include "app/token.hpp"
 #include "core/log.hpp"
+#include "core/memory.hpp"
 #include "core/sd_notify.hpp"
 #include "core/version.hpp"
 #include "providers/provider.hpp"
@@ -58,6 +59,7 @@ void apply_log_level(const config::Config& c) {
 
 int serve(const ServeArgs& args, const config::Env& env) {
     ::umask(077);
+    memory::tune_allocator_for_daemon();
     auto paths = config::resolve_paths(args.config, args.state_dir, env);
     log::info("fitbridge {} starting", version());
     log::info("config: {} (from {})", paths.config.string(), paths.config_from);

@@ -20,6 +20,12 @@ size_t resident_bytes() {
     return 0;
 }
 
+void tune_allocator_for_daemon() {
+    constexpr int k_mmap_threshold = 4 << 20;
+    ::mallopt(M_MMAP_THRESHOLD, k_mmap_threshold);
+    ::mallopt(M_TRIM_THRESHOLD, 2 * k_mmap_threshold);
+}
+
 Compaction compact_idle() {
     Compaction c;
     c.resident_before = resident_bytes();

@@ -21,6 +21,14 @@ struct Compaction {
 // thread (the code that runs next faults its pages back in).
 Compaction compact_idle();
 
+// glibc's defaults for a daemon that moves whole activity files around:
+// a block of up to 4 MiB comes from the heap and a freed one stays there for
+// the next (at the defaults a 133 KB GPX file was a fresh mmap each time:
+// its page faults and zeroing on the io thread, and a munmap when freed).
+// What the heap keeps is given back by compact_idle once the daemon is
+// idle. Call once at start, before other threads run.
+void tune_allocator_for_daemon();
+
 // The process's resident set (VmRSS), in bytes; 0 when /proc cannot be read.
 size_t resident_bytes();
 

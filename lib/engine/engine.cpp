@@ -54,6 +54,13 @@ void Engine::note_work_done() {
     m_quiet.expires_after(std::chrono::seconds(1));  // cancels the wait before
     m_quiet.async_wait([this](boost::system::error_code ec) {
         if (ec || m_stopping) return;  // (ec first: a cancelled wait may run after the engine is gone)
+        // Requests answered within the last second: dropping the code pages
+        // now would make the next ones fault them back in. Wait for a quiet
+        // second (the timer fires about once a second while they go on).
+        if (std::chrono::steady_clock::now() - m_last_activity < std::chrono::seconds(1)) {
+            note_work_done();
+            return;
+        }
         const auto c = memory::compact_idle();
         log::debug("idle: resident memory {} KiB -> {} KiB ({} code mappings given back)", c.resident_before / 1024,
                    c.resident_after / 1024, c.code_mappings);

@@ -15,6 +15,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -123,6 +124,9 @@ public:
     // Dry run over the ledger and the current routes; no side effects.
     Plan plan();
     Health health() const;
+    // Something outside the engine kept the daemon busy (a request to the
+    // control API): the idle memory is not given back within a second of it.
+    void note_activity() { m_last_activity = std::chrono::steady_clock::now(); }
     // True once stop() has been called and every loop and upload has ended.
     bool idle() const { return m_stopping && m_supervisor.running() == 0 && *m_uploads_running == 0; }
 
@@ -264,8 +268,9 @@ private:
     // Decoding, original files and their syncs (and the providers' blocking
     // work): joined at destruction, after the loops are cancelled.
     net::Offload m_offload;
-    boost::asio::steady_timer m_quiet;  // note_work_done
-    Supervisor m_supervisor;            // last: destroyed first, cancelling the loops
+    boost::asio::steady_timer m_quiet;                        // note_work_done
+    std::chrono::steady_clock::time_point m_last_activity{};  // note_activity
+    Supervisor m_supervisor;                                  // last: destroyed first, cancelling the loops
 };
 
 }  // namespace fitbridge::engine

@@ -56,6 +56,7 @@ protected:
         o.max_connections = 8;
         o.guard.token = k_token;
         o.guard.allowed_hosts = {"fitbridge.lan"};
+        o.on_request = [this] { ++m_requests_seen; };
         return o;
     }
     void TearDown() override {
@@ -85,6 +86,7 @@ protected:
     int m_port = 0;
     bool m_stopped = false;
     std::shared_ptr<EventStream> m_stream;
+    mutable std::atomic<int> m_requests_seen{0};  // on_request calls
 };
 
 TEST_F(ServerTest, RoutesWithNamedSegmentsAndQuery) {
@@ -174,6 +176,16 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequests) {
         ASSERT_EQ(status_of(r), 200);
         EXPECT_EQ(test::body_of(r), "{\"id\":\"" + std::to_string(i) + "\",\"q\":\"\"}\n");
     }
+}
+
+TEST_F(ServerTest, EveryRequestWhoseHeadersArriveIsReportedOnceEvenWhenRefused) {
+    RawConn c(m_port);
+    for (int i = 0; i < 3; ++i) {
+        c.send("GET /v1/things/" + std::to_string(i) + " HTTP/1.1\r\nHost: localhost\r\n" + k_auth + "\r\n");
+        ASSERT_EQ(status_of(c.read_response()), 200);
+    }
+    EXPECT_EQ(status_of(get("/v1/things/x", "")), 401);  // no token: still activity
+    EXPECT_EQ(m_requests_seen.load(), 4);
 }
 
 TEST_F(ServerTest, SlowClientIsCutOff) {
