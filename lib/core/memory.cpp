@@ -21,9 +21,11 @@ size_t resident_bytes() {
 }
 
 void tune_allocator_for_daemon() {
-    constexpr int k_mmap_threshold = 4 << 20;
-    ::mallopt(M_MMAP_THRESHOLD, k_mmap_threshold);
-    ::mallopt(M_TRIM_THRESHOLD, 2 * k_mmap_threshold);
+    ::mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    // What each arena keeps free at its top. malloc_trim gives back the
+    // main heap's but never a thread arena's (glibc trims those only as it
+    // frees), so this bounds what the pools' seven arenas hold while idle.
+    ::mallopt(M_TRIM_THRESHOLD, 512 << 10);
 }
 
 Compaction compact_idle() {

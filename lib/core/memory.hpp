@@ -24,8 +24,9 @@ Compaction compact_idle();
 // glibc's defaults for a daemon that moves whole activity files around:
 // a block of up to 4 MiB comes from the heap and a freed one stays there for
 // the next (at the defaults a 133 KB GPX file was a fresh mmap each time:
-// its page faults and zeroing on the io thread, and a munmap when freed).
-// What the heap keeps is given back by compact_idle once the daemon is
+// its page faults and zeroing on the io thread, and a munmap when freed);
+// up to 512 KiB free at the top of each arena is kept for the next ones.
+// compact_idle gives back the rest of the main heap once the daemon is
 // idle. Call once at start, before other threads run.
 void tune_allocator_for_daemon();
 
