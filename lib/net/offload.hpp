@@ -80,7 +80,7 @@ public:
         if (n == 0) co_return;
         auto initiate = [this, n, &f](auto handler) {
             using Handler = decltype(handler);
-            auto back = way_back(handler);
+            auto back = this->way_back(handler);
             auto state = std::make_shared<EachState<Handler, decltype(back)>>(std::move(handler), std::move(back), n);
             for (size_t i = 0; i < n; ++i)
                 m_pool.post([state, i, &f] {
@@ -150,7 +150,7 @@ private:
     boost::asio::awaitable<std::invoke_result_t<F>> run_on(Workers& pool, F f) {
         using R = std::invoke_result_t<F>;
         auto initiate = [this, &pool](auto handler, F fn) {
-            auto back = way_back(handler);
+            auto back = this->way_back(handler);
             pool.post([handler = std::move(handler), back = std::move(back), fn = std::move(fn)]() mutable {
                 std::exception_ptr error;
                 if constexpr (std::is_void_v<R>) {
