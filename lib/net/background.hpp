@@ -24,6 +24,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "net/task.hpp"
+
 namespace fitbridge::net {
 
 class Background {
@@ -44,7 +46,7 @@ public:
 
         template <typename F>
         void execute(F&& f) const {
-            m_state->push(std::make_unique<Item<std::decay_t<F>>>(std::forward<F>(f)));
+            m_state->push(make_task(std::decay_t<F>(std::forward<F>(f))));
         }
 
         friend bool operator==(const Executor& a, const Executor& b) noexcept { return a.m_state == b.m_state; }
@@ -70,17 +72,6 @@ public:
     }
 
 private:
-    struct Task {
-        virtual ~Task() = default;
-        virtual void run() = 0;
-    };
-    template <typename F>
-    struct Item final : Task {
-        explicit Item(F f) : fn(std::move(f)) {}
-        void run() override { fn(); }
-        F fn;
-    };
-
     // Shared with the pump queued on the io_context, which may run after
     // the Background is gone (it then does nothing).
     struct State {

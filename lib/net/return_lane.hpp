@@ -28,6 +28,8 @@
 #include <system_error>
 #include <utility>
 
+#include "net/task.hpp"
+
 namespace fitbridge::net {
 
 class ReturnLane {
@@ -54,7 +56,7 @@ public:
     template <typename F>
     void give_back(F f) {
         State& s = *m_state;
-        Node* n = new Result<F>(std::move(f));
+        Node* n = make_task(std::move(f)).release();
         Node* old = s.head.load(std::memory_order_relaxed);
         do {
             n->next = old;
@@ -70,17 +72,7 @@ public:
     uint64_t returned() const { return m_state->returned; }
 
 private:
-    struct Node {
-        virtual ~Node() = default;
-        virtual void run() = 0;
-        Node* next = nullptr;
-    };
-    template <typename F>
-    struct Result final : Node {
-        explicit Result(F f) : fn(std::move(f)) {}
-        void run() override { fn(); }
-        F fn;
-    };
+    using Node = Task;  // linked through Task::next
 
     // Shared with a pending wait, which may end after the lane is gone.
     struct State {

@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "net/task.hpp"
+
 namespace fitbridge::net {
 
 class Workers {
@@ -45,7 +47,7 @@ public:
     // Queues `f` (a move-only callable taking nothing) to run on a worker.
     template <typename F>
     void post(F f) {
-        push(std::make_unique<Job<F>>(std::move(f)));
+        push(make_task(std::move(f)));
     }
 
     // Runs every task posted so far (and any they post) to its end, then
@@ -68,17 +70,6 @@ public:
     }
 
 private:
-    struct Task {
-        virtual ~Task() = default;
-        virtual void run() = 0;
-    };
-    template <typename F>
-    struct Job final : Task {
-        explicit Job(F f) : fn(std::move(f)) {}
-        void run() override { fn(); }
-        F fn;
-    };
-
     void push(std::unique_ptr<Task> t) {
         {
             std::lock_guard lock(m_mutex);
