@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -21,17 +20,35 @@
 namespace fitbridge {
 
 Result<std::string> read_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Error::permanent("io.open", fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
-    std::string data;
-    in.seekg(0, std::ios::end);
-    auto size = in.tellg();
-    if (size > 0) {
-        data.resize(static_cast<size_t>(size));
-        in.seekg(0);
-        in.read(data.data(), size);
+    // open, fstat and read into a buffer of the file's size: the io thread
+    // reads a folder's files, and a stream cost twice the time in copies.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return Error::permanent("io.open", fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+    struct Close {
+        int fd;
+        ~Close() { ::close(fd); }
+    } close_fd{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0)
+        return Error::permanent("io.read", fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+    if (S_ISDIR(st.st_mode))
+        return Error::permanent("io.read", fmt::format("cannot read {}: is a folder", path.string()));
+    // One byte more than its size: the read that finds the end needs room.
+    std::string data((st.st_size > 0 ? static_cast<size_t>(st.st_size) : size_t{0}) + 1, '\0');
+    size_t got = 0;
+    for (;;) {
+        // Full: the file grew since fstat, or says size 0 (/proc): read on.
+        if (got == data.size()) data.resize(data.size() + std::max<size_t>(data.size() / 2, 16 * 1024));
+        const ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return Error::permanent("io.read", fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+        }
+        if (n == 0) break;
+        got += static_cast<size_t>(n);
     }
-    if (!in && !in.eof()) return Error::permanent("io.read", fmt::format("cannot read {}", path.string()));
+    data.resize(got);
     return data;
 }
 

@@ -242,15 +242,18 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
     }
     auto summary = upload_summary(*act, as_bytes(*bytes));
     providers::UploadRequest req{as_bytes(*bytes), &summary, act->name, idempotency_key(*act)};
-    // The intent is durable before the upload starts: a crash from here on
+    // The intent is committed before the upload starts: a crash from here on
     // leaves "in_flight", which the next start reconciles against the sink.
-    {
-        // The row and its event in one commit.
-        HeldEvents held(*this);
-        auto tx = m_ledger.transaction();
+    // The row and its event join the commit of the uploads starting now.
+    // Named first: GCC 12 destroys temporaries in a co_await expression twice.
+    std::function<void()> mark_in_flight = [&] {
         set("in_flight", std::nullopt, std::nullopt, std::nullopt, std::nullopt, true);
-        tx.commit();
-        held.publish();
+    };
+    auto marking = commit_together(std::move(mark_in_flight));
+    if (!co_await std::move(marking)) co_return;  // cut short: nothing written
+    if (sink->stopped || m_stopping) {
+        sink->reconcile_needed = true;  // in_flight without an upload
+        co_return;
     }
     auto r = co_await sink->provider->upload(req);
     const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
@@ -261,29 +264,32 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
         co_return;
     }
     if (r) {
-        HeldEvents held(*this);
-        auto tx = m_ledger.transaction();
-        set(r->duplicate ? "duplicate" : "delivered", r->remote_id, std::nullopt, std::nullopt, std::nullopt, false);
-        // The sink took it: whatever credentials problem it had is over, and
-        // what waited out an outage there can go now rather than at its backoff.
-        if (needs_reauth(d.sink_id)) m_ledger.set_account_state(d.sink_id, "ok", std::nullopt);
         sink->proven = true;
-        m_ledger.release_transient_failures(d.sink_id);
-        store::LinkRow l;
-        l.activity_id = d.activity_id;
-        l.account_id = d.sink_id;
-        l.remote_id = r->remote_id;
-        l.matched_by = "delivered";
-        l.content_sha256 = act->content_sha256;
-        l.original_path = act->original_path;
-        l.created_at = m_ledger.now();
-        try {
-            m_ledger.insert_link(l);
-        } catch (const SQLite::Exception&) {
-            // The sink's id is already linked (a duplicate of a known activity).
-        }
-        tx.commit();
-        held.publish();
+        // With the other results of the same few turns, in one commit.
+        std::function<void()> record = [&] {
+            set(r->duplicate ? "duplicate" : "delivered", r->remote_id, std::nullopt, std::nullopt, std::nullopt,
+                false);
+            // The sink took it: whatever credentials problem it had is over, and
+            // what waited out an outage there can go now rather than at its backoff.
+            if (needs_reauth(d.sink_id)) m_ledger.set_account_state(d.sink_id, "ok", std::nullopt);
+            m_ledger.release_transient_failures(d.sink_id);
+            store::LinkRow l;
+            l.activity_id = d.activity_id;
+            l.account_id = d.sink_id;
+            l.remote_id = r->remote_id;
+            l.matched_by = "delivered";
+            l.content_sha256 = act->content_sha256;
+            l.original_path = act->original_path;
+            l.created_at = m_ledger.now();
+            try {
+                m_ledger.insert_link(l);
+            } catch (const SQLite::Exception&) {
+                // The sink's id is already linked (a duplicate of a known activity).
+            }
+        };
+        // Cut short: the row still says in_flight, reconciled like after a crash.
+        auto recording = commit_together(std::move(record));
+        if (!co_await std::move(recording)) sink->reconcile_needed = true;
         co_return;
     }
     const auto& e = r.error();

@@ -28,6 +28,14 @@ Engine::Engine(asio::any_io_executor executor, store::Store& store, const Clock&
       m_originals(m_state_dir),
       m_factories(std::move(factories)),
       m_offload(m_executor),
+      m_shared_commit(m_executor, store.db(),
+                      [this](const std::function<void()>& writes) {
+                          HeldEvents held(*this);
+                          auto tx = m_ledger.transaction();
+                          writes();
+                          tx.commit();
+                          held.publish();
+                      }),
       m_quiet(executor),
       m_supervisor(std::move(executor), options.supervisor) {
     m_store.set_checkpoint_runner([this](std::function<void()> job) { m_offload.post_disk(std::move(job)); });

@@ -27,6 +27,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "engine/originals.hpp"
+#include "engine/shared_commit.hpp"
 #include "engine/supervisor.hpp"
 #include "formats/summary.hpp"
 #include "net/oauth.hpp"
@@ -262,12 +263,17 @@ private:
     int m_events_held = 0;
     std::vector<store::EventRow> m_held_events;
     void publish(const store::EventRow& e);
+    // A delivery's rows join the next shared commit (delivery.cpp): its
+    // events are held with the transaction, and dropped with a write that
+    // rolls back alone.
+    boost::asio::awaitable<bool> commit_together(std::function<void()> write);
     std::map<std::string, std::shared_ptr<net::HttpClient>> m_http;
     // Shared with the uploads' completion handlers, which may outlive the engine.
     std::shared_ptr<size_t> m_uploads_running = std::make_shared<size_t>(0);
     // Decoding, original files and their syncs (and the providers' blocking
     // work): joined at destruction, after the loops are cancelled.
     net::Offload m_offload;
+    SharedCommit m_shared_commit;                             // after m_ledger: its writes use it
     boost::asio::steady_timer m_quiet;                        // note_work_done
     std::chrono::steady_clock::time_point m_last_activity{};  // note_activity
     Supervisor m_supervisor;                                  // last: destroyed first, cancelling the loops

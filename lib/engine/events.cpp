@@ -41,6 +41,19 @@ int Engine::add_listener(EventListener listener) {
 
 void Engine::remove_listener(int id) { m_listeners.erase(id); }
 
+boost::asio::awaitable<bool> Engine::commit_together(std::function<void()> write) {
+    return m_shared_commit.write([this, write = std::move(write)] {
+        const auto held = static_cast<std::ptrdiff_t>(m_held_events.size());
+        try {
+            write();
+        } catch (...) {
+            // Rolled back alone: so are the events it emitted.
+            m_held_events.erase(m_held_events.begin() + held, m_held_events.end());
+            throw;
+        }
+    });
+}
+
 void Engine::emit(const std::string& type, const std::string& data_json) {
     store::EventRow e;
     e.type = type;

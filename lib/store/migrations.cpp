@@ -147,10 +147,18 @@ ALTER TABLE jobs ADD COLUMN resume_cursor TEXT;     -- the paging cursor after i
 ALTER TABLE jobs ADD COLUMN resume_done INTEGER;    -- items done when that page completed
 )sql";
 
-constexpr std::array<Migration, 3> k_migrations{{
+// Every ingest asks whether its content is known already (a copy linked
+// from another source, Ledger::activity_by_content): without this index each
+// question read the whole links table, a cost growing with the history.
+constexpr std::string_view k_links_by_content = R"sql(
+CREATE INDEX links_content ON links(content_sha256);
+)sql";
+
+constexpr std::array<Migration, 4> k_migrations{{
     {1, "initial schema", k_initial},
     {2, "sync ledger", k_ledger},
     {3, "route backfills and job positions", k_route_backfills},
+    {4, "links by content", k_links_by_content},
 }};
 
 }  // namespace

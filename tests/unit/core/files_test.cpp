@@ -119,5 +119,27 @@ TEST(WriteNewFiles, TwoFilesOfAGroupUnderOneNameGiveTheNameToTheFirst) {
     EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"same.fit"}));
 }
 
+TEST(ReadFile, GivesEveryByteOfFilesOfAnySizeAndSaysWhatAndWhereWhenItCannot) {
+    test::TempDir dir("read-file");
+    std::string big(200'000, '\0');
+    for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + i / 251);
+    ASSERT_TRUE(write_file_atomic(dir.path() / "big.fit", big, 0600, true, Durability::deferred));
+    ASSERT_TRUE(write_file_atomic(dir.path() / "empty.gpx", "", 0600, true, Durability::deferred));
+    EXPECT_EQ(read_file(dir.path() / "big.fit").value(), big);
+    EXPECT_EQ(read_file(dir.path() / "empty.gpx").value(), "");
+    // A file whose size stat cannot tell is read to its end all the same.
+    auto status = read_file("/proc/self/status");
+    ASSERT_TRUE(status);
+    EXPECT_TRUE(status->starts_with("Name:\t")) << status->substr(0, 40);
+    auto missing = read_file(dir.path() / "missing.fit");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, "io.open");
+    EXPECT_EQ(missing.error().message,
+              "cannot open " + (dir.path() / "missing.fit").string() + ": No such file or directory");
+    auto folder = read_file(dir.path());
+    ASSERT_FALSE(folder);
+    EXPECT_EQ(folder.error().message, "cannot read " + dir.path().string() + ": is a folder");
+}
+
 }  // namespace
 }  // namespace fitbridge

@@ -28,6 +28,23 @@ bool has_table(SQLite::Database& db, const std::string& name) {
     return q.getColumn(0).getInt() == 1;
 }
 
+// How SQLite would run `sql`: the detail column of EXPLAIN QUERY PLAN.
+std::string query_plan(SQLite::Database& db, const std::string& sql) {
+    SQLite::Statement q(db, "EXPLAIN QUERY PLAN " + sql);
+    std::string plan;
+    while (q.executeStep()) plan += q.getColumn(3).getString() + "\n";
+    return plan;
+}
+
+TEST_F(StoreTest, LinksAreFoundByContentThroughAnIndexNotAScan) {
+    // Every ingest asks whether its content is linked already: a scan of
+    // links made each ingest slower as the history grew.
+    auto s = Store::open(m_dir / "state.db");
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_EQ(query_plan((*s)->db(), "SELECT activity_id FROM links WHERE content_sha256 = 'x'"),
+              "SEARCH links USING INDEX links_content (content_sha256=?)\n");
+}
+
 TEST_F(StoreTest, FromEmptyAppliesEveryMigrationOnce) {
     auto s = Store::open(m_dir / "state.db");
     ASSERT_TRUE(s.ok()) << s.error().message;
