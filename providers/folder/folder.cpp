@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -228,6 +229,50 @@ Result<Identity> identify(const fs::path& path) {
     return Identity{false, {}, "content is not FIT, GPX or TCX (files are recognised by content, not by name)"};
 }
 
+FileKey key_of(const struct stat& st) {
+    return {static_cast<uint64_t>(st.st_size), int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec,
+            static_cast<uint64_t>(st.st_ino)};
+}
+
+// A whole file, and its key when it held still while read (the same before
+// and after, through one descriptor).
+struct KeyedRead {
+    std::string bytes;
+    std::optional<FileKey> key;
+};
+
+Result<KeyedRead> read_keyed(const fs::path& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (fd.get() < 0) {
+        if (errno == ENOENT)
+            return Error::transient("folder.vanished", fmt::format("{} vanished since it was listed", path.string()));
+        return Error::transient("folder.read", fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+    }
+    struct stat before {};
+    if (::fstat(fd.get(), &before) != 0)
+        return Error::transient("folder.read", fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+    KeyedRead out;
+    // One byte more than its size: the read that finds the end needs room.
+    out.bytes.resize(static_cast<size_t>(std::max<off_t>(before.st_size, 0)) + 1);
+    size_t got = 0;
+    for (;;) {
+        if (got == out.bytes.size()) out.bytes.resize(out.bytes.size() * 2);  // it grew
+        const ssize_t n = ::read(fd.get(), out.bytes.data() + got, out.bytes.size() - got);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return Error::transient("folder.read",
+                                    fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+        }
+        if (n == 0) break;
+        got += static_cast<size_t>(n);
+    }
+    out.bytes.resize(got);
+    struct stat after {};
+    if (::fstat(fd.get(), &after) == 0 && key_of(after) == key_of(before) && got == static_cast<size_t>(after.st_size))
+        out.key = key_of(after);
+    return out;
+}
+
 // The id of bytes already in memory, computed the way identify() does.
 std::string content_id(std::span<const uint8_t> bytes) {
     if (formats::sniff(bytes) != formats::Sniffed::gzip) return sha256_hex(bytes);
@@ -284,19 +329,27 @@ public:
     }
 
     Task<std::string> download(const RemoteActivity& item) override {
-        const fs::path p(item.origin);
-        std::error_code ec;
-        if (!fs::exists(p, ec))
-            co_return Error::transient("folder.vanished", fmt::format("{} vanished since it was listed", item.origin));
-        auto bytes = read_file(p);
-        if (!bytes) co_return Error::transient("folder.read", bytes.error().message);
-        const auto id =
-            content_id(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
-        if (id != item.remote_id)
-            co_return Error::transient("folder.changed",
-                                       fmt::format("{} changed since it was listed (content {}…, listed as {}…)",
-                                                   item.origin, id.substr(0, 12), item.remote_id.substr(0, 12)));
-        co_return std::move(*bytes);
+        auto read = read_keyed(item.origin);
+        if (!read) co_return read.error();
+        // Unchanged since the listing hashed it (size, mtime and inode, as the
+        // listing itself trusts): the same content, not hashed again.
+        bool as_listed = false;
+        if (read->key) {
+            std::lock_guard lock(m_cache_mutex);
+            auto c = m_cache.find(item.origin);
+            as_listed =
+                c != m_cache.end() && c->second.key == *read->key && c->second.identity.content_id == item.remote_id;
+        }
+        if (!as_listed) {
+            const auto& bytes = read->bytes;
+            const auto id =
+                content_id(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+            if (id != item.remote_id)
+                co_return Error::transient("folder.changed",
+                                           fmt::format("{} changed since it was listed (content {}…, listed as {}…)",
+                                                       item.origin, id.substr(0, 12), item.remote_id.substr(0, 12)));
+        }
+        co_return std::move(read->bytes);
     }
 
     std::vector<IgnoredItem> ignored() const override {
@@ -386,8 +439,7 @@ private:
                     {path, "too_small", fmt::format("{} bytes, under min_bytes {}", size, m_options.min_bytes)});
                 continue;
             }
-            const FileKey key{size, int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec,
-                              static_cast<uint64_t>(st.st_ino)};
+            const FileKey key = key_of(st);
             Observation obs{key, now};
             if (auto prev = m_seen.find(path); prev != m_seen.end() && prev->second.key == key) obs = prev->second;
             seen[path] = obs;
@@ -427,7 +479,10 @@ private:
         }
         // Forgetting vanished paths keeps both maps as small as the folder.
         m_seen = std::move(seen);
-        m_cache = std::move(cache);
+        {
+            std::lock_guard lock(m_cache_mutex);
+            m_cache = std::move(cache);
+        }
         {
             std::lock_guard lock(m_ignored_mutex);
             m_ignored = std::move(ignored);
@@ -444,7 +499,10 @@ private:
     std::mutex m_scan_mutex;
     std::optional<milliseconds> m_poke_after;  // set by scan, handed to the watcher on the io thread
     std::unordered_map<std::string, Observation> m_seen;
+    // Written by scan (under m_cache_mutex), read by scan and by download on
+    // the io thread (under m_cache_mutex).
     std::unordered_map<std::string, CachedIdentity> m_cache;
+    mutable std::mutex m_cache_mutex;
     mutable std::mutex m_ignored_mutex;
     std::vector<IgnoredItem> m_ignored;
     std::shared_ptr<InotifyWatcher> m_watcher;

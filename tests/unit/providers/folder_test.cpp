@@ -285,6 +285,36 @@ TEST_F(FolderTest, DownloadReturnsTheBytesAsStoredAndNoticesChanges) {
     EXPECT_EQ(gone.error().message, gz.origin + " vanished since it was listed");
 }
 
+TEST_F(FolderTest, ADownloadOfAFileUnchangedSinceItsListingIsNotHashedAgain) {
+    // Like the listing, a download trusts an unchanged size, mtime and inode:
+    // different bytes behind the same three can only pass unhashed.
+    const fs::path f = m_dir / "ride.fit";
+    copy_corpus("fit/garmin-fenix2-run.fit", f);
+    auto p = make({{"settle_time", "0"}});
+    auto items = list(*p);
+    ASSERT_EQ(items.size(), 1u);
+    ASSERT_EQ(items[0].remote_id, k_fenix2_sha);
+    struct stat before {};
+    ASSERT_EQ(::stat(f.c_str(), &before), 0);
+    {
+        std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
+        io.seekp(5000);
+        io.put('\x55');
+    }
+    timespec times[2] = {{0, UTIME_OMIT}, before.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, f.c_str(), times, 0), 0);
+    auto bytes = run(p->download(items[0]));
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    EXPECT_EQ(*bytes, slurp(f));
+    EXPECT_NE(sha256_hex(*bytes), k_fenix2_sha);
+    // A new mtime: hashed, and the change found.
+    timespec later[2] = {{0, UTIME_OMIT}, {before.st_mtim.tv_sec + 10, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, f.c_str(), later, 0), 0);
+    auto changed = run(p->download(items[0]));
+    ASSERT_FALSE(changed);
+    EXPECT_EQ(changed.error().code, "folder.changed");
+}
+
 TEST_F(FolderTest, ListFailsTransientlyWhenTheFolderDisappears) {
     const fs::path inbox = m_dir / "inbox";
     fs::create_directories(inbox);
