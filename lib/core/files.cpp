@@ -5,17 +5,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "core/hash.hpp"
+#include "core/side_by_side.hpp"
 
 namespace fitbridge {
 
@@ -168,23 +167,6 @@ Result<void> sync_path(const std::filesystem::path& p, bool folder) {
     errno = err;
     if (r != 0) return sys_error("cannot sync", p);
     return {};
-}
-
-// Calls work(i) for i in [0, n) from up to 8 threads (the calling one too):
-// syncs issued side by side let the file system commit them together.
-template <typename F>
-void for_each_side_by_side(size_t n, F work) {
-    if (n == 0) return;
-    std::atomic<size_t> next{0};
-    auto drain = [&] {
-        for (size_t i = next++; i < n; i = next++) work(i);
-    };
-    const size_t threads = std::min<size_t>(8, n);
-    std::vector<std::thread> helpers;
-    helpers.reserve(threads - 1);
-    for (size_t i = 1; i < threads; ++i) helpers.emplace_back(drain);
-    drain();
-    for (auto& t : helpers) t.join();
 }
 
 // Starts writing a file's data back without waiting for it. Syncing a
