@@ -18,7 +18,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -63,10 +65,17 @@ public:
 
     size_t size() const { return m_threads.size(); }
 
-    // Lowers the calling thread's priority by `nice` (Linux applies
-    // PRIO_PROCESS with a thread id to that thread alone).
+    // Lowers the calling thread's priority by `nice` from where it is (a
+    // daemon started with a nice value keeps its pools that much below its
+    // io thread, capped at 19). Linux applies PRIO_PROCESS with a thread id
+    // to that thread alone.
     static void lower_priority(int nice) {
-        if (nice != 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
+        if (nice == 0) return;
+        const auto self = static_cast<id_t>(::gettid());
+        errno = 0;
+        const int now = ::getpriority(PRIO_PROCESS, self);  // -1 is a valid value: errno tells
+        if (errno != 0) return;
+        ::setpriority(PRIO_PROCESS, self, std::min(now + nice, 19));
     }
 
 private:
