@@ -14,7 +14,6 @@
 namespace fitbridge::store {
 
 namespace {
-constexpr int k_checkpoint_pages = 1000;  // SQLite's default mark
 
 // With its memory statistics on (Debian's build: the default, and no
 // lookaside), SQLite takes one process-wide mutex at every allocation, so

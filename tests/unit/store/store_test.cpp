@@ -143,15 +143,17 @@ TEST_F(StoreTest, WithARunnerTheCommitHandsTheCheckpointOverInsteadOfMakingIt) {
     std::vector<std::function<void()>> handed;
     store.set_checkpoint_runner([&](std::function<void()> job) { handed.push_back(std::move(job)); });
     const auto wal = m_dir / "state.db-wal";
-    commit_rows(store, 100);  // ~1,700 pages: past SQLite's mark of 1,000
+    // Rows of ~17 pages each: a third more than the mark.
+    const int past_the_mark = Store::k_checkpoint_pages * 4 / 3 / 17;
+    commit_rows(store, past_the_mark);
     // One checkpoint handed over (a second waits until the first has run),
     // none made by the commits: the rows are in the WAL, not the database.
     ASSERT_EQ(handed.size(), 1u);
-    EXPECT_GT(std::filesystem::file_size(wal), 100u * 65536);
+    EXPECT_GT(std::filesystem::file_size(wal), past_the_mark * 65536u);
     EXPECT_LT(std::filesystem::file_size(m_dir / "state.db"), 1000000u);
     handed.front()();  // the runner's thread, on a connection of its own
-    EXPECT_GT(std::filesystem::file_size(m_dir / "state.db"), 100u * 65536);
-    commit_rows(store, 70);
+    EXPECT_GT(std::filesystem::file_size(m_dir / "state.db"), past_the_mark * 65536u);
+    commit_rows(store, past_the_mark);
     EXPECT_EQ(handed.size(), 2u);
     // Unset: SQLite's own checkpoint in the commit again.
     store.set_checkpoint_runner(nullptr);
@@ -160,7 +162,7 @@ TEST_F(StoreTest, WithARunnerTheCommitHandsTheCheckpointOverInsteadOfMakingIt) {
     EXPECT_EQ(handed.size(), 2u);
     SQLite::Statement count(store.db(), "SELECT count(*) FROM big");
     ASSERT_TRUE(count.executeStep());
-    EXPECT_EQ(count.getColumn(0).getInt(), 370);
+    EXPECT_EQ(count.getColumn(0).getInt(), 2 * past_the_mark + 200);
 }
 
 // In a process where a store is SQLite's first use, SQLite keeps no memory
