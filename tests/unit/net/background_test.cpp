@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -62,6 +63,23 @@ TEST(Background, ACoroutineOnItsExecutorRunsOnTheIoThreadWithTimersAndTheIoConte
     io.run();  // returns: nothing is left waiting
     EXPECT_EQ(steps, 3);
     EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
+
+TEST(Background, DispatchFromOneOfItsItemsRunsAtOnceWhilePostAndOthersQueue) {
+    asio::io_context io(1);
+    net::Background background(io);
+    asio::any_io_executor ex = background.get_executor();
+    std::vector<std::string> order;
+    asio::post(ex, [&] {
+        order.push_back("item");
+        asio::dispatch(ex, [&] { order.push_back("dispatched"); });
+        asio::post(ex, [&] { order.push_back("posted"); });
+        order.push_back("item end");
+    });
+    // Outside its items (here: a plain io_context handler) dispatch queues.
+    asio::post(io, [&] { asio::dispatch(ex, [&] { order.push_back("dispatched from outside"); }); });
+    io.run();
+    EXPECT_EQ(order, (std::vector<std::string>{"item", "dispatched", "item end", "posted", "dispatched from outside"}));
 }
 
 TEST(Background, ItemsGivenFromAnotherThreadRunOnTheIoThreadInOrder) {
