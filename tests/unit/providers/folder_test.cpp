@@ -237,6 +237,21 @@ TEST_F(FolderTest, SettleTimeDefaultsToTheConfigsSyncSettleTime) {
     EXPECT_EQ(list(**p).size(), 1u);
 }
 
+// Rewrites byte 5000 of `f` in place and puts its mtime back: new bytes
+// behind the same size, mtime and inode. `mtime` gets that mtime.
+bool change_one_byte_keeping_size_mtime_and_inode(const fs::path& f, timespec* mtime) {
+    struct stat before {};
+    if (::stat(f.c_str(), &before) != 0) return false;
+    {
+        std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
+        io.seekp(5000);
+        io.put('\x55');
+    }
+    timespec times[2] = {{0, UTIME_OMIT}, before.st_mtim};
+    *mtime = before.st_mtim;
+    return ::utimensat(AT_FDCWD, f.c_str(), times, 0) == 0;
+}
+
 TEST_F(FolderTest, UnchangedFilesAreNotHashedAgain) {
     // Same size, mtime and inode with different bytes: only a cache explains
     // the old id still being reported.
@@ -245,15 +260,8 @@ TEST_F(FolderTest, UnchangedFilesAreNotHashedAgain) {
     auto p = make({{"settle_time", "0"}});
     ASSERT_EQ(list(*p)[0].remote_id, k_fenix2_sha);
 
-    struct stat before {};
-    ASSERT_EQ(::stat(f.c_str(), &before), 0);
-    {
-        std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
-        io.seekp(5000);
-        io.put('\x55');
-    }
-    timespec times[2] = {{0, UTIME_OMIT}, before.st_mtim};
-    ASSERT_EQ(::utimensat(AT_FDCWD, f.c_str(), times, 0), 0);
+    timespec mtime{};
+    ASSERT_TRUE(change_one_byte_keeping_size_mtime_and_inode(f, &mtime));
     EXPECT_EQ(list(*p)[0].remote_id, k_fenix2_sha);
 }
 
@@ -294,21 +302,14 @@ TEST_F(FolderTest, ADownloadOfAFileUnchangedSinceItsListingIsNotHashedAgain) {
     auto items = list(*p);
     ASSERT_EQ(items.size(), 1u);
     ASSERT_EQ(items[0].remote_id, k_fenix2_sha);
-    struct stat before {};
-    ASSERT_EQ(::stat(f.c_str(), &before), 0);
-    {
-        std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
-        io.seekp(5000);
-        io.put('\x55');
-    }
-    timespec times[2] = {{0, UTIME_OMIT}, before.st_mtim};
-    ASSERT_EQ(::utimensat(AT_FDCWD, f.c_str(), times, 0), 0);
+    timespec mtime{};
+    ASSERT_TRUE(change_one_byte_keeping_size_mtime_and_inode(f, &mtime));
     auto bytes = run(p->download(items[0]));
     ASSERT_TRUE(bytes) << bytes.error().message;
     EXPECT_EQ(*bytes, slurp(f));
     EXPECT_NE(sha256_hex(*bytes), k_fenix2_sha);
     // A new mtime: hashed, and the change found.
-    timespec later[2] = {{0, UTIME_OMIT}, {before.st_mtim.tv_sec + 10, 0}};
+    timespec later[2] = {{0, UTIME_OMIT}, {mtime.tv_sec + 10, 0}};
     ASSERT_EQ(::utimensat(AT_FDCWD, f.c_str(), later, 0), 0);
     auto changed = run(p->download(items[0]));
     ASSERT_FALSE(changed);
