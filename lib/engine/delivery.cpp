@@ -8,7 +8,6 @@
 #include <SQLiteCpp/Exception.h>
 #include <fmt/format.h>
 
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -147,20 +146,19 @@ void Engine::start_upload(const AccountPtr& sink, const store::DeliveryRow& d) {
     ++*m_uploads_running;
     // The handler may run after the engine is gone: it touches only the sink.
     asio::co_spawn(m_executor, deliver(sink, d),
-                   asio::bind_cancellation_slot(
-                       slot->signal.slot(), [sink, slot, running = m_uploads_running, id = d.id](std::exception_ptr e) {
-                           slot->finished = true;
-                           --*running;
-                           sink->uploads.erase(id);
-                           const bool cancelled = sink->cancelled_uploads.erase(id) > 0;
-                           if (e) {
-                               // Cut short before its result was written: the row
-                               // may still say in_flight.
-                               sink->reconcile_needed = true;
-                               if (!cancelled && !sink->stopped && !sink->upload_error) sink->upload_error = e;
-                           }
-                           sink->delivery_wake.notify();
-                       }));
+                   on_finish(slot, [sink, slot, running = m_uploads_running, id = d.id](std::exception_ptr e) {
+                       slot->finished = true;
+                       --*running;
+                       sink->uploads.erase(id);
+                       const bool cancelled = sink->cancelled_uploads.erase(id) > 0;
+                       if (e) {
+                           // Cut short before its result was written: the row
+                           // may still say in_flight.
+                           sink->reconcile_needed = true;
+                           if (!cancelled && !sink->stopped && !sink->upload_error) sink->upload_error = e;
+                       }
+                       sink->delivery_wake.notify();
+                   }));
 }
 
 awaitable<void> Engine::reconcile(AccountPtr sink) {

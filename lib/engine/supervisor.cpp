@@ -1,6 +1,5 @@
 #include "engine/supervisor.hpp"
 
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -62,12 +61,11 @@ int64_t Supervisor::spawn(std::string name, bool core, Body body) {
     m_state->loops.emplace(loop->id, loop);
     std::weak_ptr<State> state = m_state;
     asio::co_spawn(m_state->executor, run(m_state, loop),
-                   asio::bind_cancellation_slot(loop->cancel->signal.slot(),
-                                                [state, slot = loop->cancel, id = loop->id](std::exception_ptr) {
-                                                    // run() catches what the body throws.
-                                                    slot->finished = true;
-                                                    if (auto s = state.lock()) s->loops.erase(id);
-                                                }));
+                   on_finish(loop->cancel, [state, slot = loop->cancel, id = loop->id](std::exception_ptr) {
+                       // run() catches what the body throws.
+                       slot->finished = true;
+                       if (auto s = state.lock()) s->loops.erase(id);
+                   }));
     return loop->id;
 }
 

@@ -9,11 +9,13 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace fitbridge::engine {
@@ -26,16 +28,36 @@ struct SupervisorOptions {
     std::chrono::milliseconds healthy_after{60000};
 };
 
-// The cancellation signal of one co_spawn'ed coroutine. co_spawn hands an
-// emission on to the coroutine through a dispatch, which runs later when the
-// emitter is not on the executor's thread; by then the coroutine may have
-// ended. cancel() therefore emits from the executor (where co_spawn's
-// dispatch runs at once) and only while the coroutine has not finished.
+// The cancellation signal of one co_spawn'ed coroutine. cancel() emits it
+// from the executor and only while the coroutine has not finished.
 struct CancelSlot {
     boost::asio::cancellation_signal signal;
     bool finished = false;  // set by the coroutine's completion handler
 };
 void cancel(const boost::asio::any_io_executor& executor, std::shared_ptr<CancelSlot> slot);
+
+// co_spawn's completion handler for a coroutine cancelled through `slot`:
+// co_spawn(executor, body, on_finish(slot, [](std::exception_ptr) {...})).
+//
+// Unlike asio::bind_cancellation_slot it has no associated executor, and
+// co_spawn then passes an emission on to the coroutine at once. With an
+// associated executor co_spawn dispatches the emission instead, holding a
+// pointer into the slot; on an executor that queues (net::Background) the
+// coroutine could end and free the slot first, and a stop just after
+// start-up crashed the daemon that way.
+template <typename F>
+struct OnFinish {
+    using cancellation_slot_type = boost::asio::cancellation_slot;
+    cancellation_slot_type get_cancellation_slot() const noexcept { return slot; }
+    void operator()(std::exception_ptr e) { f(std::move(e)); }
+
+    cancellation_slot_type slot;
+    F f;
+};
+template <typename F>
+OnFinish<std::decay_t<F>> on_finish(const std::shared_ptr<CancelSlot>& slot, F&& f) {
+    return {slot->signal.slot(), std::forward<F>(f)};
+}
 
 // A loop that failed: down (waiting to be restarted) or restarted recently.
 struct LoopTrouble {

@@ -30,11 +30,6 @@ namespace fitbridge::net {
 
 class Background {
     struct State;
-    // The State whose item this thread is running, if any.
-    static State*& running() noexcept {
-        static thread_local State* current = nullptr;
-        return current;
-    }
 
 public:
     // An executor for the engine's work: any_io_executor can hold it, and
@@ -44,27 +39,18 @@ public:
         explicit Executor(State* state) noexcept : m_state(state) {}
 
         boost::asio::io_context& query(boost::asio::execution::context_t) const noexcept { return m_state->io; }
-        // Like an io_context's executor: by default (asio::dispatch) a
-        // function given from one of this executor's own items runs at once;
-        // post requires blocking.never and always queues. co_spawn relies on
-        // it: its cancellation dispatches the emit with a pointer into the
-        // coroutine's state, which a queued emit could outlive.
-        boost::asio::execution::blocking_t query(boost::asio::execution::blocking_t) const noexcept {
-            if (m_never) return boost::asio::execution::blocking.never;
-            return boost::asio::execution::blocking.possibly;
+        // Everything given to it queues, asio::dispatch included: an item
+        // never runs another inline, so a request waits for one item at
+        // most. (co_spawn dispatches a cancellation to the coroutine unless
+        // the completion handler has no associated executor; the engine's
+        // handlers have none, see engine::on_finish.)
+        static constexpr boost::asio::execution::blocking_t query(boost::asio::execution::blocking_t) noexcept {
+            return boost::asio::execution::blocking.never;
         }
-        Executor require(boost::asio::execution::blocking_t::never_t) const noexcept { return Executor(m_state, true); }
-        Executor require(boost::asio::execution::blocking_t::possibly_t) const noexcept {
-            return Executor(m_state, false);
-        }
+        Executor require(boost::asio::execution::blocking_t::never_t) const noexcept { return *this; }
 
         template <typename F>
         void execute(F&& f) const {
-            if (!m_never && running() == m_state) {
-                std::decay_t<F> now(std::forward<F>(f));
-                now();
-                return;
-            }
             m_state->push(make_task(std::decay_t<F>(std::forward<F>(f))));
         }
 
@@ -72,9 +58,7 @@ public:
         friend bool operator!=(const Executor& a, const Executor& b) noexcept { return a.m_state != b.m_state; }
 
     private:
-        Executor(State* state, bool never) noexcept : m_state(state), m_never(never) {}
         State* m_state;
-        bool m_never = false;
     };
 
     // `io` must outlive this object; this object must outlive every use of
@@ -132,10 +116,6 @@ private:
                 more = pump_queued = !queue.empty();
             }
             if (more) queue_pump();
-            struct Running {
-                State* outer;
-                ~Running() { running() = outer; }
-            } mark{std::exchange(running(), this)};
             t->run();
         }
 

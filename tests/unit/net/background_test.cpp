@@ -65,7 +65,7 @@ TEST(Background, ACoroutineOnItsExecutorRunsOnTheIoThreadWithTimersAndTheIoConte
     EXPECT_EQ(ran_on, std::this_thread::get_id());
 }
 
-TEST(Background, DispatchFromOneOfItsItemsRunsAtOnceWhilePostAndOthersQueue) {
+TEST(Background, DispatchFromOneOfItsItemsQueuesLikePostSoNoItemRunsAnotherInline) {
     asio::io_context io(1);
     net::Background background(io);
     asio::any_io_executor ex = background.get_executor();
@@ -76,10 +76,9 @@ TEST(Background, DispatchFromOneOfItsItemsRunsAtOnceWhilePostAndOthersQueue) {
         asio::post(ex, [&] { order.push_back("posted"); });
         order.push_back("item end");
     });
-    // Outside its items (here: a plain io_context handler) dispatch queues.
     asio::post(io, [&] { asio::dispatch(ex, [&] { order.push_back("dispatched from outside"); }); });
     io.run();
-    EXPECT_EQ(order, (std::vector<std::string>{"item", "dispatched", "item end", "posted", "dispatched from outside"}));
+    EXPECT_EQ(order, (std::vector<std::string>{"item", "item end", "dispatched", "posted", "dispatched from outside"}));
 }
 
 TEST(Background, ItemsGivenFromAnotherThreadRunOnTheIoThreadInOrder) {
