@@ -111,6 +111,10 @@ struct UploadRequest {
     const formats::Summary* summary = nullptr;
     std::string name{};         // activity title
     std::string external_id{};  // idempotency hint (FitBridge's activity key)
+    // Who owns `bytes`, when they are shared: a sink that hands them to
+    // work which may outlive the call (a write that runs on to its end
+    // after a cancellation) keeps this instead of copying a whole file.
+    std::shared_ptr<const std::string> owner{};
 };
 
 struct UploadResult {

@@ -224,13 +224,13 @@ std::vector<Result<void>> write_new_files(const std::vector<NewFile>& files) {
         const int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, f.mode);
         if (fd < 0) {
             if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
-                out[i] = write_file_atomic(f.path, f.bytes, f.mode, /*overwrite=*/false, Durability::now);
+                out[i] = write_file_atomic(f.path, f.data(), f.mode, /*overwrite=*/false, Durability::now);
             else
                 out[i] = sys_error("cannot create a file in", dir);
             continue;
         }
         fds[i] = fd;
-        if (!write_all(fd, f.bytes) || ::fchmod(fd, f.mode) != 0) out[i] = sys_error("cannot write", f.path);
+        if (!write_all(fd, f.data()) || ::fchmod(fd, f.mode) != 0) out[i] = sys_error("cannot write", f.path);
     }
     // Their data, synced side by side.
     for (size_t i = 0; i < files.size(); ++i)
@@ -248,7 +248,7 @@ std::vector<Result<void>> write_new_files(const std::vector<NewFile>& files) {
             if (errno == EEXIST)
                 out[i] = Error::permanent("io.exists", fmt::format("{} already exists", path.string()));
             else if (errno == ENOENT && ::access("/proc/self/fd", F_OK) != 0)  // no /proc
-                out[i] = write_file_atomic(path, files[i].bytes, files[i].mode, /*overwrite=*/false, Durability::now);
+                out[i] = write_file_atomic(path, files[i].data(), files[i].mode, /*overwrite=*/false, Durability::now);
             else
                 out[i] = sys_error("cannot link", path);
             continue;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,8 +40,12 @@ Result<void> sync_files(const std::vector<std::filesystem::path>& files);
 // One file of a group written by write_new_files.
 struct NewFile {
     std::filesystem::path path;
-    std::string bytes;
+    std::string bytes;  // what to write, unless `shared` is set
     unsigned mode = 0600;
+    // Bytes shared with their owner instead of copied into `bytes`.
+    std::shared_ptr<const std::string> shared{};
+
+    std::string_view data() const { return shared ? std::string_view(*shared) : std::string_view(bytes); }
 };
 
 // Writes new files durably as one group (group commit): each file's data

@@ -238,8 +238,10 @@ awaitable<void> Engine::deliver(AccountPtr sink, store::DeliveryRow d) {
         set("failed", std::nullopt, Reason::original_missing, bytes.error().message, std::nullopt, false);
         co_return;
     }
-    auto summary = upload_summary(*act, as_bytes(*bytes));
-    providers::UploadRequest req{as_bytes(*bytes), &summary, act->name, idempotency_key(*act)};
+    // Shared with the sink, which may keep them past the call (no copy).
+    const auto original = std::make_shared<const std::string>(std::move(*bytes));
+    auto summary = upload_summary(*act, as_bytes(*original));
+    providers::UploadRequest req{as_bytes(*original), &summary, act->name, idempotency_key(*act), original};
     // The intent is committed before the upload starts: a crash from here on
     // leaves "in_flight", which the next start reconciles against the sink.
     // The row and its event join the commit of the uploads starting now.

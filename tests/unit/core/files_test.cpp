@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <memory>
+#include <string>
+
 #include "support/temp_dir.hpp"
 
 namespace fitbridge {
@@ -106,6 +109,20 @@ TEST(WriteNewFiles, WritesAGroupWithItsBytesAndModesAndOneResultPerFileInOrder) 
     EXPECT_EQ(names_in(dir.path() / "2025" / "01"), (std::vector<std::string>{"a.fit"}));
     EXPECT_EQ(names_in(dir.path() / "2025" / "02"), (std::vector<std::string>{"b.gpx.gz", "taken.fit"}));
     EXPECT_TRUE(write_new_files({}).empty());
+}
+
+TEST(WriteNewFiles, SharedBytesAreWrittenInsteadOfTheOwnedOnes) {
+    test::TempDir dir("files");
+    const auto shared = std::make_shared<const std::string>(std::string(200000, 's') + "end");
+    std::vector<NewFile> files{{dir.path() / "shared.fit", "", 0600, shared}, {dir.path() / "own.fit", "own", 0600}};
+    const auto out = write_new_files(files);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_TRUE(out[0].ok()) << out[0].error().message;
+    EXPECT_TRUE(out[1].ok()) << out[1].error().message;
+    EXPECT_EQ(read_file(dir.path() / "shared.fit").value(), *shared);
+    EXPECT_EQ(read_file(dir.path() / "own.fit").value(), "own");
+    EXPECT_EQ(files[0].data().size(), 200003u);
+    EXPECT_EQ(files[1].data(), "own");
 }
 
 TEST(WriteNewFiles, TwoFilesOfAGroupUnderOneNameGiveTheNameToTheFirst) {

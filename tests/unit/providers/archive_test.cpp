@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -102,6 +103,27 @@ TEST_F(ArchiveTest, WritesTheOriginalByteExactUnderTheDatedName) {
     ASSERT_TRUE(g) << g.error().message;
     EXPECT_EQ(g->remote_id, "2010/2010-08-05T1423_other_activity.gpx");
     EXPECT_EQ(slurp(root() / g->remote_id), gpx.bytes);
+}
+
+TEST_F(ArchiveTest, BytesWithAnOwnerAreWrittenFromTheOwnersCopyAndAMismatchedOwnerIsIgnored) {
+    const auto fit = corpus("fit/garmin-fenix2-run.fit");
+    net::Offload offload(1, 0, 1);
+    auto p = make({}, &offload);
+    // The engine's case: the request's bytes are the owner's string.
+    const auto owner = std::make_shared<const std::string>(fit.bytes);
+    UploadRequest shared{bytes_of(*owner), &fit.summary, "Shared", "act-1", owner};
+    auto r = run(p->upload(shared));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(slurp(root() / r->remote_id), fit.bytes);
+    EXPECT_EQ(owner.use_count(), 2);  // ours and the request's: the write let go of its share
+    // An owner that does not hold the request's bytes is not what is written.
+    const auto other = std::make_shared<const std::string>("not these bytes");
+    auto q = make({{"root", (m_dir / "second").string()}}, &offload);
+    UploadRequest mismatched{bytes_of(fit.bytes), &fit.summary, "Mismatched", "act-2", other};
+    auto m = run(q->upload(mismatched));
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(m->remote_id, "2015/2015-08-15T1445_run_mismatched.fit");
+    EXPECT_EQ(slurp(m_dir / "second" / m->remote_id), fit.bytes);
 }
 
 TEST_F(ArchiveTest, NamesUseUtcMinuteFormatAndFamily) {
