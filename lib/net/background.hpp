@@ -94,9 +94,18 @@ private:
             if (post) queue_pump();
         }
 
-        void queue_pump() {
-            boost::asio::post(io, [this, weak = std::weak_ptr<bool>(alive)] {
-                if (weak.lock()) pump();
+        // `hops`: turns of the io_context to let pass first. The pump after
+        // an item takes one, so that the reactor looks for ready sockets
+        // before the next item: what it finds (a request's bytes) is then
+        // queued ahead of that item, and a request waits for the item it
+        // arrived during, not for the next one too.
+        void queue_pump(int hops = 0) {
+            boost::asio::post(io, [this, hops, weak = std::weak_ptr<bool>(alive)] {
+                if (!weak.lock()) return;
+                if (hops > 0)
+                    queue_pump(hops - 1);
+                else
+                    pump();
             });
         }
 
@@ -115,7 +124,7 @@ private:
                 queue.pop_front();
                 more = pump_queued = !queue.empty();
             }
-            if (more) queue_pump();
+            if (more) queue_pump(1);
             t->run();
         }
 

@@ -5,12 +5,15 @@
 #include "net/background.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/local/connect_pair.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -38,6 +41,30 @@ TEST(Background, AHandlerReadyMeanwhileWaitsForOneBackgroundItemNotForAllOfThem)
     io.run();
     EXPECT_EQ(order, (std::vector<std::string>{"b1", "api", "b2", "b3", "b4"}));
     EXPECT_EQ(background.waiting(), 0u);
+}
+
+TEST(Background, BytesArrivingDuringAnItemAreReadBeforeTheNextItem) {
+    // A request's bytes arrive while an item runs: the reactor finds them
+    // before the next item starts, so the request waits for one item only.
+    asio::io_context io(1);
+    net::Background background(io);
+    asio::local::stream_protocol::socket client(io), server(io);
+    asio::local::connect_pair(client, server);
+    std::vector<std::string> order;
+    char byte = 0;
+    server.async_read_some(asio::buffer(&byte, 1),
+                           [&](boost::system::error_code ec, size_t) { order.push_back(ec ? "read failed" : "read"); });
+    asio::post(io, [&] {
+        asio::post(background.get_executor(), [&] {
+            order.push_back("b1");
+            const char b = 'x';
+            ASSERT_EQ(::write(client.native_handle(), &b, 1), 1);  // "arrives" now
+        });
+        for (int i = 2; i <= 4; ++i)
+            asio::post(background.get_executor(), [&, i] { order.push_back("b" + std::to_string(i)); });
+    });
+    io.run();
+    EXPECT_EQ(order, (std::vector<std::string>{"b1", "read", "b2", "b3", "b4"}));
 }
 
 TEST(Background, ACoroutineOnItsExecutorRunsOnTheIoThreadWithTimersAndTheIoContextThenRunsDry) {
