@@ -91,7 +91,7 @@ public:
                         if (!state->error) state->error = std::current_exception();
                     }
                     if (state->left.fetch_sub(1) != 1) return;
-                    auto way = state->back;
+                    auto way = std::move(state->back);  // the last call takes the work back
                     way.send([state] { std::move(state->handler)(state->error); });
                 });
         };
@@ -122,17 +122,23 @@ private:
     // How a pool's answer gets back to the caller's executor: through the
     // lane when the caller runs on the lane's io thread, else posted. The
     // executor's work stays outstanding until then either way (its
-    // io_context does not run out of work).
+    // io_context does not run out of work), and is given up on the caller's
+    // thread, after the answer ran: given up on the pool thread, it could
+    // reach an io_context that has finished and gone meanwhile, or a new one
+    // made in its place (a test's io_context on the stack ran out of work
+    // that way). send() is called once and takes the work with it.
     template <typename Executor>
     struct Back {
         ReturnLane* lane;
         Executor executor;
         template <typename F>
-        void send(F f) const {
+        void send(F f) {
+            auto target = boost::asio::prefer(executor, boost::asio::execution::outstanding_work.untracked);
+            auto answer = [f = std::move(f), work = std::move(executor)]() mutable { f(); };
             if (lane != nullptr)
-                lane->give_back(std::move(f));
+                lane->give_back(std::move(answer));
             else
-                boost::asio::post(executor, std::move(f));
+                boost::asio::post(target, std::move(answer));
         }
     };
 

