@@ -91,15 +91,15 @@ private:
                 post = !pump_queued;
                 pump_queued = true;
             }
-            if (post) queue_pump();
+            if (post) queue_pump(1);
         }
 
-        // `hops`: turns of the io_context to let pass first. The pump after
-        // an item takes one, so that the reactor looks for ready sockets
-        // before the next item: what it finds (a request's bytes) is then
-        // queued ahead of that item, and a request waits for the item it
-        // arrived during, not for the next one too.
-        void queue_pump(int hops = 0) {
+        // `hops`: turns of the io_context to let pass first. Every pump
+        // takes one, so that the reactor looks for ready sockets before the
+        // item: what it finds (a request's bytes) is then queued ahead of
+        // the item, and a request waits for the item it arrived during, not
+        // for the next one too.
+        void queue_pump(int hops) {
             boost::asio::post(io, [this, hops, weak = std::weak_ptr<bool>(alive)] {
                 if (!weak.lock()) return;
                 if (hops > 0)
