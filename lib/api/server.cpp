@@ -200,6 +200,12 @@ awaitable<void> Server::Impl::accept_loop() {
         if (s.local_endpoint().protocol().family() != AF_UNIX) {
             s.set_option(asio::ip::tcp::no_delay(true), ec);
         }
+        // Reads and writes are tried at once before waiting (serve()).
+        s.non_blocking(true, ec);
+        if (ec) {
+            log::warn("api: cannot make a connection non-blocking: {}", ec.message());
+            continue;
+        }
         auto c = std::make_shared<Conn>(std::move(s));
         if (static_cast<int64_t>(conns.size()) >= options.max_connections) {
             // Make room by closing the connection that has waited longest
@@ -250,7 +256,16 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
         c->arm(options.header_timeout);
         Parser parser;
         configure(parser, options);
-        co_await http::async_read_header(c->sock, buf, parser, asio::redirect_error(use_awaitable, ec));
+        // What has arrived is parsed at once, and only what is still on its
+        // way is waited for: each asynchronous step costs the request a turn
+        // of the io_context, and during a backfill a turn can include an
+        // engine item. (The socket is non-blocking: a read that would wait
+        // fails with would_block, and the parser keeps its progress.)
+        http::read_header(c->sock, buf, parser, ec);
+        if (ec == asio::error::would_block) {
+            ec = {};
+            co_await http::async_read_header(c->sock, buf, parser, asio::redirect_error(use_awaitable, ec));
+        }
         Response res;
         bool keep_alive = false;
         bool unread = true;  // request bytes may be left in the socket
@@ -267,7 +282,13 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
             } else {
                 c->enter(Phase::body);
                 c->arm(options.request_timeout);
-                co_await http::async_read(c->sock, buf, parser, asio::redirect_error(use_awaitable, ec));
+                if (!parser.is_done()) {
+                    http::read(c->sock, buf, parser, ec);
+                    if (ec == asio::error::would_block) {
+                        ec = {};
+                        co_await http::async_read(c->sock, buf, parser, asio::redirect_error(use_awaitable, ec));
+                    }
+                }
                 if (ec) {
                     auto failed = read_failure(ec, options);
                     if (!failed) break;
@@ -304,7 +325,14 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
         out.keep_alive(keep_alive);
         out.prepare_payload();
         c->arm(options.request_timeout);
-        co_await http::async_write(c->sock, out, asio::redirect_error(use_awaitable, ec));
+        // Written at once as far as the socket takes it (all of it, unless
+        // the client is slow to read); the serializer keeps the progress.
+        http::response_serializer<http::string_body> sr{out};
+        http::write(c->sock, sr, ec);
+        if (ec == asio::error::would_block) {
+            ec = {};
+            co_await http::async_write(c->sock, sr, asio::redirect_error(use_awaitable, ec));
+        }
         if (!ec && unread) co_await linger(c);
         if (ec || !keep_alive) break;
         first = false;

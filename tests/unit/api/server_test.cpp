@@ -5,9 +5,12 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <chrono>
+#include <functional>
 #include <future>
 #include <thread>
 
+#include "net/background.hpp"
 #include "support/raw_http.hpp"
 
 namespace fitbridge::api {
@@ -88,6 +91,48 @@ protected:
     std::shared_ptr<EventStream> m_stream;
     mutable std::atomic<int> m_requests_seen{0};  // on_request calls
 };
+
+TEST_F(ServerTest, EachRequestOnAKeptAliveConnectionWaitsForOneBackgroundItemNotOneAtEachStep) {
+    // During a backfill the io thread runs engine items one per turn
+    // (net::Background). A request whose read, parse and answer took a turn
+    // each would wait for an item at each step; parsed and answered in the
+    // turn its bytes are noticed in, it waits for the item it arrived during.
+    net::Background background(m_io);
+    RawConn c(m_port);
+    const std::string req = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    ASSERT_TRUE(c.send(req));
+    ASSERT_TRUE(c.read_response());  // connected and answered once
+    std::atomic<int> done{0};
+    std::atomic<bool> stop{false};
+    std::promise<void> ended;
+    std::function<void()> item = [&] {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        ++done;
+        if (stop)
+            ended.set_value();
+        else
+            boost::asio::post(background.get_executor(), item);
+    };
+    boost::asio::post(background.get_executor(), item);
+    while (done < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const int before = done;
+    constexpr int k_requests = 6;
+    for (int i = 0; i < k_requests; ++i) {
+        ASSERT_TRUE(c.send(req));
+        auto r = c.read_response();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(status_of(*r), 200);
+    }
+    const int waited = done - before;
+    stop = true;
+    ended.get_future().wait();
+    // One item each (the one running when the request came); a step more
+    // per request would make it twice that.
+    EXPECT_GE(waited, k_requests - 1);
+    EXPECT_LE(waited, k_requests + 2);
+}
 
 TEST_F(ServerTest, RoutesWithNamedSegmentsAndQuery) {
     auto r = get("/v1/things/abc%20d?q=x+y");
