@@ -91,21 +91,19 @@ private:
                 post = !pump_queued;
                 pump_queued = true;
             }
-            if (post) queue_pump(1);
+            if (post) queue_pump();
         }
 
-        // `hops`: turns of the io_context to let pass first. Every pump
-        // takes one, so that the reactor looks for ready sockets before the
-        // item: what it finds (a request's bytes) is then queued ahead of
-        // the item, and a request waits for the item it arrived during, not
-        // for the next one too.
-        void queue_pump(int hops) {
-            boost::asio::post(io, [this, hops, weak = std::weak_ptr<bool>(alive)] {
+        // A pump lets one turn of the io_context pass first, so that the
+        // reactor looks for ready sockets before the item: what it finds (a
+        // request's bytes) is then queued ahead of the item, and a request
+        // waits for the item it arrived during, not for the next one too.
+        void queue_pump() {
+            boost::asio::post(io, [this, weak = std::weak_ptr<bool>(alive)] {
                 if (!weak.lock()) return;
-                if (hops > 0)
-                    queue_pump(hops - 1);
-                else
-                    pump();
+                boost::asio::post(io, [this, weak] {
+                    if (weak.lock()) pump();
+                });
             });
         }
 
@@ -124,7 +122,7 @@ private:
                 queue.pop_front();
                 more = pump_queued = !queue.empty();
             }
-            if (more) queue_pump(1);
+            if (more) queue_pump();
             t->run();
         }
 
