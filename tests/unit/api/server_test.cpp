@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -9,6 +10,7 @@
 #include <functional>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include "net/background.hpp"
 #include "support/raw_http.hpp"
@@ -117,21 +119,25 @@ TEST_F(ServerTest, EachRequestOnAKeptAliveConnectionWaitsForOneBackgroundItemNot
     };
     boost::asio::post(background.get_executor(), item);
     while (done < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    const int before = done;
-    constexpr int k_requests = 6;
+    // Items that ended while each request was out: one (the item running when
+    // it came), or none when it came in the gap between two items. A server
+    // that takes a turn per step waits for an item at each step: two or more.
+    // A client descheduled on a loaded machine adds items to the odd request,
+    // so the test counts the requests that waited for at most one.
+    constexpr int k_requests = 10;
+    std::vector<int> waited;
     for (int i = 0; i < k_requests; ++i) {
+        const int before = done;
         ASSERT_TRUE(c.send(req));
         auto r = c.read_response();
         ASSERT_TRUE(r);
         EXPECT_EQ(status_of(*r), 200);
+        waited.push_back(done - before);
     }
-    const int waited = done - before;
     stop = true;
     ended.get_future().wait();
-    // One item each (the one running when the request came); a step more
-    // per request would make it twice that.
-    EXPECT_GE(waited, k_requests - 1);
-    EXPECT_LE(waited, k_requests + 2);
+    const auto at_most_one = std::count_if(waited.begin(), waited.end(), [](int n) { return n <= 1; });
+    EXPECT_GE(at_most_one, k_requests / 2) << "items each request waited for: " << ::testing::PrintToString(waited);
 }
 
 TEST_F(ServerTest, RoutesWithNamedSegmentsAndQuery) {
