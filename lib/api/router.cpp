@@ -37,8 +37,8 @@ bool matches(std::string_view pattern, std::string_view path, std::map<std::stri
 
 }  // namespace
 
-void Router::add(std::string method, std::string pattern, Handler handler, bool public_route) {
-    m_routes.push_back({std::move(method), std::move(pattern), std::move(handler), public_route});
+void Router::add(std::string method, std::string pattern, Handler handler, bool public_route, RunsOn runs_on) {
+    m_routes.push_back({std::move(method), std::move(pattern), std::move(handler), public_route, runs_on});
 }
 
 Router::Match Router::match(const std::string& method, const std::string& path,

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <array>
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -18,6 +19,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <deque>
+#include <mutex>
+#include <optional>
 #include <set>
 
 #include "api/request_parse.hpp"
@@ -82,43 +85,105 @@ struct Conn : std::enable_shared_from_this<Conn> {
     }
 };
 
-// A server-sent-events stream over one connection. Chunks are queued and
-// written by the connection's own coroutine.
-class SseStream final : public EventStream {
+// A server-sent-events stream over one connection. Chunks are queued from
+// any thread and written by the connection's own coroutine, on the server's.
+class SseStream final : public EventStream, public std::enable_shared_from_this<SseStream> {
 public:
     explicit SseStream(asio::any_io_executor ex) : m_wake(ex) {
         m_wake.expires_at(asio::steady_timer::time_point::max());
     }
     void send(std::string chunk) override {
-        if (!m_open) return;
-        if (m_queue.size() > 1024) {  // a client that does not read loses its stream, not our memory
-            m_open = false;
-        } else {
-            m_queue.push_back(std::move(chunk));
+        {
+            std::lock_guard lock(m_mutex);
+            if (!m_open) return;
+            if (m_queue.size() > 1024) {  // a client that does not read loses its stream, not our memory
+                m_open = false;
+            } else {
+                m_queue.push_back(std::move(chunk));
+            }
         }
-        m_wake.cancel();
+        // The wait is the coroutine's, on the server's thread.
+        asio::post(m_wake.get_executor(), [self = shared_from_this()] { self->m_wake.cancel(); });
     }
     bool open() const override { return m_open; }
+    // The rest on the server's thread.
     void close() {
         m_open = false;
         m_wake.cancel();
     }
-    std::deque<std::string> m_queue;
+    std::optional<std::string> next() {
+        std::lock_guard lock(m_mutex);
+        if (m_queue.empty()) return std::nullopt;
+        std::string chunk = std::move(m_queue.front());
+        m_queue.pop_front();
+        return chunk;
+    }
+    bool empty() {
+        std::lock_guard lock(m_mutex);
+        return m_queue.empty();
+    }
     asio::steady_timer m_wake;
-    bool m_open = true;
+
+private:
+    std::mutex m_mutex;
+    std::deque<std::string> m_queue;
+    std::atomic<bool> m_open = true;
 };
+
+// A handler's response, with the stream it opened (if it did).
+struct Answer {
+    Response res;
+    std::shared_ptr<SseStream> stream;
+};
+
+// Runs the handler; a response that streams gets its stream (on `server`, the
+// server's executor) and the handler's stream function gets it, in the same
+// call, so that no event falls between the response and the stream.
+Answer answer(Request& req, const Route& route, const asio::any_io_executor& server) {
+    Answer a{run(req, route), nullptr};
+    if (a.res.stream && a.res.status == 200) {
+        a.stream = std::make_shared<SseStream>(server);
+        if (!a.res.body.empty()) a.stream->send(std::move(a.res.body));
+        a.res.body.clear();
+        try {
+            a.res.stream(a.stream);
+        } catch (const std::exception& e) {
+            log::error("api: {} {}: the event stream could not start: {}", req.method, req.path, e.what());
+            a.stream->close();
+        }
+    }
+    return a;
+}
+
+// answer() on the owner's thread; the completion resumes the request's
+// coroutine on the server's.
+template <typename Token>
+auto async_answer_on(const Poster& owner, Request& req, const Route& route, asio::any_io_executor server,
+                     Token&& token) {
+    return asio::async_initiate<Token, void(Answer)>(
+        [&owner, &req, &route, server](auto handler) {
+            auto h = std::make_shared<std::decay_t<decltype(handler)>>(std::move(handler));
+            owner([h, &req, &route, server] {
+                Answer a = answer(req, route, server);
+                auto ex = asio::get_associated_executor(*h, server);
+                asio::post(ex, [h, a = std::move(a)]() mutable { std::move (*h)(std::move(a)); });
+            });
+        },
+        token);
+}
 
 std::string reason_text(int status) { return std::string(http::obsolete_reason(static_cast<http::status>(status))); }
 
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
-    Impl(asio::io_context& io_, ServerOptions o, const Router& r)
-        : io(io_), options(std::move(o)), router(r), acceptor(io_), grace_timer(io_) {}
+    Impl(asio::io_context& io_, ServerOptions o, const Router& r, Poster owner_)
+        : io(io_), options(std::move(o)), router(r), owner(std::move(owner_)), acceptor(io_), grace_timer(io_) {}
 
     asio::io_context& io;
     ServerOptions options;
     const Router& router;
+    Poster owner;  // empty: handlers run on `io`
     Acceptor acceptor;
     std::string bound;
     std::string unix_path;
@@ -135,6 +200,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     awaitable<void> serve_stream(std::shared_ptr<Conn> c, std::shared_ptr<SseStream> s);
     std::shared_ptr<Conn> oldest_evictable() const;
     void finished(const std::shared_ptr<Conn>& c);
+    void stop(std::chrono::milliseconds grace, std::function<void()> done);
+    // Where `done` of stop() runs.
+    void hand_back(std::function<void()> f) {
+        if (owner)
+            owner(std::move(f));
+        else
+            asio::post(io, std::move(f));
+    }
 };
 
 Result<void> Server::Impl::start() {
@@ -266,18 +339,20 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
             ec = {};
             co_await http::async_read_header(c->sock, buf, parser, asio::redirect_error(use_awaitable, ec));
         }
-        Response res;
+        Answer a;
+        Response& res = a.res;
         bool keep_alive = false;
-        bool unread = true;  // request bytes may be left in the socket
+        bool unread = true;          // request bytes may be left in the socket
+        std::optional<Request> req;  // kept for the owner's thread while its handler runs there
         if (ec) {
             auto failed = read_failure(ec, options);
             if (!failed) break;
             res = std::move(*failed);
         } else {
-            Request req = head_of(parser.get());
+            req = head_of(parser.get());
             if (options.on_request) options.on_request();
             const Route* route = nullptr;
-            if (auto refused = screen(req, router, options.guard, route)) {
+            if (auto refused = screen(*req, router, options.guard, route)) {
                 res = std::move(*refused);  // the body (if any) is unread: the connection closes
             } else {
                 c->enter(Phase::body);
@@ -296,20 +371,23 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
                 } else {
                     c->enter(Phase::busy);
                     unread = false;
-                    req.body = std::move(parser.get().body());
-                    res = run(req, *route);
+                    req->body = std::move(parser.get().body());
+                    auto here = c->sock.get_executor();
+                    if (owner && route->runs_on == RunsOn::owner)
+                        a = co_await async_answer_on(owner, *req, *route, here, use_awaitable);
+                    else
+                        a = answer(*req, *route, here);
                     keep_alive = parser.get().keep_alive() && !stopping;
                 }
             }
-            if (req.method == "HEAD") res.body.clear();
+            if (req->method == "HEAD") res.body.clear();
         }
         c->enter(Phase::busy);
         c->timer.cancel();
-        if (res.stream && res.status == 200) {
-            auto s = std::make_shared<SseStream>(c->sock.get_executor());
+        if (a.stream) {
+            auto s = std::move(a.stream);
             streams.insert(s);
-            if (!res.body.empty()) s->send(std::move(res.body));
-            res.stream(s);
+            if (stopping) s->close();  // stop() came while the handler ran on the owner's thread
             co_await serve_stream(c, s);
             streams.erase(s);
             break;
@@ -370,17 +448,16 @@ awaitable<void> Server::Impl::serve_stream(std::shared_ptr<Conn> c, std::shared_
     auto probe = std::make_shared<std::array<char, 64>>();
     c->sock.async_read_some(asio::buffer(*probe), [s, probe](const boost::system::error_code&, size_t) { s->close(); });
     while (s->open() && !stopping) {
-        if (s->m_queue.empty()) {
+        auto chunk = s->next();
+        if (!chunk) {
             s->m_wake.expires_after(std::chrono::seconds(15));
             boost::system::error_code wait_ec;
             co_await s->m_wake.async_wait(asio::redirect_error(use_awaitable, wait_ec));
-            if (!wait_ec && s->m_queue.empty()) s->m_queue.push_back(": keepalive\n\n");
+            if (!wait_ec && s->empty()) s->send(": keepalive\n\n");
             continue;
         }
-        std::string chunk = std::move(s->m_queue.front());
-        s->m_queue.pop_front();
         c->arm(options.request_timeout);
-        co_await asio::async_write(c->sock, asio::buffer(chunk), asio::redirect_error(use_awaitable, ec));
+        co_await asio::async_write(c->sock, asio::buffer(*chunk), asio::redirect_error(use_awaitable, ec));
         c->timer.cancel();
         if (ec) break;
     }
@@ -394,13 +471,43 @@ void Server::Impl::finished(const std::shared_ptr<Conn>& c) {
         if (on_stopped) {
             auto f = std::move(on_stopped);
             on_stopped = nullptr;
-            asio::post(io, std::move(f));
+            hand_back(std::move(f));
         }
     }
 }
 
-Server::Server(asio::io_context& io, ServerOptions options, const Router& router)
-    : m_impl(std::make_shared<Impl>(io, std::move(options), router)) {}
+void Server::Impl::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+    stopping = true;
+    boost::system::error_code ec;
+    acceptor.close(ec);
+    on_stopped = std::move(done);
+    for (const auto& s : streams) s->close();
+    // Idle keep-alive connections close now; busy ones finish their request.
+    std::vector<std::shared_ptr<Conn>> idle;
+    for (const auto& c : conns)
+        if (c->phase == Phase::idle) idle.push_back(c);
+    for (const auto& c : idle) c->close();
+    if (conns.empty()) {
+        if (on_stopped) {
+            auto f = std::move(on_stopped);
+            on_stopped = nullptr;
+            hand_back(std::move(f));
+        }
+        return;
+    }
+    grace_timer.expires_after(grace);
+    grace_timer.async_wait([w = weak_from_this()](const boost::system::error_code& e) {
+        if (e) return;
+        if (auto i = w.lock()) {
+            auto left = i->conns;
+            if (!left.empty()) log::warn("api: closing {} connection(s) still busy at shutdown", left.size());
+            for (const auto& c : left) c->close();
+        }
+    });
+}
+
+Server::Server(asio::io_context& io, ServerOptions options, const Router& router, Poster owner)
+    : m_impl(std::make_shared<Impl>(io, std::move(options), router, std::move(owner))) {}
 
 Server::~Server() {
     boost::system::error_code ec;
@@ -414,42 +521,16 @@ Result<void> Server::start() { return m_impl->start(); }
 std::string Server::local_address() const { return m_impl->bound; }
 
 void Server::update(const ServerOptions& options) {
-    auto listen = m_impl->options.listen;
-    m_impl->options = options;
-    m_impl->options.listen = listen;
+    asio::post(m_impl->io, [impl = m_impl, options] {
+        auto listen = impl->options.listen;
+        impl->options = options;
+        impl->options.listen = listen;
+    });
 }
 
-size_t Server::connection_count() const { return m_impl->conns.size(); }
-
 void Server::stop(std::chrono::milliseconds grace, std::function<void()> done) {
-    auto& impl = *m_impl;
-    impl.stopping = true;
-    boost::system::error_code ec;
-    impl.acceptor.close(ec);
-    impl.on_stopped = std::move(done);
-    for (const auto& s : impl.streams) s->close();
-    // Idle keep-alive connections close now; busy ones finish their request.
-    std::vector<std::shared_ptr<Conn>> idle;
-    for (const auto& c : impl.conns)
-        if (c->phase == Phase::idle) idle.push_back(c);
-    for (const auto& c : idle) c->close();
-    if (impl.conns.empty()) {
-        if (impl.on_stopped) {
-            auto f = std::move(impl.on_stopped);
-            impl.on_stopped = nullptr;
-            asio::post(impl.io, std::move(f));
-        }
-        return;
-    }
-    impl.grace_timer.expires_after(grace);
-    impl.grace_timer.async_wait([w = std::weak_ptr<Impl>(m_impl)](const boost::system::error_code& e) {
-        if (e) return;
-        if (auto i = w.lock()) {
-            auto left = i->conns;
-            if (!left.empty()) log::warn("api: closing {} connection(s) still busy at shutdown", left.size());
-            for (const auto& c : left) c->close();
-        }
-    });
+    asio::post(m_impl->io,
+               [impl = m_impl, grace, done = std::move(done)]() mutable { impl->stop(grace, std::move(done)); });
 }
 
 }  // namespace fitbridge::api

@@ -44,26 +44,39 @@ struct ServerOptions {
 std::optional<Response> handle_request_bytes(std::string_view bytes, const Router& router,
                                              const ServerOptions& options);
 
+// Runs a function on another thread: posts it to that thread's io_context.
+using Poster = std::function<void(std::function<void()>)>;
+
 class Server {
 public:
-    Server(boost::asio::io_context& io, ServerOptions options, const Router& router);
+    // Serves on `io`, run by one thread. Without an `owner` the handlers run
+    // there too. With one, `io` is the server's own and the handlers belong
+    // to the owner: each request's handler is handed to `owner` and the
+    // request waits for it, except on routes that run on the server's thread
+    // (RunsOn::server), which are answered at once, however busy the owner
+    // is. `io` must then outlive whatever `owner` has been handed and not
+    // run: it holds the request's coroutine, resumed on `io`.
+    Server(boost::asio::io_context& io, ServerOptions options, const Router& router, Poster owner = {});
+    // Call when `io` no longer runs (or on its thread).
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
     // Binds and starts accepting. Fails (fatal) with the address when it
-    // cannot bind, e.g. the port is taken.
+    // cannot bind, e.g. the port is taken. Call before `io` runs, or on its
+    // thread.
     Result<void> start();
-    // The bound address, e.g. "127.0.0.1:41234" or "unix:/run/fitbridge.sock".
+    // The bound address, e.g. "127.0.0.1:41234" or "unix:/run/fitbridge.sock";
+    // set by start(), read from any thread after it.
     std::string local_address() const;
     // Replaces admission and timeout settings (config reload); the listen
-    // address is kept until restart.
+    // address is kept. From any thread: applied on the server's.
     void update(const ServerOptions& options);
     // Stops accepting, closes idle connections, lets requests in flight finish
     // (with Connection: close), ends event streams; force-closes whatever is
-    // left after `grace`. `done` runs once every connection is gone.
+    // left after `grace`. `done` runs once every connection is gone, on the
+    // owner's thread (on `io`'s without an owner). From any thread.
     void stop(std::chrono::milliseconds grace, std::function<void()> done);
-    size_t connection_count() const;
 
 private:
     struct Impl;

@@ -95,8 +95,12 @@ int serve(const ServeArgs& args, const config::Env& env) {
         return k_exit_failure;
     }
 
+    // The control API's io_context, run by a thread of the service's. Declared
+    // first: it outlives what `io` still holds when `io` goes, such as a
+    // request's coroutine waiting for its handler to run there.
+    asio::io_context api_io(1);
     asio::io_context io(1);
-    Service service(io, std::move(*cfg), embedded, paths, std::move(*store), std::move(*token));
+    Service service(io, api_io, std::move(*cfg), embedded, paths, std::move(*store), std::move(*token));
     if (auto r = service.start(); !r) {
         log::error("{}", r.error().message);
         return k_exit_failure;

@@ -8,12 +8,15 @@
 #include <fmt/format.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
+#include "core/sched.hpp"
 #include "core/version.hpp"
 #include "json/json.hpp"
 
@@ -23,9 +26,10 @@ namespace {
 double unix_now() { return std::chrono::duration<double>(process_clock().now().time_since_epoch()).count(); }
 }  // namespace
 
-Service::Service(boost::asio::io_context& io, config::Config cfg, bool embedded_config, config::ResolvedPaths paths,
-                 std::unique_ptr<store::Store> store, std::string token)
+Service::Service(boost::asio::io_context& io, boost::asio::io_context& api_io, config::Config cfg, bool embedded_config,
+                 config::ResolvedPaths paths, std::unique_ptr<store::Store> store, std::string token)
     : m_io(io),
+      m_api_io(api_io),
       m_cfg(std::move(cfg)),
       m_embedded(embedded_config),
       m_paths(std::move(paths)),
@@ -38,11 +42,17 @@ Service::Service(boost::asio::io_context& io, config::Config cfg, bool embedded_
     register_metrics_route(m_router, *m_store, m_cfg, unix_now());
     register_signin_routes(m_router, m_signin, m_token);
     register_web_routes(m_router);
-    m_server = std::make_unique<api::Server>(m_io, server_options(), m_router);
+    m_server = std::make_unique<api::Server>(m_api_io, server_options(), m_router,
+                                             [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
     sync_accounts();
 }
 
-Service::~Service() = default;
+Service::~Service() {
+    if (m_api_thread.joinable()) {
+        m_api_io.stop();
+        m_api_thread.join();
+    }
+}
 
 api::ServerOptions Service::server_options() const {
     api::ServerOptions o;
@@ -63,6 +73,15 @@ api::ServerOptions Service::server_options() const {
 Result<void> Service::start() {
     auto r = m_server->start();
     if (!r) return r;
+    m_api_thread = std::thread([this] {
+        // Runs until ~Service stops it, even with nothing to do.
+        auto work = boost::asio::make_work_guard(m_api_io);
+        // A request's work is short: run it as soon as it comes, ahead of
+        // the engine's items on a busy machine.
+        if (!sched::prefer_short_slices(std::chrono::microseconds(100)))
+            log::debug("api: the kernel keeps the default time slice for the API's thread");
+        m_api_io.run();
+    });
     m_engine->configure(m_cfg);
     return {};
 }
@@ -142,57 +161,66 @@ void Service::sync_accounts() {
 
 void Service::register_routes() {
     m_router.add(
-        "GET", "/healthz", [this](api::Request&) { return healthz(m_engine->health()); }, true);
+        "GET", "/healthz", [this](api::Request&) { return healthz(m_engine->health()); }, true, api::RunsOn::server);
 
-    m_router.add("GET", "/v1/status", [this](api::Request&) {
-        json::Builder b;
-        b.w.StartObject();
-        b.field("version", version());
-        write_health(b, m_engine->health());
-        b.key("uptime_s");
-        b.w.Int64(
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - m_started).count());
-        b.key("config");
-        b.w.StartObject();
-        b.field("path", m_paths.config.string());
-        b.field("source", m_embedded ? "embedded_default" : "file");
-        b.w.EndObject();
-        b.field("state_dir", m_paths.state_dir.string());
-        b.key("api");
-        b.w.StartObject();
-        b.field("listen", m_server->local_address());
-        b.w.EndObject();
-        b.key("accounts");
-        b.w.StartArray();
-        SQLite::Statement q(m_store->db(),
-                            "SELECT id, provider, state, last_error, last_poll_at, blocked_until FROM accounts "
-                            "ORDER BY id");
-        while (q.executeStep()) {
+    // Status and health are answered on the API's own thread, however busy
+    // the engine is: they read only what is safe from there (the engine's
+    // health, the store's reader, what does not change after start).
+    m_router.add(
+        "GET", "/v1/status",
+        [this](api::Request&) {
+            json::Builder b;
             b.w.StartObject();
-            b.field("id", q.getColumn(0).getString());
-            b.field("provider", q.getColumn(1).getString());
-            b.field("state", q.getColumn(2).getString());
-            b.key("last_error");
-            if (q.getColumn(3).isNull())
-                b.w.Null();
-            else
-                b.string(q.getColumn(3).getString());
-            b.key("last_poll_at");
-            if (q.getColumn(4).isNull())
-                b.w.Null();
-            else
-                b.number(q.getColumn(4).getDouble());
-            b.key("blocked_until");
-            if (q.getColumn(5).isNull())
-                b.w.Null();
-            else
-                b.number(q.getColumn(5).getDouble());
+            b.field("version", version());
+            write_health(b, m_engine->health());
+            b.key("uptime_s");
+            b.w.Int64(
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - m_started).count());
+            b.key("config");
+            b.w.StartObject();
+            b.field("path", m_paths.config.string());
+            b.field("source", m_embedded ? "embedded_default" : "file");
             b.w.EndObject();
-        }
-        b.w.EndArray();
-        b.w.EndObject();
-        return api::json_response(200, b.str());
-    });
+            b.field("state_dir", m_paths.state_dir.string());
+            b.key("api");
+            b.w.StartObject();
+            b.field("listen", m_server->local_address());
+            b.w.EndObject();
+            b.key("accounts");
+            b.w.StartArray();
+            // On the API's thread: the store's reader, and only what is committed.
+            m_store->read([&](SQLite::Database& db) {
+                SQLite::Statement q(db,
+                                    "SELECT id, provider, state, last_error, last_poll_at, blocked_until FROM accounts "
+                                    "ORDER BY id");
+                while (q.executeStep()) {
+                    b.w.StartObject();
+                    b.field("id", q.getColumn(0).getString());
+                    b.field("provider", q.getColumn(1).getString());
+                    b.field("state", q.getColumn(2).getString());
+                    b.key("last_error");
+                    if (q.getColumn(3).isNull())
+                        b.w.Null();
+                    else
+                        b.string(q.getColumn(3).getString());
+                    b.key("last_poll_at");
+                    if (q.getColumn(4).isNull())
+                        b.w.Null();
+                    else
+                        b.number(q.getColumn(4).getDouble());
+                    b.key("blocked_until");
+                    if (q.getColumn(5).isNull())
+                        b.w.Null();
+                    else
+                        b.number(q.getColumn(5).getDouble());
+                    b.w.EndObject();
+                }
+            });
+            b.w.EndArray();
+            b.w.EndObject();
+            return api::json_response(200, b.str());
+        },
+        false, api::RunsOn::server);
 
     m_router.add("GET", "/v1/config",
                  [this](api::Request&) { return api::json_response(200, config::to_json(m_cfg)); });

@@ -2,8 +2,10 @@
 // The running daemon's parts wired together: config, store, control API.
 // Owned by serve(); split out so tests can run it in-process.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <thread>
 
 #include "api/router.hpp"
 #include "api/server.hpp"
@@ -23,11 +25,16 @@ namespace fitbridge::app {
 
 class Service {
 public:
-    Service(boost::asio::io_context& io, config::Config cfg, bool embedded_config, config::ResolvedPaths paths,
-            std::unique_ptr<store::Store> store, std::string token);
+    // The engine and the handlers of most routes run on `io`. The control API
+    // serves on `api_io`, on a thread of the service's own, so that it
+    // answers /healthz and /v1/status while the engine is busy; `api_io`
+    // must outlive `io`'s queue (serve() declares it first).
+    Service(boost::asio::io_context& io, boost::asio::io_context& api_io, config::Config cfg, bool embedded_config,
+            config::ResolvedPaths paths, std::unique_ptr<store::Store> store, std::string token);
+    // Stops and joins the API's thread first.
     ~Service();
 
-    // Starts the API server (binds the listen address).
+    // Starts the API server (binds the listen address) and its thread.
     Result<void> start();
     // Applies a new configuration (SIGHUP). The API listen address is kept.
     void reload(config::Config cfg, bool embedded_config);
@@ -48,12 +55,14 @@ private:
     api::ServerOptions server_options() const;
 
     boost::asio::io_context& m_io;
+    boost::asio::io_context& m_api_io;
+    std::thread m_api_thread;
     // The engine's executor: its work runs on the io thread one item per
     // turn, so that the API's requests are never queued behind a backlog of
     // it. Declared before the engine, which it outlives.
     net::Background m_background{m_io};
     config::Config m_cfg;
-    bool m_embedded;
+    std::atomic<bool> m_embedded;  // read by /v1/status on the API's thread
     config::ResolvedPaths m_paths;
     std::unique_ptr<store::Store> m_store;
     const Clock& m_clock = process_clock();

@@ -27,8 +27,9 @@ void register_web_routes(api::Router& router) {
     for (const auto& asset : web_assets()) {
         const WebAsset* a = &asset;  // the generated table is static
         auto handler = [a](api::Request&) { return serve_asset(*a); };
-        if (a->name == "index.html") router.add("GET", "/", handler, true);
-        router.add("GET", "/" + std::string(a->name), handler, true);
+        // Static bytes: answered on the API's own thread.
+        if (a->name == "index.html") router.add("GET", "/", handler, true, api::RunsOn::server);
+        router.add("GET", "/" + std::string(a->name), handler, true, api::RunsOn::server);
     }
 }
 

@@ -65,7 +65,7 @@ void Engine::note_work_done() {
         // Requests answered within the last second: dropping the code pages
         // now would make the next ones fault them back in. Wait for a quiet
         // second (the timer fires about once a second while they go on).
-        if (std::chrono::steady_clock::now() - m_last_activity < std::chrono::seconds(1)) {
+        if (std::chrono::steady_clock::now() - m_last_activity.load() < std::chrono::seconds(1)) {
             note_work_done();
             return;
         }

@@ -12,6 +12,7 @@
 // backfill over one paging walk), ingest.cpp (ingest, matching, planning),
 // originals.cpp (the original-file store), delivery.cpp (the per-sink loops,
 // reconcile and the error policy), events.cpp, supervisor.cpp.
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -124,9 +125,11 @@ public:
     Result<void> set_credentials(const std::string& account, const net::Credentials& credentials);
     // Dry run over the ledger and the current routes; no side effects.
     Plan plan();
+    // From any thread (the control API's /healthz and /v1/status).
     Health health() const;
     // Something outside the engine kept the daemon busy (a request to the
     // control API): the idle memory is not given back within a second of it.
+    // From any thread (the control API's).
     void note_activity() { m_last_activity = std::chrono::steady_clock::now(); }
     // True once stop() has been called and every loop and upload has ended.
     bool idle() const { return m_stopping && m_supervisor.running() == 0 && *m_uploads_running == 0; }
@@ -273,10 +276,10 @@ private:
     // Decoding, original files and their syncs (and the providers' blocking
     // work): joined at destruction, after the loops are cancelled.
     net::Offload m_offload;
-    SharedCommit m_shared_commit;                             // after m_ledger: its writes use it
-    boost::asio::steady_timer m_quiet;                        // note_work_done
-    std::chrono::steady_clock::time_point m_last_activity{};  // note_activity
-    Supervisor m_supervisor;                                  // last: destroyed first, cancelling the loops
+    SharedCommit m_shared_commit;                                          // after m_ledger: its writes use it
+    boost::asio::steady_timer m_quiet;                                     // note_work_done
+    std::atomic<std::chrono::steady_clock::time_point> m_last_activity{};  // note_activity
+    Supervisor m_supervisor;  // last: destroyed first, cancelling the loops
 };
 
 }  // namespace fitbridge::engine

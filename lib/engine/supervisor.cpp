@@ -45,8 +45,19 @@ std::string describe(const std::exception_ptr& e) {
     }
 }
 
-Supervisor::Supervisor(asio::any_io_executor executor, SupervisorOptions options)
-    : m_state(std::make_shared<State>(State{std::move(executor), options, false, {}})) {}
+Supervisor::Supervisor(asio::any_io_executor executor, SupervisorOptions options) : m_state(std::make_shared<State>()) {
+    m_state->executor = std::move(executor);
+    m_state->options = options;
+}
+
+std::shared_ptr<Supervisor::Loop> Supervisor::State::remove(int64_t id) {
+    std::lock_guard lock(mutex);
+    auto it = loops.find(id);
+    if (it == loops.end()) return nullptr;
+    auto loop = std::move(it->second);
+    loops.erase(it);
+    return loop;
+}
 
 Supervisor::~Supervisor() { stop(); }
 
@@ -58,28 +69,41 @@ int64_t Supervisor::spawn(std::string name, bool core, Body body) {
     loop->core = core;
     loop->body = std::move(body);
     loop->backoff = m_state->options.first_backoff;
-    m_state->loops.emplace(loop->id, loop);
+    {
+        std::lock_guard lock(m_state->mutex);
+        m_state->loops.emplace(loop->id, loop);
+    }
     std::weak_ptr<State> state = m_state;
     asio::co_spawn(m_state->executor, run(m_state, loop),
                    on_finish(loop->cancel, [state, slot = loop->cancel, id = loop->id](std::exception_ptr) {
                        // run() catches what the body throws.
                        slot->finished = true;
-                       if (auto s = state.lock()) s->loops.erase(id);
+                       if (auto s = state.lock()) s->remove(id);
                    }));
     return loop->id;
 }
 
 void Supervisor::cancel(int64_t id) {
-    auto it = m_state->loops.find(id);
-    if (it == m_state->loops.end()) return;
-    it->second->cancelled = true;
-    engine::cancel(m_state->executor, it->second->cancel);
+    std::shared_ptr<Loop> loop;
+    {
+        std::lock_guard lock(m_state->mutex);
+        auto it = m_state->loops.find(id);
+        if (it == m_state->loops.end()) return;
+        loop = it->second;
+    }
+    loop->cancelled = true;
+    engine::cancel(m_state->executor, loop->cancel);
 }
 
 void Supervisor::stop() {
     if (m_state->stopping) return;
     m_state->stopping = true;
-    for (auto& [id, loop] : m_state->loops) {
+    std::vector<std::shared_ptr<Loop>> loops;
+    {
+        std::lock_guard lock(m_state->mutex);
+        for (auto& [id, loop] : m_state->loops) loops.push_back(loop);
+    }
+    for (auto& loop : loops) {
         loop->cancelled = true;
         engine::cancel(m_state->executor, loop->cancel);
     }
@@ -98,10 +122,14 @@ asio::awaitable<void> Supervisor::run(std::shared_ptr<State> state, std::shared_
         if (loop->cancelled || state->stopping) break;
         if (!failure) break;  // the loop's work is over (a backfill job done, an account gone)
         if (Steady::now() - started >= o.healthy_after) loop->backoff = o.first_backoff;
-        loop->down = true;
-        loop->reason = describe(failure);
-        loop->failures++;
-        loop->failed_at = Steady::now();
+        std::string reason = describe(failure);
+        {
+            std::lock_guard lock(state->mutex);
+            loop->down = true;
+            loop->reason = std::move(reason);
+            loop->failures++;
+            loop->failed_at = Steady::now();
+        }
         log::error("{} failed: {}; restarting it in {} ms", loop->name, loop->reason, loop->backoff.count());
         asio::steady_timer wait(state->executor);
         wait.expires_after(loop->backoff);
@@ -109,16 +137,20 @@ asio::awaitable<void> Supervisor::run(std::shared_ptr<State> state, std::shared_
         co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         if (loop->cancelled || state->stopping) break;
         loop->backoff = std::min(loop->backoff * 2, o.max_backoff);
-        loop->down = false;
+        {
+            std::lock_guard lock(state->mutex);
+            loop->down = false;
+        }
         log::info("{} restarted", loop->name);
     }
-    state->loops.erase(loop->id);
+    state->remove(loop->id);
 }
 
 std::vector<LoopTrouble> Supervisor::troubles() const {
     std::vector<LoopTrouble> out;
     const SupervisorOptions& o = m_state->options;
     const auto now = Steady::now();
+    std::lock_guard lock(m_state->mutex);
     for (const auto& [id, loop] : m_state->loops) {
         if (!loop->failed_at) continue;
         if (!loop->down && now - *loop->failed_at >= o.healthy_after) continue;
@@ -129,9 +161,15 @@ std::vector<LoopTrouble> Supervisor::troubles() const {
 }
 
 bool Supervisor::core_down() const {
+    std::lock_guard lock(m_state->mutex);
     for (const auto& [id, loop] : m_state->loops)
         if (loop->core && loop->down) return true;
     return false;
+}
+
+size_t Supervisor::running() const {
+    std::lock_guard lock(m_state->mutex);
+    return m_state->loops.size();
 }
 
 }  // namespace fitbridge::engine

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -89,10 +90,12 @@ public:
     bool stopping() const { return m_state->stopping; }
 
     // Loops that failed within `healthy_after` or are down now, by name.
+    // These three may be called from any thread (the control API's status
+    // reads them from its own); the rest belongs to the executor's.
     std::vector<LoopTrouble> troubles() const;
     // True while a core loop waits to be restarted.
     bool core_down() const;
-    size_t running() const { return m_state->loops.size(); }
+    size_t running() const;
 
 private:
     struct Loop;
@@ -102,7 +105,11 @@ private:
         boost::asio::any_io_executor executor;
         SupervisorOptions options;
         bool stopping = false;
+        // Guards `loops` and what troubles() reads of each loop.
+        mutable std::mutex mutex;
         std::map<int64_t, std::shared_ptr<Loop>> loops;
+        // Takes a loop out; it is destroyed by the caller, after the lock.
+        std::shared_ptr<Loop> remove(int64_t id);
     };
     static boost::asio::awaitable<void> run(std::shared_ptr<State> state, std::shared_ptr<Loop> loop);
 

@@ -85,6 +85,18 @@ void Store::checkpoint_on_own_connection() {
     m_checkpoint_pending = false;
 }
 
+SQLite::Database& Store::reader() {
+    if (m_path == ":memory:") return m_db;
+    if (!m_reader) {
+        // Opened after the store (its migrations done, WAL on): the file exists.
+        auto r = std::make_unique<SQLite::Database>(m_path.string(), SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
+        // A reader waits only while the WAL is recovered or restarted, which is brief.
+        r->setBusyTimeout(1000);
+        m_reader = std::move(r);
+    }
+    return *m_reader;
+}
+
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path, std::span<const Migration> migrations) {
     const bool in_memory = path == ":memory:";
     if (!in_memory && path.has_parent_path()) {

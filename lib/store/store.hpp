@@ -59,6 +59,18 @@ public:
     // and again before the runner goes away): the commit checkpoints itself.
     using Runner = std::function<void(std::function<void()>)>;
     void set_checkpoint_runner(Runner runner);
+
+    // Runs `f(connection)` with a read-only connection of its own, for a
+    // thread other than the writer's (the control API's): it reads what has
+    // been committed, without waiting for the writer (WAL). Opened on first
+    // use; one caller at a time. A ":memory:" database has no second
+    // connection: `f` gets the main one (serialized, so safe from any thread;
+    // it also sees rows not yet committed).
+    template <typename F>
+    auto read(F&& f) {
+        std::lock_guard lock(m_reader_mutex);
+        return std::forward<F>(f)(reader());
+    }
     ~Store();
 
 private:
@@ -67,6 +79,7 @@ private:
 
     static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
     void checkpoint_on_own_connection();
+    SQLite::Database& reader();  // under m_reader_mutex
 
     SQLite::Database m_db;
     std::filesystem::path m_path;
@@ -75,6 +88,8 @@ private:
     std::atomic<bool> m_checkpoint_pending{false};
     std::mutex m_checkpointer_mutex;  // the second connection, used by one runner job at a time
     std::unique_ptr<SQLite::Database> m_checkpointer;
+    std::mutex m_reader_mutex;
+    std::unique_ptr<SQLite::Database> m_reader;
 };
 
 }  // namespace fitbridge::store

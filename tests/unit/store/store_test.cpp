@@ -1,12 +1,14 @@
 #include "store/store.hpp"
 
 #include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -182,6 +184,48 @@ TEST_F(StoreTest, TheFirstStoreOfAProcessTurnsSQLitesMemoryStatisticsOff) {
             std::exit(now == 0 && high == 0 ? 0 : 1);
         },
         ::testing::ExitedWithCode(0), "");
+}
+
+// The reader, for the control API's thread: what is committed, at once, while
+// the writer holds a transaction open.
+int count_accounts(SQLite::Database& db) {
+    SQLite::Statement q(db, "SELECT count(*) FROM accounts");
+    q.executeStep();
+    return q.getColumn(0).getInt();
+}
+
+void add_account(SQLite::Database& db, const std::string& id) {
+    SQLite::Statement q(db, "INSERT INTO accounts(id, provider, state, created_at) VALUES (?, 'folder', 'ok', 0)");
+    q.bind(1, id);
+    q.exec();
+}
+
+TEST_F(StoreTest, TheReaderSeesWhatIsCommittedWithoutWaitingForTheWritersTransaction) {
+    auto s = Store::open(m_dir / "state.db");
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    Store& store = **s;
+    add_account(store.db(), "a");
+    EXPECT_EQ(store.read([](SQLite::Database& db) { return count_accounts(db); }), 1);
+    {
+        SQLite::Transaction t(store.db());
+        add_account(store.db(), "b");
+        const auto t0 = std::chrono::steady_clock::now();
+        EXPECT_EQ(store.read([](SQLite::Database& db) { return count_accounts(db); }), 1);
+        // Its busy timeout is a second: it did not wait for the writer.
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+        t.commit();
+    }
+    EXPECT_EQ(store.read([](SQLite::Database& db) { return count_accounts(db); }), 2);
+    // Read-only: a write through it fails and changes nothing.
+    EXPECT_THROW(store.read([](SQLite::Database& db) { add_account(db, "c"); }), SQLite::Exception);
+    EXPECT_EQ(count_accounts(store.db()), 2);
+}
+
+TEST_F(StoreTest, AnInMemoryStoresReaderIsItsOnlyConnection) {
+    auto s = Store::open(":memory:");
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    add_account((*s)->db(), "a");
+    EXPECT_EQ((*s)->read([](SQLite::Database& db) { return count_accounts(db); }), 1);
 }
 
 }  // namespace
