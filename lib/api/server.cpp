@@ -326,7 +326,6 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
             if (ec) break;
         }
         c->enter(Phase::head);
-        c->arm(options.header_timeout);
         Parser parser;
         configure(parser, options);
         // What has arrived is parsed at once, and only what is still on its
@@ -334,9 +333,13 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Conn> c) {
         // of the io_context, and during a backfill a turn can include an
         // engine item. (The socket is non-blocking: a read that would wait
         // fails with would_block, and the parser keeps its progress.)
+        // The header deadline is armed only to wait: a connection the client
+        // closed ends here without one, which would have left the reactor's
+        // timer set to wake the idle daemon when it expired.
         http::read_header(c->sock, buf, parser, ec);
         if (ec == asio::error::would_block) {
             ec = {};
+            c->arm(options.header_timeout);
             co_await http::async_read_header(c->sock, buf, parser, asio::redirect_error(use_awaitable, ec));
         }
         Answer a;

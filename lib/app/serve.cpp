@@ -12,6 +12,7 @@
 #include "app/token.hpp"
 #include "core/log.hpp"
 #include "core/memory.hpp"
+#include "core/sched.hpp"
 #include "core/sd_notify.hpp"
 #include "core/version.hpp"
 #include "providers/provider.hpp"
@@ -171,6 +172,12 @@ int serve(const ServeArgs& args, const config::Env& env) {
     }
 
     sd_notify(fmt::format("READY=1\nSTATUS=serving API on {}\nMAINPID={}", service.api_address(), ::getpid()));
+    // The io thread runs the engine's items back to back during a backfill:
+    // with short slices it gives way to a thread that wakes (a client of the
+    // control API) at once instead of at the end of a default slice (1.4 ms
+    // here) or the next tick. Its share of the CPU is the same.
+    if (!sched::prefer_short_slices(std::chrono::microseconds(100)))
+        log::debug("the kernel keeps the default time slice for the io thread");
     io.run();
     log::info("fitbridge stopped");
     return exit_code;

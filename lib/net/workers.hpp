@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/sched.hpp"
 #include "net/task.hpp"
 
 namespace fitbridge::net {
@@ -36,11 +37,15 @@ namespace fitbridge::net {
 class Workers {
 public:
     // `threads` workers (at least one), each with `nice` added to its CPU
-    // priority.
-    explicit Workers(size_t threads, int nice = 0) {
+    // priority, or, with `idle_class`, in SCHED_IDLE (sched::run_only_when_idle).
+    explicit Workers(size_t threads, int nice = 0, bool idle_class = false) {
         if (threads == 0) threads = 1;
         m_threads.reserve(threads);
-        for (size_t i = 0; i < threads; ++i) m_threads.emplace_back([this, nice] { work(nice); });
+        for (size_t i = 0; i < threads; ++i)
+            m_threads.emplace_back([this, nice, idle_class] {
+                if (!idle_class || !sched::run_only_when_idle()) lower_priority(nice);
+                work();
+            });
     }
     ~Workers() { join(); }
     Workers(const Workers&) = delete;
@@ -99,8 +104,7 @@ private:
         return t;
     }
 
-    void work(int nice) {
-        lower_priority(nice);
+    void work() {
         for (;;) {
             if (auto t = pop()) {
                 t->run();

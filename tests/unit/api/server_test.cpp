@@ -7,10 +7,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "net/background.hpp"
 #include "support/raw_http.hpp"
@@ -49,7 +52,10 @@ protected:
         ASSERT_TRUE(r.ok()) << r.error().message;
         auto addr = m_server->local_address();
         m_port = std::stoi(addr.substr(addr.rfind(':') + 1));
-        m_work = std::thread([this] { m_io.run(); });
+        m_work = std::thread([this] {
+            m_tid = ::gettid();
+            m_io.run();
+        });
     }
     virtual ServerOptions options() const {
         ServerOptions o;
@@ -92,7 +98,18 @@ protected:
     bool m_stopped = false;
     std::shared_ptr<EventStream> m_stream;
     mutable std::atomic<int> m_requests_seen{0};  // on_request calls
+    std::atomic<pid_t> m_tid{0};                  // the thread that runs m_io
 };
+
+// Context switches of thread `tid` of this process so far.
+long switches_of(pid_t tid) {
+    std::ifstream status("/proc/self/task/" + std::to_string(tid) + "/status");
+    std::string line;
+    long n = 0;
+    while (std::getline(status, line))
+        if (line.find("ctxt_switches:") != std::string::npos) n += std::stol(line.substr(line.find(':') + 1));
+    return n;
+}
 
 TEST_F(ServerTest, EachRequestOnAKeptAliveConnectionWaitsForOneBackgroundItemNotOneAtEachStep) {
     // During a backfill the io thread runs engine items one per turn
@@ -138,6 +155,22 @@ TEST_F(ServerTest, EachRequestOnAKeptAliveConnectionWaitsForOneBackgroundItemNot
     ended.get_future().wait();
     const auto at_most_one = std::count_if(waited.begin(), waited.end(), [](int n) { return n <= 1; });
     EXPECT_GE(at_most_one, k_requests / 2) << "items each request waited for: " << ::testing::PrintToString(waited);
+}
+
+TEST_F(ServerTest, AConnectionTheClientClosesLeavesNoDeadlineToWakeTheIdleServer) {
+    // A cancelled timer leaves Asio's timerfd set to its expiry: a header
+    // deadline armed for a connection that turned out closed would wake the
+    // idle server once, 500 ms later here (the idle deadline, 2 s, is later
+    // than the window).
+    {
+        RawConn c(m_port);
+        ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+        ASSERT_EQ(status_of(c.read_response()), 200);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server has seen the close
+    const long before = switches_of(m_tid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    EXPECT_EQ(switches_of(m_tid), before);
 }
 
 TEST_F(ServerTest, RoutesWithNamedSegmentsAndQuery) {
