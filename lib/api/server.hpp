@@ -1,9 +1,9 @@
 #pragma once
-// The control API's HTTP/1.1 server (Beast, coroutines on the caller's
-// io_context): keep-alive, body-size limit, slow-client timeouts, a
-// connection cap that makes room by closing the oldest idle or unfinished
-// connection, admission through api/guard, graceful stop, and server-sent-event
-// streams.
+// The control API's HTTP/1.1 server (Beast, coroutines on the io_context it
+// is given, its handlers there or on an owner's thread): keep-alive, body-size
+// limit, slow-client timeouts, a connection cap that makes room by closing the
+// oldest idle or unfinished connection, admission through api/guard, graceful
+// stop, and server-sent-event streams.
 
 #include <chrono>
 #include <functional>
