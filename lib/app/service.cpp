@@ -23,12 +23,6 @@
 namespace fitbridge::app {
 
 namespace {
-engine::EngineOptions engine_options() {
-    engine::EngineOptions o;
-    o.idle_class_cpu_pool = true;
-    return o;
-}
-
 double unix_now() { return std::chrono::duration<double>(process_clock().now().time_since_epoch()).count(); }
 }  // namespace
 
@@ -40,8 +34,7 @@ Service::Service(boost::asio::io_context& io, boost::asio::io_context& api_io, c
       m_embedded(embedded_config),
       m_paths(std::move(paths)),
       m_store(std::move(store)),
-      m_engine(std::make_unique<engine::Engine>(m_background.get_executor(), *m_store, m_clock, m_paths.state_dir,
-                                                providers::find_factory, engine_options())),
+      m_engine(std::make_unique<engine::Engine>(m_background.get_executor(), *m_store, m_clock, m_paths.state_dir)),
       m_token(std::move(token)),
       m_started(std::chrono::steady_clock::now()) {
     register_routes();

@@ -41,12 +41,6 @@ bool prefer_short_slices(std::chrono::microseconds slice) {
     return set_attr(a) == 0;
 }
 
-bool run_only_when_idle() {
-    sched_param p{};
-    p.sched_priority = 0;
-    return ::sched_setscheduler(0, SCHED_IDLE, &p) == 0;  // 0: the calling thread
-}
-
 std::chrono::microseconds requested_slice() {
     sched_attr a;
     std::memset(&a, 0, sizeof a);

@@ -27,7 +27,7 @@ Engine::Engine(asio::any_io_executor executor, store::Store& store, const Clock&
       m_state_dir(std::move(state_dir)),
       m_originals(m_state_dir),
       m_factories(std::move(factories)),
-      m_offload(m_executor, 3, 10, 4, options.idle_class_cpu_pool),
+      m_offload(m_executor),
       m_shared_commit(m_executor, store.db(),
                       [this](const std::function<void()>& writes) {
                           HeldEvents held(*this);
@@ -147,7 +147,9 @@ void Engine::stop_account(const std::string& id) {
 void Engine::configure(const config::Config& cfg) {
     m_cfg = cfg;
     std::vector<std::string> gone;
-    for (const auto& [id, a] : m_accounts) {
+    for (const auto& entry : m_accounts) {
+        const std::string& id = entry.first;  // (clang 14 cannot capture a structured binding)
+        const auto& a = entry.second;
         auto it = std::find_if(cfg.accounts.begin(), cfg.accounts.end(),
                                [&](const config::AccountConfig& c) { return c.id == id; });
         if (it == cfg.accounts.end() || !same_account(a->cfg, *it) || a->read_from != reads_from(cfg, id))

@@ -94,11 +94,6 @@ struct Health {
 
 struct EngineOptions {
     SupervisorOptions supervisor;
-    // The offload CPU pool's threads in SCHED_IDLE instead of at nice 10:
-    // the daemon's (app::Service turns it on), so that a backfill's decoding
-    // never holds up a thread that wakes: the control API's, its clients'. Off, the library's default, for embedders
-    // that would rather keep the pools' share of a busy machine.
-    bool idle_class_cpu_pool = false;
 };
 
 class Engine {

@@ -38,21 +38,14 @@ class Offload {
 public:
     // `threads` CPU pool threads and `disk_threads` for syncs (0: syncs run
     // on the CPU pool too); `nice` is added to each one's priority.
-    // `idle_class` puts the CPU pool in SCHED_IDLE instead (the daemon's; see
-    // Workers): what it runs keeps a CPU busy for milliseconds, which a
-    // waking thread must not wait behind. The disk pool keeps its nice value:
-    // its threads wake when a sync ends and must hand the result back soon,
-    // not only once a CPU has nothing else to run.
-    explicit Offload(size_t threads = 3, int nice = 10, size_t disk_threads = 4, bool idle_class = false)
-        : m_pool(threads, nice, idle_class),
-          m_disk(disk_threads > 0 ? std::make_unique<Workers>(disk_threads, nice) : nullptr) {}
+    explicit Offload(size_t threads = 3, int nice = 10, size_t disk_threads = 4)
+        : m_pool(threads, nice), m_disk(disk_threads > 0 ? std::make_unique<Workers>(disk_threads, nice) : nullptr) {}
     // The same, with results for callers on `home` (the io thread's
     // executor, its io_context run by that thread alone) handed back through
     // a ReturnLane instead of boost::asio::post.
-    Offload(boost::asio::any_io_executor home, size_t threads = 3, int nice = 10, size_t disk_threads = 4,
-            bool idle_class = false)
+    Offload(boost::asio::any_io_executor home, size_t threads = 3, int nice = 10, size_t disk_threads = 4)
         : m_lane(std::make_unique<ReturnLane>(std::move(home))),
-          m_pool(threads, nice, idle_class),
+          m_pool(threads, nice),
           m_disk(disk_threads > 0 ? std::make_unique<Workers>(disk_threads, nice) : nullptr) {}
     ~Offload() {
         m_pool.join();

@@ -29,7 +29,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/sched.hpp"
 #include "net/task.hpp"
 
 namespace fitbridge::net {
@@ -37,15 +36,11 @@ namespace fitbridge::net {
 class Workers {
 public:
     // `threads` workers (at least one), each with `nice` added to its CPU
-    // priority, or, with `idle_class`, in SCHED_IDLE (sched::run_only_when_idle).
-    explicit Workers(size_t threads, int nice = 0, bool idle_class = false) {
+    // priority.
+    explicit Workers(size_t threads, int nice = 0) {
         if (threads == 0) threads = 1;
         m_threads.reserve(threads);
-        for (size_t i = 0; i < threads; ++i)
-            m_threads.emplace_back([this, nice, idle_class] {
-                if (!idle_class || !sched::run_only_when_idle()) lower_priority(nice);
-                work();
-            });
+        for (size_t i = 0; i < threads; ++i) m_threads.emplace_back([this, nice] { work(nice); });
     }
     ~Workers() { join(); }
     Workers(const Workers&) = delete;
@@ -104,7 +99,8 @@ private:
         return t;
     }
 
-    void work() {
+    void work(int nice) {
+        lower_priority(nice);
         for (;;) {
             if (auto t = pop()) {
                 t->run();

@@ -1,7 +1,6 @@
 #include "core/sched.hpp"
 
 #include <gtest/gtest.h>
-#include <sched.h>
 
 #include <thread>
 
@@ -29,19 +28,6 @@ TEST(Sched, AShortSliceIsTheCallingThreadsAlone) {
         EXPECT_NE(before, 100us);
         EXPECT_NE(other, 100us);  // a new thread has the default
     }
-}
-
-TEST(Sched, RunOnlyWhenIdleMovesTheCallingThreadAlone) {
-    int inside = -1;
-    bool accepted = false;
-    std::thread t([&] {
-        accepted = run_only_when_idle();
-        inside = ::sched_getscheduler(0);
-    });
-    t.join();
-    ASSERT_TRUE(accepted);
-    EXPECT_EQ(inside, SCHED_IDLE);
-    EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER);
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include "net/workers.hpp"
 
 #include <gtest/gtest.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -98,16 +97,6 @@ TEST(Workers, EachWorkerRunsAtTheLowerPriorityItWasGiven) {
     }
     EXPECT_EQ(seen.load(), before + 7 > 19 ? 19 : before + 7);
     EXPECT_EQ(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())), before);  // the caller's is unchanged
-}
-
-TEST(Workers, IdleClassWorkersRunInSchedIdleAndTheCallerKeepsItsClass) {
-    std::atomic<int> seen{-1};
-    {
-        net::Workers w(1, 7, true);
-        w.post([&] { seen = ::sched_getscheduler(0); });
-    }
-    EXPECT_EQ(seen.load(), SCHED_IDLE);
-    EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER);
 }
 
 TEST(Workers, AMoveOnlyTaskIsAccepted) {
