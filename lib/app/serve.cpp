@@ -176,8 +176,7 @@ int serve(const ServeArgs& args, const config::Env& env) {
     // with short slices it gives way to a thread that wakes (a client of the
     // control API) at once instead of at the end of a default slice (1.4 ms
     // here) or the next tick. Its share of the CPU is the same.
-    if (!sched::prefer_short_slices(std::chrono::microseconds(100)))
-        log::debug("the kernel keeps the default time slice for the io thread");
+    if (!sched::prefer_short_slices()) log::debug("the kernel keeps the default time slice for the io thread");
     io.run();
     log::info("fitbridge stopped");
     return exit_code;

@@ -78,7 +78,7 @@ Result<void> Service::start() {
         auto work = boost::asio::make_work_guard(m_api_io);
         // A request's work is short: run it as soon as it comes, ahead of
         // the engine's items on a busy machine.
-        if (!sched::prefer_short_slices(std::chrono::microseconds(100)))
+        if (!sched::prefer_short_slices())
             log::debug("api: the kernel keeps the default time slice for the API's thread");
         m_api_io.run();
     });

@@ -12,7 +12,10 @@ namespace fitbridge::sched {
 // than the running one preempts it. Its share of the CPU is unchanged. Older
 // kernels ignore the value. False when the kernel refuses the call (the
 // thread keeps its slice).
-bool prefer_short_slices(std::chrono::microseconds slice);
+// The default, 0.1 ms, is the shortest the kernel takes: what the daemon's
+// io and API threads ask for.
+inline constexpr std::chrono::microseconds k_short_slice{100};
+bool prefer_short_slices(std::chrono::microseconds slice = k_short_slice);
 
 // The calling thread's requested slice; zero when none was set or the kernel
 // does not report one.
