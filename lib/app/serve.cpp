@@ -99,9 +99,17 @@ int serve(const ServeArgs& args, const config::Env& env) {
     // The control API's io_context, run by a thread of the service's. Declared
     // first: it outlives what `io` still holds when `io` goes, such as a
     // request's coroutine waiting for its handler to run there.
+    // While the control API has clients the engine's threads keep off one
+    // CPU (sched::SpareCpu): a request to it then finds a free CPU instead
+    // of waiting behind a backfill's work.
+    const sched::Cpus cpus = sched::allowed_cpus();
+    if (cpus.size() >= 2)
+        log::info("cpus: {}; while the control API has clients the engine keeps off CPU {}", sched::describe(cpus),
+                  cpus.front());
+
     asio::io_context api_io(1);
     asio::io_context io(1);
-    Service service(io, api_io, std::move(*cfg), embedded, paths, std::move(*store), std::move(*token));
+    Service service(io, api_io, std::move(*cfg), embedded, paths, std::move(*store), std::move(*token), cpus);
     if (auto r = service.start(); !r) {
         log::error("{}", r.error().message);
         return k_exit_failure;

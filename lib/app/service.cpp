@@ -4,6 +4,8 @@
 #include "app/routes.hpp"
 #include "app/web.hpp"
 
+#include <pthread.h>
+
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 
@@ -27,14 +29,17 @@ double unix_now() { return std::chrono::duration<double>(process_clock().now().t
 }  // namespace
 
 Service::Service(boost::asio::io_context& io, boost::asio::io_context& api_io, config::Config cfg, bool embedded_config,
-                 config::ResolvedPaths paths, std::unique_ptr<store::Store> store, std::string token)
+                 config::ResolvedPaths paths, std::unique_ptr<store::Store> store, std::string token, sched::Cpus cpus)
     : m_io(io),
       m_api_io(api_io),
+      m_spare_cpu(std::move(cpus)),
       m_cfg(std::move(cfg)),
       m_embedded(embedded_config),
       m_paths(std::move(paths)),
       m_store(std::move(store)),
-      m_engine(std::make_unique<engine::Engine>(m_background.get_executor(), *m_store, m_clock, m_paths.state_dir)),
+      m_engine(std::make_unique<engine::Engine>(
+          m_background.get_executor(), *m_store, m_clock, m_paths.state_dir, providers::find_factory,
+          engine::EngineOptions{.supervisor = {}, .before_task = [this] { m_spare_cpu.follow(); }})),
       m_token(std::move(token)),
       m_started(std::chrono::steady_clock::now()) {
     register_routes();
@@ -54,7 +59,7 @@ Service::~Service() {
     }
 }
 
-api::ServerOptions Service::server_options() const {
+api::ServerOptions Service::server_options() {
     api::ServerOptions o;
     o.listen = m_cfg.api.listen;
     o.max_body_bytes = m_cfg.api.max_body_bytes;
@@ -66,7 +71,10 @@ api::ServerOptions Service::server_options() const {
     o.guard.allowed_hosts = m_cfg.api.allowed_hosts;
     o.guard.allowed_origins = m_cfg.api.allowed_origins;
     if (m_cfg.api.metrics_public) o.guard.public_paths = {"/metrics"};
-    o.on_request = [engine = m_engine.get()] { engine->note_activity(); };
+    o.on_request = [this] {
+        m_engine->note_activity();
+        m_spare_cpu.note_client();
+    };
     return o;
 }
 
@@ -76,6 +84,8 @@ Result<void> Service::start() {
     m_api_thread = std::thread([this] {
         // Runs until ~Service stops it, even with nothing to do.
         auto work = boost::asio::make_work_guard(m_api_io);
+        // Named for top -H, ps -L and perf (at most 15 characters).
+        ::pthread_setname_np(::pthread_self(), "fitbridge-api");
         // A request's work is short: run it as soon as it comes, ahead of
         // the engine's items on a busy machine.
         if (!sched::prefer_short_slices())

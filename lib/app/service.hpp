@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "config/paths.hpp"
 #include "core/clock.hpp"
+#include "core/sched.hpp"
 #include "engine/engine.hpp"
 #include "net/background.hpp"
 #include "store/store.hpp"
@@ -28,9 +29,12 @@ public:
     // The engine and the handlers of most routes run on `io`. The control API
     // serves on `api_io`, on a thread of the service's own, so that it
     // answers /healthz and /v1/status while the engine is busy; `api_io`
-    // must outlive `io`'s queue (serve() declares it first).
+    // must outlive `io`'s queue (serve() declares it first). `cpus`: the
+    // CPUs the daemon may use; while the API has clients, the engine's
+    // threads keep off one of them (sched::SpareCpu; none given: the
+    // threads stay where they are).
     Service(boost::asio::io_context& io, boost::asio::io_context& api_io, config::Config cfg, bool embedded_config,
-            config::ResolvedPaths paths, std::unique_ptr<store::Store> store, std::string token);
+            config::ResolvedPaths paths, std::unique_ptr<store::Store> store, std::string token, sched::Cpus cpus = {});
     // Stops and joins the API's thread first.
     ~Service();
 
@@ -52,15 +56,18 @@ public:
 private:
     void register_routes();
     void sync_accounts();
-    api::ServerOptions server_options() const;
+    api::ServerOptions server_options();
 
     boost::asio::io_context& m_io;
     boost::asio::io_context& m_api_io;
     std::thread m_api_thread;
+    // Followed by the io thread before each engine item and by the pools
+    // before each task; clients are noted at each request.
+    sched::SpareCpu m_spare_cpu;
     // The engine's executor: its work runs on the io thread one item per
     // turn, so that the API's requests are never queued behind a backlog of
     // it. Declared before the engine, which it outlives.
-    net::Background m_background{m_io};
+    net::Background m_background{m_io, [this] { m_spare_cpu.follow(); }};
     config::Config m_cfg;
     std::atomic<bool> m_embedded;  // read by /v1/status on the API's thread
     config::ResolvedPaths m_paths;

@@ -4,8 +4,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <utility>
+
+#include <fmt/format.h>
 
 namespace fitbridge::sched {
 
@@ -47,6 +53,94 @@ std::chrono::microseconds requested_slice() {
     a.size = sizeof a;
     if (get_attr(a) != 0) return std::chrono::microseconds(0);
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::nanoseconds(a.sched_runtime));
+}
+
+namespace {
+// A CPU set sized for `max_cpu`, freed with CPU_FREE.
+struct CpuSetDeleter {
+    void operator()(cpu_set_t* s) const { CPU_FREE(s); }
+};
+using CpuSetPtr = std::unique_ptr<cpu_set_t, CpuSetDeleter>;
+}  // namespace
+
+Cpus allowed_cpus() {
+    // The kernel's mask may be wider than cpu_set_t's 1,024 CPUs: grow until it fits.
+    for (int n = CPU_SETSIZE; n <= 1 << 16; n *= 2) {
+        CpuSetPtr set(CPU_ALLOC(n));
+        if (!set) return {};
+        const size_t size = CPU_ALLOC_SIZE(n);
+        CPU_ZERO_S(size, set.get());
+        if (::sched_getaffinity(0, size, set.get()) != 0) {
+            if (errno == EINVAL) continue;
+            return {};
+        }
+        Cpus cpus;
+        for (int c = 0; c < n; ++c)
+            if (CPU_ISSET_S(c, size, set.get())) cpus.push_back(c);
+        return cpus;
+    }
+    return {};
+}
+
+bool run_on(const Cpus& cpus) {
+    if (cpus.empty() || cpus.front() < 0) return false;
+    const int n = *std::max_element(cpus.begin(), cpus.end()) + 1;
+    CpuSetPtr set(CPU_ALLOC(n));
+    if (!set) return false;
+    const size_t size = CPU_ALLOC_SIZE(n);
+    CPU_ZERO_S(size, set.get());
+    for (int c : cpus) CPU_SET_S(c, size, set.get());
+    return ::sched_setaffinity(0, size, set.get()) == 0;
+}
+
+Cpus all_but_one(const Cpus& cpus) {
+    if (cpus.size() < 2) return cpus;
+    return Cpus(cpus.begin() + 1, cpus.end());
+}
+
+namespace {
+int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
+SpareCpu::SpareCpu(Cpus cpus, std::chrono::milliseconds hold)
+    : m_all(std::move(cpus)), m_engine(all_but_one(m_all)), m_hold(hold) {}
+
+void SpareCpu::note_client() {
+    if (m_engine.size() == m_all.size()) return;
+    m_until.store(steady_ns() + m_hold.count(), std::memory_order_relaxed);
+}
+
+void SpareCpu::follow() {
+    if (m_engine.size() == m_all.size()) return;
+    // What this thread was last given, and by which SpareCpu (a test's
+    // thread may meet several).
+    thread_local const SpareCpu* t_owner = nullptr;
+    thread_local bool t_sparing = false;
+    if (t_owner != this) {
+        t_owner = this;
+        t_sparing = false;
+    }
+    const int64_t until = m_until.load(std::memory_order_relaxed);
+    const bool want = until != 0 && steady_ns() < until;
+    if (want == t_sparing) return;
+    // Refused (the process's cpuset changed): not asked again every item.
+    run_on(want ? m_engine : m_all);
+    t_sparing = want;
+}
+
+std::string describe(const Cpus& cpus) {
+    std::string out;
+    for (size_t i = 0; i < cpus.size();) {
+        size_t j = i;
+        while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+        if (!out.empty()) out += ',';
+        out += j == i ? fmt::format("{}", cpus[i]) : fmt::format("{}-{}", cpus[i], cpus[j]);
+        i = j + 1;
+    }
+    return out;
 }
 
 }  // namespace fitbridge::sched

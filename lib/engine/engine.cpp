@@ -27,7 +27,7 @@ Engine::Engine(asio::any_io_executor executor, store::Store& store, const Clock&
       m_state_dir(std::move(state_dir)),
       m_originals(m_state_dir),
       m_factories(std::move(factories)),
-      m_offload(m_executor),
+      m_offload(m_executor, 3, 10, 4, options.before_task),
       m_shared_commit(m_executor, store.db(),
                       [this](const std::function<void()>& writes) {
                           HeldEvents held(*this);

@@ -94,6 +94,9 @@ struct Health {
 
 struct EngineOptions {
     SupervisorOptions supervisor;
+    // Run by each thread of the offload pools before each task (the
+    // daemon's placement of its threads, sched::SpareCpu::follow).
+    std::function<void()> before_task;
 };
 
 class Engine {

@@ -19,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -63,7 +64,10 @@ public:
 
     // `io` must outlive this object; this object must outlive every use of
     // its executor (items still queued when it goes are dropped unrun).
-    explicit Background(boost::asio::io_context& io) : m_state(std::make_unique<State>(io)) {}
+    // `before_item` (if any) runs on the io thread before each item: the
+    // daemon's placement of its threads (sched::SpareCpu::follow).
+    explicit Background(boost::asio::io_context& io, std::function<void()> before_item = {})
+        : m_state(std::make_unique<State>(io, std::move(before_item))) {}
     ~Background() { m_state->closed(); }
     Background(const Background&) = delete;
     Background& operator=(const Background&) = delete;
@@ -80,7 +84,8 @@ private:
     // Shared with the pump queued on the io_context, which may run after
     // the Background is gone (it then does nothing).
     struct State {
-        explicit State(boost::asio::io_context& c) : io(c), alive(std::make_shared<bool>(true)) {}
+        State(boost::asio::io_context& c, std::function<void()> before)
+            : io(c), before_item(std::move(before)), alive(std::make_shared<bool>(true)) {}
 
         // Any thread (mostly the io thread).
         void push(std::unique_ptr<Task> t) {
@@ -123,6 +128,7 @@ private:
                 more = pump_queued = !queue.empty();
             }
             if (more) queue_pump();
+            if (before_item) before_item();
             t->run();
         }
 
@@ -136,6 +142,7 @@ private:
         }
 
         boost::asio::io_context& io;
+        const std::function<void()> before_item;
         std::shared_ptr<bool> alive;  // expires with the Background
         mutable std::mutex mutex;     // guards queue and pump_queued
         std::deque<std::unique_ptr<Task>> queue;

@@ -23,6 +23,7 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,16 +38,20 @@ namespace fitbridge::net {
 class Offload {
 public:
     // `threads` CPU pool threads and `disk_threads` for syncs (0: syncs run
-    // on the CPU pool too); `nice` is added to each one's priority.
-    explicit Offload(size_t threads = 3, int nice = 10, size_t disk_threads = 4)
-        : m_pool(threads, nice), m_disk(disk_threads > 0 ? std::make_unique<Workers>(disk_threads, nice) : nullptr) {}
+    // on the CPU pool too); `nice` is added to each one's priority. Each
+    // thread calls `before_task` (if any) before each task (Workers).
+    explicit Offload(size_t threads = 3, int nice = 10, size_t disk_threads = 4,
+                     const std::function<void()>& before_task = {})
+        : m_pool(threads, nice, before_task),
+          m_disk(disk_threads > 0 ? std::make_unique<Workers>(disk_threads, nice, before_task) : nullptr) {}
     // The same, with results for callers on `home` (the io thread's
     // executor, its io_context run by that thread alone) handed back through
     // a ReturnLane instead of boost::asio::post.
-    Offload(boost::asio::any_io_executor home, size_t threads = 3, int nice = 10, size_t disk_threads = 4)
+    Offload(boost::asio::any_io_executor home, size_t threads = 3, int nice = 10, size_t disk_threads = 4,
+            const std::function<void()>& before_task = {})
         : m_lane(std::make_unique<ReturnLane>(std::move(home))),
-          m_pool(threads, nice),
-          m_disk(disk_threads > 0 ? std::make_unique<Workers>(disk_threads, nice) : nullptr) {}
+          m_pool(threads, nice, before_task),
+          m_disk(disk_threads > 0 ? std::make_unique<Workers>(disk_threads, nice, before_task) : nullptr) {}
     ~Offload() {
         m_pool.join();
         if (m_disk) m_disk->join();

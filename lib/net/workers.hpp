@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -36,8 +37,10 @@ namespace fitbridge::net {
 class Workers {
 public:
     // `threads` workers (at least one), each with `nice` added to its CPU
-    // priority.
-    explicit Workers(size_t threads, int nice = 0) {
+    // priority. A worker calls `before_task` (if any) before each task: the
+    // daemon's placement of its threads (sched::SpareCpu::follow).
+    explicit Workers(size_t threads, int nice = 0, std::function<void()> before_task = {})
+        : m_before_task(std::move(before_task)) {
         if (threads == 0) threads = 1;
         m_threads.reserve(threads);
         for (size_t i = 0; i < threads; ++i) m_threads.emplace_back([this, nice] { work(nice); });
@@ -103,14 +106,14 @@ private:
         lower_priority(nice);
         for (;;) {
             if (auto t = pop()) {
-                t->run();
+                run(*t);
                 continue;
             }
             m_idle.fetch_add(1);
             const uint32_t seq = m_seq.load();
             if (auto t = pop()) {
                 m_idle.fetch_sub(1);
-                t->run();
+                run(*t);
                 continue;
             }
             if (m_stopping.load()) {
@@ -122,6 +125,11 @@ private:
         }
     }
 
+    void run(Task& t) {
+        if (m_before_task) m_before_task();
+        t.run();
+    }
+
     void futex_wait(uint32_t seen) {
         ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&m_seq), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr, 0);
     }
@@ -131,7 +139,8 @@ private:
 
     static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) && std::atomic<uint32_t>::is_always_lock_free);
 
-    std::mutex m_mutex;  // guards m_queue; held only to push or pop
+    const std::function<void()> m_before_task;  // read by every worker, never changed
+    std::mutex m_mutex;                         // guards m_queue; held only to push or pop
     std::deque<std::unique_ptr<Task>> m_queue;
     std::atomic<uint32_t> m_seq{0};  // changes at every post: the futex word
     std::atomic<int> m_idle{0};      // workers about to wait or waiting

@@ -3,7 +3,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/sched.hpp"
 #include "support/daemon.hpp"
+#include "support/synth.hpp"
 
 namespace fitbridge::test {
 namespace {
@@ -174,6 +180,84 @@ TEST_F(DaemonTest, ConfigCheckExitCodes) {
         {"config", "check", std::string(FITBRIDGE_SOURCE_DIR) + "/config/fitbridge.example.yaml"}, "e.out");
     EXPECT_EQ(example_code, 0) << example_out;
     EXPECT_EQ(m_daemon.cli({"frobnicate"}, "u.out").first, 2);
+}
+
+// /proc/PID/task/TID/status's Cpus_allowed_list ("0-1").
+std::string cpus_of(int pid, int tid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("Cpus_allowed_list:", 0) == 0) return line.substr(line.find_first_not_of(" \t", 18));
+    return "";
+}
+
+// The thread of `pid` named `name`; 0 when there is none.
+int thread_named(int pid, const std::string& name) {
+    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+        std::ifstream in(e.path() / "comm");
+        std::string comm;
+        std::getline(in, comm);
+        if (comm == name) return std::stoi(e.path().filename().string());
+    }
+    return 0;
+}
+
+TEST_F(DaemonTest, WhileTheApiHasClientsTheEnginesItemsRunOffOneCpuAndOnEveryCpuOtherwise) {
+    const sched::Cpus all = sched::allowed_cpus();
+    if (all.size() < 2) GTEST_SKIP() << "one CPU: nothing to spare";
+    const std::string every = sched::describe(all), engine = sched::describe(sched::all_but_one(all));
+    write_text(m_dir / "fitbridge.yaml",
+               "api:\n  listen: 127.0.0.1:" + std::to_string(m_daemon.port()) +
+                   "\naccounts:\n  - id: inbox\n    provider: folder\n    path: " + (m_dir / "inbox").string() +
+                   "\n    settle_time: \"0\"\n  - id: archive\n    provider: archive\n"
+                   "    root: " +
+                   (m_dir / "archive").string() + "\nroutes:\n  - id: r\n    from: [inbox]\n    to: [archive]\n");
+    std::filesystem::create_directories(m_dir / "inbox");
+    std::filesystem::create_directories(m_dir / "staging");
+    Process& d = m_daemon.launch();
+    ASSERT_FALSE(m_daemon.notify().wait_for("READY=1").empty()) << d.output();
+    EXPECT_NE(d.output().find("cpus: " + every + "; while the control API has clients the engine keeps off CPU " +
+                              std::to_string(all.front())),
+              std::string::npos)
+        << d.output();
+    const int api = thread_named(d.pid(), "fitbridge-api");
+    ASSERT_GT(api, 0);
+    auto archived = [&] {
+        size_t n = 0;
+        if (std::filesystem::exists(m_dir / "archive"))
+            for (const auto& e : std::filesystem::recursive_directory_iterator(m_dir / "archive"))
+                n += e.is_regular_file() ? 1 : 0;
+        return n;
+    };
+    auto drop = [&](int i) {
+        const auto name = "ride" + std::to_string(i) + ".gpx";
+        write_text(m_dir / "staging" / name, synth_gpx(1.7e9 + i * 86400.0));
+        std::filesystem::rename(m_dir / "staging" / name, m_dir / "inbox" / name);
+    };
+    const auto deadline = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(30); };
+
+    // A client asks for the status every 50 ms, from before a ride is
+    // dropped until it is archived: the io thread's items run off the spare
+    // CPU, the API's thread on every CPU.
+    EXPECT_EQ(m_daemon.call("GET", "/v1/status").status, 200);
+    drop(1);
+    for (auto until = deadline(); archived() < 1 && std::chrono::steady_clock::now() < until;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        EXPECT_EQ(m_daemon.call("GET", "/v1/status").status, 200);
+    }
+    ASSERT_EQ(archived(), 1u) << d.output();
+    EXPECT_EQ(cpus_of(d.pid(), d.pid()), engine);
+    EXPECT_EQ(cpus_of(d.pid(), api), every);
+
+    // No client for longer than the hold (1 s): the next ride's items run on every CPU.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    drop(2);
+    for (auto until = deadline(); archived() < 2 && std::chrono::steady_clock::now() < until;)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_EQ(archived(), 2u) << d.output();
+    EXPECT_EQ(cpus_of(d.pid(), d.pid()), every);
+    EXPECT_EQ(cpus_of(d.pid(), api), every);
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait(), 0);
 }
 
 }  // namespace

@@ -125,6 +125,24 @@ TEST(Background, ItemsGivenFromAnotherThreadRunOnTheIoThreadInOrder) {
     for (int i = 0; i < 100; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], i);
 }
 
+TEST(Background, TheHookRunsOnTheIoThreadBeforeEachItemAndNotBeforeOtherHandlers) {
+    asio::io_context io(1);
+    std::vector<std::string> order;
+    std::thread::id hooked_on;
+    net::Background background(io, [&] {
+        order.push_back("hook");
+        hooked_on = std::this_thread::get_id();
+    });
+    asio::post(io, [&] {
+        asio::post(background.get_executor(), [&] { order.push_back("b1"); });
+        asio::post(background.get_executor(), [&] { order.push_back("b2"); });
+        asio::post(io, [&] { order.push_back("api"); });
+    });
+    io.run();
+    EXPECT_EQ(order, (std::vector<std::string>{"api", "hook", "b1", "hook", "b2"}));
+    EXPECT_EQ(hooked_on, std::this_thread::get_id());
+}
+
 TEST(Background, ItemsStillWaitingWhenItGoesAreDroppedUnrun) {
     asio::io_context io(1);
     auto held = std::make_shared<int>(1);

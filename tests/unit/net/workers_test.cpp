@@ -14,6 +14,8 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -97,6 +99,35 @@ TEST(Workers, EachWorkerRunsAtTheLowerPriorityItWasGiven) {
     }
     EXPECT_EQ(seen.load(), before + 7 > 19 ? 19 : before + 7);
     EXPECT_EQ(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())), before);  // the caller's is unchanged
+}
+
+TEST(Workers, EachWorkerCallsTheHookBeforeEachTaskOnItsOwnThread) {
+    std::mutex m;
+    std::vector<std::string> seen;  // "hook <thread>" and "task <thread>", in order
+    auto me = [] {
+        std::ostringstream s;
+        s << std::this_thread::get_id();
+        return s.str();
+    };
+    {
+        net::Workers w(1, 0, [&] {
+            std::lock_guard l(m);
+            seen.push_back("hook " + me());
+        });
+        for (int i = 0; i < 3; ++i)
+            w.post([&] {
+                std::lock_guard l(m);
+                seen.push_back("task " + me());
+            });
+        w.join();
+    }
+    ASSERT_EQ(seen.size(), 6u);
+    const std::string worker = seen[0].substr(5);
+    EXPECT_NE(worker, me());
+    for (size_t i = 0; i < 6; i += 2) {
+        EXPECT_EQ(seen[i], "hook " + worker);
+        EXPECT_EQ(seen[i + 1], "task " + worker);
+    }
 }
 
 TEST(Workers, AMoveOnlyTaskIsAccepted) {
