@@ -100,12 +100,9 @@ int serve(const ServeArgs& args, const config::Env& env) {
     // first: it outlives what `io` still holds when `io` goes, such as a
     // request's coroutine waiting for its handler to run there.
     // While the control API has clients the engine's threads keep off one
-    // CPU (sched::SpareCpu): a request to it then finds a free CPU instead
-    // of waiting behind a backfill's work.
+    // of these CPUs (sched::SpareCpu): a request to it then finds a free CPU
+    // instead of waiting behind a backfill's work.
     const sched::Cpus cpus = sched::allowed_cpus();
-    if (cpus.size() >= 2)
-        log::info("cpus: {}; while the control API has clients the engine keeps off CPU {}", sched::describe(cpus),
-                  cpus.front());
 
     asio::io_context api_io(1);
     asio::io_context io(1);

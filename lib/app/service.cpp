@@ -50,6 +50,9 @@ Service::Service(boost::asio::io_context& io, boost::asio::io_context& api_io, c
     m_server = std::make_unique<api::Server>(m_api_io, server_options(), m_router,
                                              [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); });
     sync_accounts();
+    if (m_spare_cpu.spare() >= 0)
+        log::info("cpus: {}; while the control API has clients the engine keeps off CPU {}",
+                  sched::describe(m_spare_cpu.all()), m_spare_cpu.spare());
 }
 
 Service::~Service() {
@@ -84,14 +87,15 @@ Result<void> Service::start() {
     m_api_thread = std::thread([this] {
         // Runs until ~Service stops it, even with nothing to do.
         auto work = boost::asio::make_work_guard(m_api_io);
-        // Named for top -H, ps -L and perf (at most 15 characters).
-        ::pthread_setname_np(::pthread_self(), "fitbridge-api");
         // A request's work is short: run it as soon as it comes, ahead of
         // the engine's items on a busy machine.
         if (!sched::prefer_short_slices())
             log::debug("api: the kernel keeps the default time slice for the API's thread");
         m_api_io.run();
     });
+    // Named for top -H, ps -L and perf (at most 15 characters), before
+    // start() returns and READY is sent.
+    ::pthread_setname_np(m_api_thread.native_handle(), "fitbridge-api");
     m_engine->configure(m_cfg);
     return {};
 }
