@@ -123,6 +123,7 @@ void Engine::start_account(const config::AccountConfig& cfg) {
             std::weak_ptr<Account> w = a;
             a->provider->watch([w]() {
                 if (auto acc = w.lock()) {
+                    ++acc->change_notices;
                     acc->next_poll = std::chrono::steady_clock::now();
                     acc->poll_wake.notify();
                 }

@@ -52,6 +52,9 @@ struct Engine::Account {
     bool read_from = false;  // polled: a route reads from it, or it is the name authority
     bool reauth_logged = false;
     std::chrono::steady_clock::time_point next_poll{};
+    // Change notices from its watcher (k_watch): one that comes while a sync
+    // runs may be about a file that sync's listing missed, so another follows.
+    uint64_t change_notices = 0;
 
     // Delivering to it as a sink (delivery.cpp): the uploads in flight, by
     // delivery id, each with the signal that cancels it.

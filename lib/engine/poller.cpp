@@ -50,11 +50,14 @@ awaitable<void> Engine::poll_loop(AccountPtr a) {
             a->next_poll = Steady::now() + std::chrono::seconds(a->cfg.poll_interval_s);
         } else if (Steady::now() >= a->next_poll) {
             a->reauth_logged = false;
+            const uint64_t notices = a->change_notices;
             co_await run_sync(a, std::nullopt);
             if (a->stopped || m_stopping) break;
             auto interval =
                 std::chrono::duration<double>(static_cast<double>(a->cfg.poll_interval_s) * jitter_factor());
             a->next_poll = Steady::now() + std::chrono::duration_cast<Steady::duration>(interval);
+            // Changed while it synced: its listing may predate the change.
+            if (a->change_notices != notices) a->next_poll = Steady::now();
             // Files still settling: look again soon rather than at the next poll.
             for (const auto& ig : a->provider->ignored()) {
                 if (ig.reason == "unstable") {

@@ -47,6 +47,7 @@ struct Script {
     std::vector<bool> downloaded_for_backfill;                        // RemoteActivity::backfill of each download
     std::function<void()> on_download;                                // called at each download
     std::function<void()> on_upload;                                  // called at each upload
+    std::function<void()> changed;                                    // the engine's watch callback (k_watch)
     std::vector<std::pair<std::optional<double>, int64_t>> uploaded;  // each upload's start_time and records
     std::vector<size_t> uploaded_bytes;                               // each upload's byte count
     std::vector<formats::Summary> uploaded_summaries;                 // each upload's summary
@@ -103,6 +104,7 @@ public:
         if (!s.credential_origin) return std::nullopt;
         return CredentialSource{"api_key", *s.credential_origin};
     }
+    void watch(std::function<void()> on_change) override { scripts()[m_id].changed = std::move(on_change); }
     Task<std::optional<std::string>> find_existing(const providers::UploadRequest&) override {
         auto& s = scripts()[m_id];
         ++s.find_calls;
@@ -117,6 +119,11 @@ private:
 Result<std::unique_ptr<providers::Provider>> make_source(const config::AccountConfig& a, const providers::Context&) {
     return std::unique_ptr<providers::Provider>(
         std::make_unique<FakeProvider>(a.id, providers::k_list_window | providers::k_download));
+}
+// A source that notices changes itself (a folder's inotify).
+Result<std::unique_ptr<providers::Provider>> make_watched(const config::AccountConfig& a, const providers::Context&) {
+    return std::unique_ptr<providers::Provider>(
+        std::make_unique<FakeProvider>(a.id, providers::k_list_window | providers::k_download | providers::k_watch));
 }
 Result<std::unique_ptr<providers::Provider>> make_sink(const config::AccountConfig& a, const providers::Context&) {
     return std::unique_ptr<providers::Provider>(
@@ -136,6 +143,8 @@ const providers::Factory k_meta_sink =
                            providers::k_upload | providers::k_create_metadata, make_meta_sink);
 const providers::Factory k_source =
     test::scripted_factory("fake_source", "scripted source", providers::k_list_window, make_source);
+const providers::Factory k_watched =
+    test::scripted_factory("fake_watched", "scripted source that watches", providers::k_list_window, make_watched);
 const providers::Factory k_sink = test::scripted_factory("fake_sink", "scripted sink", providers::k_upload, make_sink);
 const providers::Factory k_both =
     test::scripted_factory("fake_both", "scripted source and sink", providers::k_upload, make_both);
@@ -169,6 +178,7 @@ const providers::Factory* lookup(std::string_view name) {
     if (name == "fake_net_sink") return &k_net_sink;
     if (name == "fake_both") return &k_both;
     if (name == "fake_source") return &k_source;
+    if (name == "fake_watched") return &k_watched;
     if (name == "fake_sink") return &k_sink;
     if (name == "fake_meta_sink") return &k_meta_sink;
     return nullptr;
@@ -275,6 +285,32 @@ TEST_F(EngineTest, IngestsMatchesAndDeliversTheRicherCopy) {
     m_io.run_for(std::chrono::milliseconds(50));
     EXPECT_EQ(scripts()["sink"].upload_calls, 2);
     EXPECT_EQ(l.all_activity_ids().size(), 2u);
+}
+
+// A change notice that comes while a sync runs (a file landing after its
+// listing) gets another sync right after it, not at the next periodic poll.
+TEST_F(EngineTest, AChangeNoticeDuringASyncGetsAnotherSyncRightAfterIt) {
+    m_cfg.accounts[0].provider = "fake_watched";
+    m_store->db().exec("UPDATE accounts SET provider = 'fake_watched' WHERE id = 'src'");
+    auto& src = scripts()["src"];
+    src.items = {{item("first"), test::synth_gpx(k_t0)}};
+    bool landed = false;
+    src.on_download = [&] {
+        if (landed) return;
+        landed = true;
+        src.items.push_back({item("second"), test::synth_gpx(k_t0 + 86400)});
+        ASSERT_TRUE(src.changed);
+        src.changed();
+    };
+    start();
+    ASSERT_TRUE(run_until([&] { return m_engine->ledger().deliveries_in_state("delivered").size() == 2; }))
+        << "listings " << src.list_calls;
+    EXPECT_EQ(src.list_calls, 2);
+    ASSERT_TRUE(m_engine->ledger().source_item("src", "second"));
+    EXPECT_EQ(m_engine->ledger().source_item("src", "second")->state, "ingested");
+    // Nothing changed during the second: no third listing before the next poll.
+    run_until([] { return false; }, std::chrono::milliseconds(100));
+    EXPECT_EQ(src.list_calls, 2);
 }
 
 TEST_F(EngineTest, DecodeFailuresAndNonActivitiesAreRecordedWithReasons) {
