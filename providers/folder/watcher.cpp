@@ -11,6 +11,7 @@
 #include <cstring>
 #include <exception>
 #include <system_error>
+#include <utility>
 
 #include "core/log.hpp"
 
@@ -158,23 +159,39 @@ void InotifyWatcher::handle_events(const uint8_t* data, size_t size) {
 
 void InotifyWatcher::schedule_change() {
     m_last_event = std::chrono::steady_clock::now();
-    if (m_debouncing || m_stopped) return;
+    if (m_stopped) return;
+    if (m_debouncing) {
+        m_events_since_callback = true;
+        return;
+    }
+    // The first event of a burst: called back now (the callback only asks
+    // for a listing, which the engine runs one at a time); the burst's later
+    // events wait for its end.
     m_debouncing = true;
+    m_events_since_callback = false;
     asio::co_spawn(m_executor, debounce_loop(shared_from_this()), log_escape(m_account, "debounce"));
 }
 
 asio::awaitable<void> InotifyWatcher::debounce_loop(std::shared_ptr<InotifyWatcher> self) {
-    const auto first = std::chrono::steady_clock::now();
+    // Ends with m_debouncing cleared however it ends (a callback may throw).
+    struct Done {
+        InotifyWatcher& w;
+        ~Done() { w.m_debouncing = false; }
+    } done{*self};
+    self->fire();
+    auto first = std::chrono::steady_clock::now();
     for (;;) {
         self->m_debounce_timer.expires_at(self->m_last_event + self->m_settings.debounce);
         boost::system::error_code ec;
         co_await self->m_debounce_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         if (self->m_stopped) co_return;
         const auto now = std::chrono::steady_clock::now();
-        if (now >= self->m_last_event + self->m_settings.debounce || now - first >= self->m_settings.max_delay) break;
+        const bool quiet = now >= self->m_last_event + self->m_settings.debounce;
+        if (!quiet && now - first < self->m_settings.max_delay) continue;
+        if (std::exchange(self->m_events_since_callback, false)) self->fire();
+        if (quiet) co_return;
+        first = now;  // a continuous stream: called back every max_delay
     }
-    self->m_debouncing = false;
-    self->fire();
 }
 
 void InotifyWatcher::poke_after(std::chrono::milliseconds delay) {

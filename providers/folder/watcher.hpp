@@ -19,17 +19,20 @@
 namespace fitbridge::providers::folder {
 
 // Watches folders (and, when recursive, every subfolder, including ones made
-// later) and calls a callback on the executor, debounced, when a file is
-// written, created or moved in. Owned through shared_ptr so its coroutines
-// can outlive a stop() that races with them.
+// later) and calls a callback on the executor when a file is written,
+// created or moved in: at once for the first event after a quiet spell, then
+// once more when the burst it began is over (or every max_delay while it
+// lasts). Owned through shared_ptr so its coroutines can outlive a stop()
+// that races with them.
 class InotifyWatcher : public std::enable_shared_from_this<InotifyWatcher> {
 public:
     struct Settings {
         bool recursive = true;
-        // Quiet time after the last event before calling back; bursts of
-        // events (a sync client dropping 50 files) give one callback. Short:
-        // a new file waits this long before its folder is listed.
-        std::chrono::milliseconds debounce{100};
+        // Quiet time that ends a burst of events (a sync client dropping 50
+        // files): the burst's later events give one callback, this long after
+        // the last of them. Its first event called back already, so a lone
+        // new file is listed without waiting.
+        std::chrono::milliseconds debounce{20};
         // A continuous stream of events still calls back this often.
         std::chrono::milliseconds max_delay{2000};
     };
@@ -77,6 +80,7 @@ private:
     bool m_limit_logged = false;
     bool m_debouncing = false;
     std::chrono::steady_clock::time_point m_last_event{};
+    bool m_events_since_callback = false;  // a burst's events after its first callback
     bool m_poke_armed = false;
     std::chrono::steady_clock::time_point m_poke_deadline{};
     uint64_t m_poke_generation = 0;

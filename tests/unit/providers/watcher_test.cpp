@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -14,19 +15,53 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(InotifyWatcher, CallsBackOnceForABurstOfNewFiles) {
-    test::TempDir dir("watcher-burst");
+// A file that appears in one event (a rename into the folder, as finished
+// downloads and sync clients do): `name` made as a dotfile, which the watcher
+// ignores, then renamed.
+void drop_file(const test::TempDir& dir, const std::string& name) {
+    test::write_text(dir / ("." + name), "x");
+    std::filesystem::rename(dir / ("." + name), dir / name);
+}
+
+// A lone new file is called back at once, not after the quiet time.
+TEST(InotifyWatcher, CallsBackAtOnceForALoneNewFile) {
+    test::TempDir dir("watcher-lone");
     boost::asio::io_context io;
-    auto w = std::make_shared<InotifyWatcher>(io.get_executor(), "inbox", InotifyWatcher::Settings{true, 50ms, 2000ms});
+    auto w = std::make_shared<InotifyWatcher>(io.get_executor(), "inbox", InotifyWatcher::Settings{true, 2s, 10s});
     int calls = 0;
     ASSERT_TRUE(w->start({dir.path()}, [&] { ++calls; }));
     EXPECT_EQ(w->watched_folders(), 1u);
-    for (int i = 0; i < 5; ++i) test::write_text(dir / ("ride" + std::to_string(i) + ".gpx"), "x");
+    const auto t0 = std::chrono::steady_clock::now();
+    drop_file(dir, "ride.fit");
     ASSERT_TRUE(test::run_until(
         io, [&] { return calls > 0; }, 5s));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);  // well before the 2 s quiet time
+    // Nothing came after it: no second callback when the quiet time ends.
     test::run_until(
-        io, [] { return false; }, 200ms);
+        io, [] { return false; }, 2500ms);
     EXPECT_EQ(calls, 1);
+    w->stop();
+}
+
+// A burst: its first event calls back, its later events once more after it.
+TEST(InotifyWatcher, CallsBackForABurstsFirstFileAndOnceMoreAfterTheBurst) {
+    test::TempDir dir("watcher-burst");
+    boost::asio::io_context io;
+    auto w = std::make_shared<InotifyWatcher>(io.get_executor(), "inbox", InotifyWatcher::Settings{true, 1s, 10s});
+    int calls = 0;
+    ASSERT_TRUE(w->start({dir.path()}, [&] { ++calls; }));
+    drop_file(dir, "ride0.gpx");
+    ASSERT_TRUE(test::run_until(
+        io, [&] { return calls > 0; }, 5s));
+    for (int i = 1; i < 5; ++i) test::write_text(dir / ("ride" + std::to_string(i) + ".gpx"), "x");
+    test::run_until(
+        io, [] { return false; }, 300ms);
+    EXPECT_EQ(calls, 1);  // the burst is not over
+    ASSERT_TRUE(test::run_until(
+        io, [&] { return calls > 1; }, 5s));
+    test::run_until(
+        io, [] { return false; }, 1500ms);
+    EXPECT_EQ(calls, 2);
     w->stop();
 }
 
