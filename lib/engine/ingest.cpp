@@ -367,10 +367,13 @@ awaitable<void> Engine::record_taken(std::vector<Prepared> items, std::vector<st
             co_return;
         }
     }
-    // A few items per transaction, one transaction per turn of the io_context:
-    // the ledger's pages are written once for the few instead of once per
-    // item, and a request to the API waits behind one turn at most (well
-    // under a millisecond for k_items_per_transaction).
+    // Several items per transaction, one transaction per turn of the
+    // io_context: the ledger's pages are written once for the several instead
+    // of once per item (four of the indexes are keyed by content hashes, so
+    // each item dirties leaves of its own there). A request that runs on the
+    // io thread waits behind one turn at most (about 1.1 ms at
+    // k_items_per_transaction = 16, 1.5 ms at p90); /v1/status and /healthz
+    // are answered on the API's own thread and do not wait for it.
     std::vector<std::string> lines;
     for (size_t i = 0; i < items.size();) {
         if (i > 0) co_await asio::post(m_executor, asio::use_awaitable);

@@ -96,7 +96,7 @@ struct Engine::Batch {
     // Downloads decoded side by side on the offload pool (its thread count).
     static constexpr size_t k_decode_group = 3;
     // Items recorded per transaction (and per turn of the io_context).
-    static constexpr size_t k_items_per_transaction = 4;
+    static constexpr size_t k_items_per_transaction = 16;
 
     Engine& engine;
     Tally* tally;
