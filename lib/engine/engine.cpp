@@ -69,6 +69,7 @@ void Engine::note_work_done() {
             note_work_done();
             return;
         }
+        m_store.release_memory();  // before the heap is trimmed: the pages it frees go back too
         const auto c = memory::compact_idle();
         log::debug("idle: resident memory {} KiB -> {} KiB ({} code mappings given back)", c.resident_before / 1024,
                    c.resident_after / 1024, c.code_mappings);

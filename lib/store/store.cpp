@@ -85,6 +85,14 @@ void Store::checkpoint_on_own_connection() {
     m_checkpoint_pending = false;
 }
 
+void Store::release_memory() {
+    sqlite3_db_release_memory(m_db.getHandle());
+    if (std::unique_lock lock(m_reader_mutex, std::try_to_lock); lock && m_reader)
+        sqlite3_db_release_memory(m_reader->getHandle());
+    if (std::unique_lock lock(m_checkpointer_mutex, std::try_to_lock); lock && m_checkpointer)
+        sqlite3_db_release_memory(m_checkpointer->getHandle());
+}
+
 SQLite::Database& Store::reader() {
     if (m_path == ":memory:") return m_db;
     if (!m_reader) {

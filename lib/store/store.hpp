@@ -49,6 +49,12 @@ public:
     int schema_version();
     // Checkpoints the WAL into the main file; called at shutdown.
     void flush();
+    // Gives back what each connection's page cache holds beyond the pages in
+    // use (sqlite3_db_release_memory), for a daemon that has gone idle: a
+    // backfill leaves up to the cache's 2 MiB of pages behind, and a start
+    // over a large ledger reads as many. On the writer's thread; a
+    // connection another thread is using at that moment is left alone.
+    void release_memory();
 
     // Where the WAL's checkpoints run. SQLite's own automatic checkpoint
     // (every 1,000 pages) runs inside the commit that crosses the mark, with
