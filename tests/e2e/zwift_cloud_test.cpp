@@ -93,6 +93,7 @@ routes:
     };
     ASSERT_TRUE(Daemon::eventually(settled, std::chrono::seconds(240)))
         << on_icu() << " on Intervals.icu, " << zwift.count("GET", "/files/.*", 200) << " cloud files fetched\n"
+        << "daemon: " << d.state() << "\n"
         << d.log().substr(0, 4000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     EXPECT_EQ(on_icu(), static_cast<rapidjson::SizeType>(k_rides));

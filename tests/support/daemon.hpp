@@ -6,7 +6,11 @@
 
 #include <rapidjson/document.h>
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "support/process.hpp"
@@ -69,6 +73,31 @@ public:
         return m_proc->wait(std::chrono::seconds(10));
     }
     std::string log() const { return m_proc ? m_proc->output() : std::string(); }
+    // For a test that timed out waiting on the daemon: its exit status, or
+    // each of its threads' name, state and kernel wait channel
+    // (/proc/PID/task), which tells a dead daemon from a stuck one and where.
+    std::string state() {
+        if (!m_proc) return "not started";
+        if (auto code = m_proc->wait(std::chrono::milliseconds(0)))
+            return "exited with status " + std::to_string(*code);
+        std::string out = "running, pid " + std::to_string(m_proc->pid()) + ";";
+        const auto tasks = std::filesystem::path("/proc") / std::to_string(m_proc->pid()) / "task";
+        std::error_code ec;
+        for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+            auto read = [&](const char* name) {
+                std::ifstream in(t.path() / name);
+                std::string v;
+                std::getline(in, v);
+                return v;
+            };
+            const std::string stat = read("stat");  // "tid (comm) S ..."
+            const auto close = stat.rfind(')');
+            out += " " + t.path().filename().string() + " " +
+                   (close == std::string::npos ? stat : stat.substr(stat.find('('), close + 3 - stat.find('('))) + " " +
+                   read("wchan") + ";";
+        }
+        return out;
+    }
     int port() const { return m_port; }
     std::string token() const {
         std::ifstream in(m_dir / "state" / "api-token");
