@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -23,46 +24,56 @@ void drop_file(const test::TempDir& dir, const std::string& name) {
     std::filesystem::rename(dir / ("." + name), dir / name);
 }
 
+// A watcher on a folder of its own that counts its callbacks; `idle(d)` runs
+// the io_context for `d` whatever happens.
+struct Counting {
+    Counting(const std::string& name, InotifyWatcher::Settings settings)
+        : dir(name), w(std::make_shared<InotifyWatcher>(io.get_executor(), "inbox", settings)) {}
+    bool start() {
+        return w->start({dir.path()}, [this] { ++calls; });
+    }
+    bool called_more_than(int n, std::chrono::milliseconds limit = 5s) {
+        return test::run_until(
+            io, [&] { return calls > n; }, limit);
+    }
+    void idle(std::chrono::milliseconds d) {
+        test::run_until(
+            io, [] { return false; }, d);
+    }
+    test::TempDir dir;
+    boost::asio::io_context io;
+    std::shared_ptr<InotifyWatcher> w;
+    int calls = 0;
+};
+
 // A lone new file is called back at once, not after the quiet time.
 TEST(InotifyWatcher, CallsBackAtOnceForALoneNewFile) {
-    test::TempDir dir("watcher-lone");
-    boost::asio::io_context io;
-    auto w = std::make_shared<InotifyWatcher>(io.get_executor(), "inbox", InotifyWatcher::Settings{true, 2s, 10s});
-    int calls = 0;
-    ASSERT_TRUE(w->start({dir.path()}, [&] { ++calls; }));
-    EXPECT_EQ(w->watched_folders(), 1u);
+    Counting c("watcher-lone", InotifyWatcher::Settings{true, 2s, 10s});
+    ASSERT_TRUE(c.start());
+    EXPECT_EQ(c.w->watched_folders(), 1u);
     const auto t0 = std::chrono::steady_clock::now();
-    drop_file(dir, "ride.fit");
-    ASSERT_TRUE(test::run_until(
-        io, [&] { return calls > 0; }, 5s));
+    drop_file(c.dir, "ride.fit");
+    ASSERT_TRUE(c.called_more_than(0));
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);  // well before the 2 s quiet time
     // Nothing came after it: no second callback when the quiet time ends.
-    test::run_until(
-        io, [] { return false; }, 2500ms);
-    EXPECT_EQ(calls, 1);
-    w->stop();
+    c.idle(2500ms);
+    EXPECT_EQ(c.calls, 1);
+    c.w->stop();
 }
 
 // A burst: its first event calls back, its later events once more after it.
 TEST(InotifyWatcher, CallsBackForABurstsFirstFileAndOnceMoreAfterTheBurst) {
-    test::TempDir dir("watcher-burst");
-    boost::asio::io_context io;
-    auto w = std::make_shared<InotifyWatcher>(io.get_executor(), "inbox", InotifyWatcher::Settings{true, 1s, 10s});
-    int calls = 0;
-    ASSERT_TRUE(w->start({dir.path()}, [&] { ++calls; }));
-    drop_file(dir, "ride0.gpx");
-    ASSERT_TRUE(test::run_until(
-        io, [&] { return calls > 0; }, 5s));
-    for (int i = 1; i < 5; ++i) test::write_text(dir / ("ride" + std::to_string(i) + ".gpx"), "x");
-    test::run_until(
-        io, [] { return false; }, 300ms);
-    EXPECT_EQ(calls, 1);  // the burst is not over
-    ASSERT_TRUE(test::run_until(
-        io, [&] { return calls > 1; }, 5s));
-    test::run_until(
-        io, [] { return false; }, 1500ms);
-    EXPECT_EQ(calls, 2);
-    w->stop();
+    Counting c("watcher-burst", InotifyWatcher::Settings{true, 1s, 10s});
+    ASSERT_TRUE(c.start());
+    drop_file(c.dir, "ride0.gpx");
+    ASSERT_TRUE(c.called_more_than(0));
+    for (int i = 1; i < 5; ++i) test::write_text(c.dir / ("ride" + std::to_string(i) + ".gpx"), "x");
+    c.idle(300ms);
+    EXPECT_EQ(c.calls, 1);  // the burst is not over
+    ASSERT_TRUE(c.called_more_than(1));
+    c.idle(1500ms);
+    EXPECT_EQ(c.calls, 2);
+    c.w->stop();
 }
 
 // A callback that throws ends that coroutine; the escape is logged with the
