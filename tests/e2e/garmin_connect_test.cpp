@@ -108,7 +108,7 @@ routes:
     ASSERT_TRUE(Daemon::eventually(settled, std::chrono::seconds(300)))
         << fake.count("POST", "/upload-service/upload", 201) << " created, "
         << fake.count("POST", "/upload-service/upload", 409) << " duplicates\n"
-        << d.log().substr(0, 4000);
+        << d.log_excerpt(4000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     // Exactly once: 270 new activities, 30 recognised, none twice.
     EXPECT_EQ(fake.count("POST", "/upload-service/upload", 201), k_rides - 30);
@@ -183,7 +183,7 @@ routes:
     ASSERT_TRUE(
         Daemon::eventually([&] { return files_under(dir / "archive") == k_archived; }, std::chrono::seconds(300)))
         << files_under(dir / "archive") << " archived\n"
-        << d.log().substr(0, 4000);
+        << d.log_excerpt(4000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     EXPECT_EQ(files_under(dir / "archive"), k_archived);
     EXPECT_EQ(fake.get_json("/_fake/tokens")["logins"].GetInt(), 1);  // signed in once, by itself

@@ -91,7 +91,7 @@ routes:
     ASSERT_TRUE(Daemon::eventually([&] { return both(30); }, std::chrono::seconds(180)))
         << icu.get_json("/_fake/activities").Size() << " on Intervals.icu, " << files_under(dir / "archive")
         << " archived\n"
-        << d.log().substr(0, 4000);
+        << d.log_excerpt(4000);
     for (const auto& e : fs::recursive_directory_iterator(dir / "archive"))
         if (e.is_regular_file() && e.path().filename().string()[0] != '.') {
             EXPECT_EQ(e.path().extension(), ".tcx") << e.path();
@@ -107,7 +107,7 @@ routes:
     EXPECT_NE(
         d.log().find("skipped unavailable: no GPS route in the Apple Health export: kept as the workout's summary"),
         std::string::npos)
-        << d.log().substr(0, 3000);
+        << d.log_excerpt(3000);
     EXPECT_NE(d.log().find("account 'health': read 40 workouts from " + (dir / "exports/export-2024.zip").string()),
               std::string::npos);
 
@@ -116,7 +116,7 @@ routes:
     ASSERT_TRUE(Daemon::eventually([&] { return both(34); }, std::chrono::seconds(120)))
         << icu.get_json("/_fake/activities").Size() << " on Intervals.icu, " << files_under(dir / "archive")
         << " archived\n"
-        << d.log().substr(0, 4000);
+        << d.log_excerpt(4000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     const std::string k_uploads = "/api/v1/athlete/[^/]+/activities";
     EXPECT_EQ(icu.count("POST", k_uploads, 201), 34);

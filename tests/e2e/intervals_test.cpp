@@ -95,7 +95,7 @@ routes:
     };
     ASSERT_TRUE(Daemon::eventually(uploaded, std::chrono::seconds(240)))
         << fake.get_json("/_fake/activities").Size() << " on the fake\n"
-        << d.log().substr(0, 3000);
+        << d.log_excerpt(3000);
     auto delivered = [&] {
         auto p = d.call("POST", "/v1/plan", "{}").json();
         return p.IsObject() && p["totals"]["already_delivered"].GetInt() == k_rides;

@@ -90,7 +90,7 @@ routes:
     ASSERT_TRUE(Daemon::eventually([&] { return files_under(dir / "archive") >= static_cast<size_t>(k_count); },
                                    std::chrono::seconds(180)))
         << files_under(dir / "archive") << " archived\n"
-        << d.log().substr(0, 3000);
+        << d.log_excerpt(3000);
     ASSERT_TRUE(Daemon::eventually([&] { return deliveries_in(d, "already_delivered") == k_count; }))
         << d.call("POST", "/v1/plan", "{}").body.substr(0, 300);
     EXPECT_EQ(files_under(dir / "archive"), static_cast<size_t>(k_count));
@@ -152,7 +152,7 @@ routes:
     auto on_fake = [&] { return static_cast<int>(fake.get_json("/_fake/activities").Size()); };
     ASSERT_TRUE(Daemon::eventually([&] { return on_fake() >= k_count; }, std::chrono::seconds(240)))
         << on_fake() << " on the fake\n"
-        << d.log().substr(0, 3000);
+        << d.log_excerpt(3000);
     ASSERT_TRUE(Daemon::eventually([&] { return deliveries_in(d, "already_delivered") == k_count; }))
         << d.call("POST", "/v1/plan", "{}").body.substr(0, 300);
     EXPECT_EQ(on_fake(), k_count);
@@ -213,7 +213,7 @@ routes:
 )");
     ASSERT_TRUE(d.start()) << d.log();
     ASSERT_TRUE(Daemon::eventually([&] { return sink.get_json("/_fake/activities").Size() == 1; }))
-        << d.log().substr(0, 3000);
+        << d.log_excerpt(3000);
     auto created = sink.get_json("/_fake/activities");
     EXPECT_STREQ(created[0]["name"].GetString(), "Track session");
     EXPECT_STREQ(created[0]["type"].GetString(), "run");

@@ -114,7 +114,7 @@ TEST(SweatStackE2E, HundredEachWayExactlyOnceThrough429sAnd5xx) {
     ASSERT_TRUE(Daemon::eventually(done, std::chrono::seconds(300)))
         << fake.get_json("/_fake/activities").Size() << " on the fake, " << files_under(dir / "archive")
         << " archived\n"
-        << d.log().substr(0, 4000);
+        << d.log_excerpt(4000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     // Exactly once: one processed source per file; the archive holds the
     // platform's hundred.
@@ -181,7 +181,7 @@ TEST(TrainItAllE2E, HundredEachWayExactlyOnceThrough429sAnd5xx) {
     ASSERT_TRUE(Daemon::eventually(done, std::chrono::seconds(300)))
         << fake.get_json("/_fake/activities").Size() << " on the fake, " << files_under(dir / "archive")
         << " archived\n"
-        << d.log().substr(0, 4000);
+        << d.log_excerpt(4000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     EXPECT_EQ(files_under(dir / "archive"), static_cast<size_t>(k_count));
     // Every FIT imported once: a second copy would have been answered as a duplicate.

@@ -94,7 +94,7 @@ routes:
     ASSERT_TRUE(Daemon::eventually([&] { return files_under(dir / "archive") >= static_cast<size_t>(k_count); },
                                    std::chrono::seconds(180)))
         << files_under(dir / "archive") << " archived\n"
-        << d.log().substr(0, 3000);
+        << d.log_excerpt(3000);
     ASSERT_TRUE(Daemon::eventually([&] { return plan_total(d, "already_delivered") == k_count; }))
         << d.call("POST", "/v1/plan", "{}").body.substr(0, 300);
     EXPECT_EQ(files_under(dir / "archive"), static_cast<size_t>(k_count));
@@ -157,7 +157,7 @@ routes:
     auto on_fake = [&] { return static_cast<int>(fake.get_json("/_fake/activities").Size()); };
     ASSERT_TRUE(Daemon::eventually([&] { return on_fake() >= k_count; }, std::chrono::seconds(240)))
         << on_fake() << " on the fake\n"
-        << d.log().substr(0, 3000);
+        << d.log_excerpt(3000);
     ASSERT_TRUE(Daemon::eventually([&] { return plan_total(d, "already_delivered") == k_count; }))
         << d.call("POST", "/v1/plan", "{}").body.substr(0, 300);
     EXPECT_EQ(on_fake(), k_count);

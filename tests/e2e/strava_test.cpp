@@ -110,7 +110,7 @@ routes:
     ASSERT_TRUE(Daemon::eventually([&] { return archived().size() == static_cast<size_t>(k_count); },
                                    std::chrono::seconds(240)))
         << archived().size() << " archived\n"
-        << d.log().substr(0, 3000);
+        << d.log_excerpt(3000);
 
     // Each file decodes with FitBridge's own decoder to the listing's start,
     // distance and elapsed time (within 1 %).
@@ -209,7 +209,7 @@ routes:
     // the account until UTC midnight (kept in the state database).
     ASSERT_TRUE(Daemon::eventually([&] { return day_used() == 400; }, std::chrono::seconds(240)))
         << day_used() << " used\n"
-        << d.log().substr(0, 3000);
+        << d.log_excerpt(3000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     EXPECT_EQ(day_used(), 400);
     // 200 rides, or 201 when the last request of the day was an upload whose
@@ -247,7 +247,7 @@ routes:
     ASSERT_TRUE(d.start()) << d.log();
     ASSERT_TRUE(Daemon::eventually([&] { return on_strava() == k_rides; }, std::chrono::seconds(240)))
         << on_strava() << " on Strava\n"
-        << d.log().substr(0, 3000);
+        << d.log_excerpt(3000);
     auto delivered = [&] {
         auto p = d.call("POST", "/v1/plan", "{}").json();
         return p.IsObject() && p["totals"]["already_delivered"].GetInt() == k_rides;

@@ -70,7 +70,7 @@ routes:
     ASSERT_TRUE(
         Daemon::eventually([&] { return files_under(dir / "archive") == k_workouts; }, std::chrono::seconds(120)))
         << files_under(dir / "archive") << " archived\n"
-        << d.log().substr(0, 4000);
+        << d.log_excerpt(4000);
     std::this_thread::sleep_for(std::chrono::seconds(2));
     EXPECT_EQ(files_under(dir / "archive"), static_cast<size_t>(k_workouts));
     // Every list request stayed within 90 days; the 401 was cured by a second exchange.
@@ -103,7 +103,7 @@ routes:
         },
         std::chrono::seconds(30)))
         << state << " " << reason << "\n"
-        << d.log().substr(0, 3000);
+        << d.log_excerpt(3000);
     EXPECT_NE(reason.find("copy the Production_tpAuth cookie again"), std::string::npos) << reason;
     EXPECT_EQ(d.stop(), 0);
 }

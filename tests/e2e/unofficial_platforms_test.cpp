@@ -96,7 +96,7 @@ accounts:
     auto uploaded = [&] { return icu.get_json("/_fake/activities").Size() == k_rides; };
     ASSERT_TRUE(Daemon::eventually(uploaded, std::chrono::seconds(400)))
         << icu.get_json("/_fake/activities").Size() << " on Intervals.icu\n"
-        << d.log().substr(0, 4000);
+        << d.log_excerpt(4000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     // Exactly once: every accepted upload created an activity (a 200 is Intervals.icu's duplicate answer).
     const std::string k_uploads = "/api/v1/athlete/[^/]+/activities";
@@ -111,7 +111,7 @@ accounts:
     EXPECT_EQ(whoosh.count("GET", "/files/.*", 400), 0);
     EXPECT_EQ(whoosh.get_json("/_fake/logins")["logins"].GetInt(), 1);
     EXPECT_EQ(whoosh.violations().Size(), 0u);
-    EXPECT_NE(d.log().find("MyWhoosh serves a .dms file for activity"), std::string::npos) << d.log().substr(0, 3000);
+    EXPECT_NE(d.log().find("MyWhoosh serves a .dms file for activity"), std::string::npos) << d.log_excerpt(3000);
 
     // A restart lists only from the newest ride, and sends nothing again.
     whoosh.control("DELETE", "/_fake/requests");
@@ -226,7 +226,7 @@ routes:
     ASSERT_TRUE(Daemon::eventually(done, std::chrono::seconds(300)))
         << icu.get_json("/_fake/activities").Size() << " on Intervals.icu, " << files_under(dir / "archive")
         << " archived\n"
-        << d.log().substr(0, 4000);
+        << d.log_excerpt(4000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     const std::string k_uploads = "/api/v1/athlete/[^/]+/activities";
     EXPECT_EQ(icu.get_json("/_fake/activities").Size(), static_cast<rapidjson::SizeType>(k_rides));

@@ -94,7 +94,7 @@ routes:
     ASSERT_TRUE(Daemon::eventually(settled, std::chrono::seconds(240)))
         << on_icu() << " on Intervals.icu, " << zwift.count("GET", "/files/.*", 200) << " cloud files fetched\n"
         << "daemon: " << d.state() << "\n"
-        << d.log().substr(0, 4000);
+        << d.log_excerpt(4000);
     std::this_thread::sleep_for(std::chrono::seconds(3));
     EXPECT_EQ(on_icu(), static_cast<rapidjson::SizeType>(k_rides));
     EXPECT_EQ(icu.count("POST", k_uploads, 201), k_rides);
@@ -139,7 +139,7 @@ routes:
     ASSERT_TRUE(Daemon::eventually([&] { return on_icu() == static_cast<rapidjson::SizeType>(k_rides + 1); },
                                    std::chrono::seconds(60)))
         << on_icu() << " on Intervals.icu\n"
-        << d.log().substr(0, 4000);
+        << d.log_excerpt(4000);
 
     // The password changes on Zwift and the session ends: Keycloak's
     // invalid_grant puts the account in needs_reauth with its reason.

@@ -73,6 +73,16 @@ public:
         return m_proc->wait(std::chrono::seconds(10));
     }
     std::string log() const { return m_proc ? m_proc->output() : std::string(); }
+    // The log for a failure message: whole when it is at most `n` bytes, else
+    // its start (the configuration it read) and its end (where it stopped).
+    std::string log_excerpt(size_t n) const {
+        const std::string all = log();
+        if (all.size() <= n) return all;
+        const size_t head = n / 4;
+        const size_t tail = n - head;
+        return all.substr(0, head) + "\n[... " + std::to_string(all.size() - n) + " bytes ...]\n" +
+               all.substr(all.size() - tail);
+    }
     // For a test that timed out waiting on the daemon: its exit status, or
     // each of its threads' name, state and kernel wait channel
     // (/proc/PID/task), which tells a dead daemon from a stuck one and where.
