@@ -100,11 +100,10 @@ public:
                 std::getline(in, v);
                 return v;
             };
-            const std::string stat = read("stat");  // "tid (comm) S ..."
+            const std::string stat = read("stat");  // "tid (comm) S ...": the state follows the last ')'
             const auto close = stat.rfind(')');
-            out += " " + t.path().filename().string() + " " +
-                   (close == std::string::npos ? stat : stat.substr(stat.find('('), close + 3 - stat.find('('))) + " " +
-                   read("wchan") + ";";
+            const std::string state = close == std::string::npos ? "?" : stat.substr(close + 2, 1);
+            out += " " + t.path().filename().string() + " (" + read("comm") + ") " + state + " " + read("wchan") + ";";
         }
         return out;
     }
